@@ -1,0 +1,5 @@
+//! Bench target `tls`: skipped until sock-tls lands.
+
+fn main() {
+    println!("tls: skipped: sock-tls has not landed yet");
+}

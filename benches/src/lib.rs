@@ -1,0 +1,27 @@
+//! Shared set-up for the sock benches.
+//!
+//! Fairness rules every group follows: peer and ours run on the same runtime
+//! flavour (a current-thread runtime, so both ends share one core and no
+//! cross-core wake-up skews latency), with the same write sizes, on loopback.
+
+use std::time::Duration;
+
+/// A current-thread tokio runtime with I/O and timers, used by every group.
+///
+/// # Panics
+///
+/// When the runtime cannot be built (no file descriptors left).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("build the bench runtime")
+}
+
+/// Criterion settings shared by all groups: short, bounded runs.
+pub fn criterion() -> criterion::Criterion {
+    criterion::Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(20)
+}

@@ -1,0 +1,22 @@
+//! Platforms without a classification table: everything is `Unknown`, except
+//! what the error kind says (handled by the caller).
+
+use crate::SocketErrorStatus;
+
+pub(crate) fn errno_status(_errno: i32) -> SocketErrorStatus {
+    SocketErrorStatus::Unknown
+}
+
+pub(crate) fn resolver_status(_code: i32) -> SocketErrorStatus {
+    SocketErrorStatus::Unknown
+}
+
+pub(crate) fn resolver_status_from_message(_message: &str) -> Option<SocketErrorStatus> {
+    None
+}
+
+/// The errno for a status, where the platform has one (used by tests).
+#[cfg(test)]
+pub(crate) fn errno_table() -> &'static [(i32, SocketErrorStatus)] {
+    &[]
+}

@@ -1,0 +1,3 @@
+//! TCP for sock: `StreamSocket` and `StreamSocketListener`.
+//!
+//! This crate is being built; it exports nothing yet.

@@ -1,0 +1,3 @@
+//! UDP for sock: `DatagramSocket`.
+//!
+//! This crate is being built; it exports nothing yet.

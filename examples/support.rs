@@ -1,0 +1,80 @@
+//! Helpers shared by the examples: a tiny argument parser.
+//!
+//! Every example runs with no arguments as a self-contained story on loopback,
+//! which is also how `cargo xtask test` smoke-runs it.
+
+use std::collections::HashMap;
+
+/// Command-line options of the form `--name value` and bare `--flag`s.
+#[derive(Debug, Default)]
+pub struct Args {
+    values: HashMap<String, String>,
+    flags: Vec<String>,
+}
+
+impl Args {
+    /// Parses `std::env::args()`, knowing which options take no value.
+    ///
+    /// # Errors
+    ///
+    /// A message for an argument that is not an option, or an option that lacks
+    /// its value.
+    pub fn parse(flags: &[&str]) -> Result<Self, String> {
+        Self::parse_from(std::env::args().skip(1), flags)
+    }
+
+    /// Parses the given arguments (without the program name).
+    ///
+    /// # Errors
+    ///
+    /// As [`Args::parse`].
+    pub fn parse_from(
+        args: impl IntoIterator<Item = String>,
+        flags: &[&str],
+    ) -> Result<Self, String> {
+        let mut out = Self::default();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let Some(name) = arg.strip_prefix("--") else {
+                return Err(format!("unexpected argument {arg:?}"));
+            };
+            if flags.contains(&name) {
+                out.flags.push(name.to_owned());
+            } else {
+                let value = args
+                    .next()
+                    .ok_or_else(|| format!("--{name} needs a value"))?;
+                out.values.insert(name.to_owned(), value);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The value of `--name`, if given.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// Whether the bare flag `--name` was given.
+    pub fn flag(&self, name: &str) -> bool {
+        self.flags.iter().any(|f| f == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_and_flags_are_parsed() {
+        let args = Args::parse_from(
+            ["--connect", "127.0.0.1:1", "--quiet"].map(String::from),
+            &["quiet"],
+        )
+        .unwrap();
+        assert_eq!(args.get("connect"), Some("127.0.0.1:1"));
+        assert!(args.flag("quiet"));
+        assert!(Args::parse_from(["--connect".to_owned()], &[]).is_err());
+        assert!(Args::parse_from(["stray".to_owned()], &[]).is_err());
+    }
+}
