@@ -18,10 +18,17 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("build the bench runtime")
 }
 
-/// Criterion settings shared by all groups: short, bounded runs.
+/// Criterion settings shared by all groups: short, bounded runs. With
+/// `SOCK_BENCH_QUICK` set (`cargo xtask bench --quick`) they are shorter still.
 pub fn criterion() -> criterion::Criterion {
+    let quick = std::env::var_os("SOCK_BENCH_QUICK").is_some();
+    let (warm_up, measure) = if quick {
+        (Duration::from_millis(200), Duration::from_secs(1))
+    } else {
+        (Duration::from_millis(500), Duration::from_secs(3))
+    };
     criterion::Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(warm_up)
+        .measurement_time(measure)
         .sample_size(20)
 }

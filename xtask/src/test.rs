@@ -57,33 +57,28 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// The example names declared in `examples/Cargo.toml`.
-fn example_names(manifest: &Path) -> Result<Vec<String>, String> {
-    let text = std::fs::read_to_string(manifest)
-        .map_err(|e| format!("read {}: {e}", manifest.display()))?;
-    let mut names = Vec::new();
-    let mut in_example = false;
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_example = line == "[[example]]";
-        } else if in_example {
-            if let Some(value) = line.strip_prefix("name") {
-                let name = value
-                    .trim_start()
-                    .trim_start_matches('=')
-                    .trim()
-                    .trim_matches('"');
-                names.push(name.to_owned());
-            }
-        }
-    }
+/// The example names: the `*.rs` files in `dir`, sorted.
+fn example_names(dir: &Path) -> Result<Vec<String>, String> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("read {}: {e}", dir.display())),
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".rs").map(str::to_owned)
+        })
+        .collect();
+    names.sort();
     Ok(names)
 }
 
 /// Runs every example with no arguments: each tells its story on loopback and
 /// exits 0 within [`EXAMPLE_TIMEOUT`].
 fn examples_smoke() -> Result<(), String> {
-    let names = example_names(&project_root().join("examples/Cargo.toml"))?;
+    let names = example_names(&project_root().join("examples/examples"))?;
     if names.is_empty() {
         eprintln!("\n==> examples: none yet");
         return Ok(());
@@ -137,16 +132,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn example_names_are_read_from_example_sections_only() {
+    fn example_names_are_the_rust_files_of_the_directory() {
         let dir = std::env::temp_dir().join(format!("xtask-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let manifest = dir.join("Cargo.toml");
-        std::fs::write(
-            &manifest,
-            "[package]\nname = \"sock-examples\"\n\n[[example]]\nname = \"tcp-echo\"\npath = \"tcp-echo.rs\"\n\n[[example]]\nname=\"udp-echo\"\n[dependencies]\nname = \"x\"\n",
-        )
-        .unwrap();
-        assert_eq!(example_names(&manifest).unwrap(), ["tcp-echo", "udp-echo"]);
-        std::fs::remove_dir_all(dir).unwrap();
+        for f in ["udp-echo.rs", "tcp-echo.rs", "notes.md"] {
+            std::fs::write(dir.join(f), "").unwrap();
+        }
+        assert_eq!(example_names(&dir).unwrap(), ["tcp-echo", "udp-echo"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(example_names(&dir).unwrap().is_empty());
     }
 }
