@@ -1,10 +1,21 @@
-//! `cargo xtask test` and `cargo xtask ci`.
+//! `cargo xtask test` and `cargo xtask ci`: fmt check, clippy, tests and doc
+//! tests, each published crate built alone, benches once, examples' smoke runs.
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::{cargo, check_options, project_root, run_step};
+
+/// The published crates: each must build on its own, with no default features.
+const STANDALONE_PACKAGES: &[&str] = &[
+    "sock-core",
+    "sock-codec",
+    "sock-tls",
+    "sock-tcp",
+    "sock-udp",
+    "sock",
+];
 
 /// How long one example may run in its smoke run before it counts as hung.
 const EXAMPLE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -33,6 +44,18 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         "tests and doc tests",
         cargo(&["test", "--workspace", "--all-features"]),
     )?;
+    for package in STANDALONE_PACKAGES {
+        run_step(
+            &format!("{package} builds alone with no default features"),
+            cargo(&[
+                "check",
+                "--package",
+                package,
+                "--no-default-features",
+                "--lib",
+            ]),
+        )?;
+    }
     run_step(
         "benches, each run once",
         cargo(&["test", "--package", "sock-benches", "--benches"]),
