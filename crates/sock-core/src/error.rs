@@ -146,6 +146,23 @@ pub enum Error {
         source: Option<BoxError>,
     },
 
+    /// A certificate, private key, trust root or revocation list given by the
+    /// caller could not be read or used: a missing file, PEM without the expected
+    /// block, a malformed DER encoding, a key that does not match its certificate.
+    ///
+    /// This is the caller's input, not the peer's: retrying cannot help.
+    #[error("invalid {what}: {reason}")]
+    InvalidCertificateInput {
+        /// What was being read, with the file name when there is one
+        /// (`client certificate chain "client.pem"`).
+        what: String,
+        /// What is wrong with it.
+        reason: String,
+        /// The underlying error (I/O, parser), when there is one.
+        #[source]
+        source: Option<BoxError>,
+    },
+
     /// A TLS failure that is not a certificate problem (handshake, alert, protocol).
     #[error("tls error: {detail}")]
     Tls {
@@ -188,7 +205,9 @@ impl Error {
     pub fn status(&self) -> SocketErrorStatus {
         use SocketErrorStatus as S;
         match self {
-            Self::InvalidHostName { .. } | Self::InvalidServiceName { .. } => S::Unknown,
+            Self::InvalidHostName { .. }
+            | Self::InvalidServiceName { .. }
+            | Self::InvalidCertificateInput { .. } => S::Unknown,
             Self::UnknownService { .. } => S::ClassTypeNotFound,
             Self::Resolve { source, .. } => match S::from(source) {
                 S::Unknown => S::HostNotFound,
@@ -225,6 +244,7 @@ impl Error {
             self,
             Self::InvalidHostName { .. }
                 | Self::InvalidServiceName { .. }
+                | Self::InvalidCertificateInput { .. }
                 | Self::Unsupported { .. }
         )
     }
@@ -234,7 +254,7 @@ impl Error {
         use io::ErrorKind as K;
         match self {
             Self::InvalidHostName { .. } | Self::InvalidServiceName { .. } => K::InvalidInput,
-            Self::UnknownService { .. } => K::InvalidInput,
+            Self::UnknownService { .. } | Self::InvalidCertificateInput { .. } => K::InvalidInput,
             Self::LimitExceeded { .. } | Self::InvalidData { .. } => K::InvalidData,
             Self::UnexpectedEof { .. } => K::UnexpectedEof,
             Self::Unsupported { .. } => K::Unsupported,
@@ -423,6 +443,22 @@ mod tests {
         for (err, status) in cases {
             assert_eq!(err.status(), status, "{err}");
         }
+    }
+
+    #[test]
+    fn invalid_certificate_input_is_the_callers_input() {
+        let err = Error::InvalidCertificateInput {
+            what: "client certificate chain \"client.pem\"".into(),
+            reason: "no CERTIFICATE block found".into(),
+            source: None,
+        };
+        assert_eq!(
+            err.to_string(),
+            "invalid client certificate chain \"client.pem\": no CERTIFICATE block found"
+        );
+        assert_eq!(err.status(), SocketErrorStatus::Unknown);
+        assert!(err.is_invalid_input());
+        assert_eq!(err.io_kind(), io::ErrorKind::InvalidInput);
     }
 
     #[test]
