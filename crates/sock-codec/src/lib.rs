@@ -1,4 +1,21 @@
 //! Framing and typed I/O for sock: length-prefixed and line codecs,
 //! `DataReader` and `DataWriter`.
 //!
-//! This crate is being built; it exports nothing yet.
+//! * [`LengthPrefixedCodec`]: a length (1, 2, 4 or 8 bytes, either byte order;
+//!   4-byte big-endian by default), then the payload, with separate limits for
+//!   what is read and what is written, checked before any buffer grows.
+//!
+//! The codecs are `tokio_util::codec` [`Decoder`](tokio_util::codec::Decoder)s and
+//! [`Encoder`](tokio_util::codec::Encoder)s, so they frame any `AsyncRead`/`AsyncWrite`
+//! through `Framed`, `FramedRead` and `FramedWrite`, and any other tokio-util codec
+//! can take their place. Every error is a [`sock_core::Error`], which knows its UWP
+//! `SocketErrorStatus`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc(test(attr(deny(warnings))))]
+
+mod length_prefixed;
+#[cfg(test)]
+mod test_io;
+
+pub use length_prefixed::{LengthPrefixedBuilder, LengthPrefixedCodec, DEFAULT_MAX_FRAME_LENGTH};
+pub use sock_core::{ByteOrder, Error, Result, UnicodeEncoding};

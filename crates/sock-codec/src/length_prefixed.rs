@@ -1,0 +1,802 @@
+//! [`LengthPrefixedCodec`]: frames as a length, then that many payload bytes.
+//!
+//! The wire format (DESIGN.md §4), with the default settings:
+//!
+//! ```text
+//! +---- len: u32 (big-endian) ----+---------- payload ----------+
+//! | 0x00 0x00 0x00 0x0B           | h e l l o   w o r l d       |
+//! +-------------------------------+-----------------------------+
+//! ```
+//!
+//! The length counts payload bytes only (never UTF-16 units, never itself). Its width
+//! (1, 2, 4 or 8 bytes) and byte order are set with [`LengthPrefixedBuilder`].
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use sock_core::{ByteOrder, Error, Result};
+use tokio_util::codec::{Decoder, Encoder, Framed, FramedRead, FramedWrite};
+
+/// The default maximum frame length, for decoding and for encoding: 8 MiB.
+pub const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
+
+/// The limit named in errors about frames that are too long to decode
+/// ([`LengthPrefixedBuilder::max_frame_length`]).
+pub(crate) const DECODE_LIMIT: &str = "max_frame_length";
+/// The limit named in errors about frames that are too long to encode
+/// ([`LengthPrefixedBuilder::max_encode_frame_length`]).
+pub(crate) const ENCODE_LIMIT: &str = "max_encode_frame_length";
+/// The limit named when a length does not fit the prefix
+/// ([`LengthPrefixedBuilder::prefix_width`]).
+pub(crate) const WIDTH_LIMIT: &str = "prefix_width";
+
+// ===== Settings =====
+
+/// The wire settings of a codec, shared with the frame reader and writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Settings {
+    /// Bytes in the length prefix: 1, 2, 4 or 8.
+    pub(crate) width: usize,
+    pub(crate) byte_order: ByteOrder,
+    pub(crate) max_decode: usize,
+    pub(crate) max_encode: usize,
+    pub(crate) skip_oversized: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            width: 4,
+            byte_order: ByteOrder::BigEndian,
+            max_decode: DEFAULT_MAX_FRAME_LENGTH,
+            max_encode: DEFAULT_MAX_FRAME_LENGTH,
+            skip_oversized: false,
+        }
+    }
+}
+
+/// The largest header: an 8-byte length.
+pub(crate) const MAX_HEADER_LEN: usize = 8;
+
+impl Settings {
+    /// The largest length the prefix can express.
+    fn width_max(&self) -> u64 {
+        match self.width {
+            8 => u64::MAX,
+            w => (1u64 << (8 * w)) - 1,
+        }
+    }
+
+    /// Reads a length from the first `self.width` bytes of `src`.
+    #[inline]
+    pub(crate) fn read_len(&self, src: &[u8]) -> u64 {
+        let mut be = [0u8; 8];
+        match self.byte_order {
+            ByteOrder::BigEndian => {
+                be[8 - self.width..].copy_from_slice(&src[..self.width]);
+                u64::from_be_bytes(be)
+            }
+            ByteOrder::LittleEndian => {
+                be[..self.width].copy_from_slice(&src[..self.width]);
+                u64::from_le_bytes(be)
+            }
+        }
+    }
+
+    /// Checks `len` against the encode limit and the prefix width, and returns the
+    /// header bytes (the first `self.width` of the array).
+    #[inline]
+    pub(crate) fn header(&self, len: usize) -> Result<[u8; MAX_HEADER_LEN]> {
+        if len > self.max_encode {
+            return Err(Error::LimitExceeded {
+                limit: ENCODE_LIMIT,
+                actual: len as u64,
+                max: self.max_encode as u64,
+            });
+        }
+        let len64 = len as u64;
+        if len64 > self.width_max() {
+            return Err(Error::LimitExceeded {
+                limit: WIDTH_LIMIT,
+                actual: len64,
+                max: self.width_max(),
+            });
+        }
+        let mut out = [0u8; MAX_HEADER_LEN];
+        match self.byte_order {
+            ByteOrder::BigEndian => {
+                out[..self.width].copy_from_slice(&len64.to_be_bytes()[8 - self.width..]);
+            }
+            ByteOrder::LittleEndian => {
+                out[..self.width].copy_from_slice(&len64.to_le_bytes()[..self.width]);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Appends one frame (header, then payload) to `dst`.
+    #[inline]
+    pub(crate) fn encode_slice(&self, payload: &[u8], dst: &mut BytesMut) -> Result<()> {
+        let header = self.header(payload.len())?;
+        dst.reserve(self.width + payload.len());
+        dst.put_slice(&header[..self.width]);
+        dst.put_slice(payload);
+        Ok(())
+    }
+}
+
+// ===== LengthPrefixedBuilder =====
+
+/// Settings for a [`LengthPrefixedCodec`].
+///
+/// Setters take `&mut self` so a builder can be kept and reused; finish with
+/// [`new_codec`](Self::new_codec) or [`new_framed`](Self::new_framed).
+///
+/// ```
+/// use sock_codec::{ByteOrder, LengthPrefixedCodec};
+///
+/// let codec = LengthPrefixedCodec::builder()
+///     .prefix_width(2)
+///     .byte_order(ByteOrder::LittleEndian)
+///     .max_frame_length(64 * 1024) // what a peer may send us
+///     .max_encode_frame_length(1024) // what we may send
+///     .new_codec();
+/// assert_eq!(codec.max_frame_length(), 64 * 1024);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LengthPrefixedBuilder {
+    settings: Settings,
+}
+
+impl LengthPrefixedBuilder {
+    /// The defaults: a 4-byte big-endian length, 8 MiB limits both ways, oversized
+    /// frames are errors.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the width of the length prefix in bytes: 1, 2, 4 (the default) or 8.
+    ///
+    /// # Panics
+    ///
+    /// When `width` is not 1, 2, 4 or 8 (a programming error, not a peer's).
+    pub fn prefix_width(&mut self, width: usize) -> &mut Self {
+        assert!(
+            matches!(width, 1 | 2 | 4 | 8),
+            "prefix_width must be 1, 2, 4 or 8 bytes, not {width}"
+        );
+        self.settings.width = width;
+        self
+    }
+
+    /// Sets the byte order of the length prefix (big-endian by default).
+    pub fn byte_order(&mut self, order: ByteOrder) -> &mut Self {
+        self.settings.byte_order = order;
+        self
+    }
+
+    /// Sets the byte order of the length prefix to big-endian (the default).
+    pub fn big_endian(&mut self) -> &mut Self {
+        self.byte_order(ByteOrder::BigEndian)
+    }
+
+    /// Sets the byte order of the length prefix to little-endian.
+    pub fn little_endian(&mut self) -> &mut Self {
+        self.byte_order(ByteOrder::LittleEndian)
+    }
+
+    /// Sets the largest frame payload the **decoder** accepts, in bytes (8 MiB by
+    /// default). It protects this side from what a peer sends: a longer announced
+    /// length is refused before any buffer grows, with
+    /// [`Error::LimitExceeded`] naming `max_frame_length`.
+    ///
+    /// The encoder has its own limit, [`max_encode_frame_length`](Self::max_encode_frame_length).
+    pub fn max_frame_length(&mut self, max: usize) -> &mut Self {
+        self.settings.max_decode = max;
+        self
+    }
+
+    /// Sets the largest frame payload the **encoder** writes, in bytes (8 MiB by
+    /// default). A longer payload is refused with [`Error::LimitExceeded`] naming
+    /// `max_encode_frame_length`, and nothing is written.
+    pub fn max_encode_frame_length(&mut self, max: usize) -> &mut Self {
+        self.settings.max_encode = max;
+        self
+    }
+
+    /// What the decoder does with a frame longer than
+    /// [`max_frame_length`](Self::max_frame_length).
+    ///
+    /// `false` (the default): the decoder returns [`Error::LimitExceeded`] and the
+    /// stream is done (every later call returns the same error; `FramedRead` ends).
+    /// `true`: the frame's bytes are discarded as they arrive, never buffered, and
+    /// decoding resumes at the next frame; [`LengthPrefixedCodec::skipped_frames`]
+    /// counts them.
+    pub fn skip_oversized(&mut self, skip: bool) -> &mut Self {
+        self.settings.skip_oversized = skip;
+        self
+    }
+
+    /// A codec with these settings.
+    pub fn new_codec(&self) -> LengthPrefixedCodec {
+        LengthPrefixedCodec {
+            settings: self.settings,
+            state: DecodeState::Head,
+            skipped: 0,
+        }
+    }
+
+    /// `io` framed for both directions by a codec with these settings.
+    pub fn new_framed<T>(&self, io: T) -> Framed<T, LengthPrefixedCodec> {
+        Framed::new(io, self.new_codec())
+    }
+
+    /// `io` framed for reading by a codec with these settings.
+    pub fn new_read<R>(&self, io: R) -> FramedRead<R, LengthPrefixedCodec> {
+        FramedRead::new(io, self.new_codec())
+    }
+
+    /// `io` framed for writing by a codec with these settings (tokio-util's writer,
+    /// which copies every payload into its buffer).
+    pub fn new_write<W>(&self, io: W) -> FramedWrite<W, LengthPrefixedCodec> {
+        FramedWrite::new(io, self.new_codec())
+    }
+}
+
+// ===== LengthPrefixedCodec =====
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DecodeState {
+    /// Waiting for a length prefix.
+    Head,
+    /// Waiting for a payload of this many bytes.
+    Data(usize),
+    /// Discarding this many more bytes of an oversized frame.
+    Skip(u64),
+    /// An oversized frame of this length ended the stream.
+    Failed(u64),
+}
+
+/// Frames a byte stream as length-prefixed payloads: a `tokio_util::codec`
+/// [`Decoder`] of [`Bytes`] and [`Encoder`] of `Bytes`, `&[u8]`, `&str`, `String`
+/// and `Vec<u8>`.
+///
+/// The default is the format of DESIGN.md §4 and of UWP's
+/// `WriteUInt32(MeasureString(s)); WriteString(s)`: a 4-byte big-endian length,
+/// then the payload, with frames of at most 8 MiB each way. Change it with
+/// [`LengthPrefixedCodec::builder`].
+///
+/// # Bad input
+///
+/// * An announced length over [`max_frame_length`](LengthPrefixedBuilder::max_frame_length)
+///   is refused *before* any buffer grows: [`Error::LimitExceeded`] with
+///   `limit: "max_frame_length"` (status `MessageTooLong`, I/O kind `InvalidData`),
+///   and the stream is done; or, with
+///   [`skip_oversized(true)`](LengthPrefixedBuilder::skip_oversized), the frame is
+///   discarded as it arrives and decoding goes on.
+/// * A stream that ends inside a frame gives [`Error::UnexpectedEof`], saying how
+///   many bytes were missing; a stream that ends between frames just ends.
+/// * A payload over [`max_encode_frame_length`](LengthPrefixedBuilder::max_encode_frame_length),
+///   or too long for the prefix width, is refused on encode (`limit:
+///   "max_encode_frame_length"` or `"prefix_width"`), never truncated.
+///
+/// # Examples
+///
+/// ```
+/// use bytes::Bytes;
+/// use futures::{SinkExt, StreamExt};
+/// use sock_codec::LengthPrefixedCodec;
+/// use tokio_util::codec::{FramedRead, FramedWrite};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), sock_core::Error> {
+/// let (a, b) = tokio::io::duplex(1024);
+/// let mut tx = FramedWrite::new(a, LengthPrefixedCodec::new());
+/// let mut rx = FramedRead::new(b, LengthPrefixedCodec::new());
+///
+/// tx.send("héllo").await?;
+/// assert_eq!(rx.next().await.transpose()?, Some(Bytes::from("héllo")));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct LengthPrefixedCodec {
+    settings: Settings,
+    state: DecodeState,
+    skipped: u64,
+}
+
+impl Default for LengthPrefixedCodec {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LengthPrefixedCodec {
+    /// A codec with the defaults: 4-byte big-endian length, 8 MiB limits both ways.
+    pub fn new() -> Self {
+        LengthPrefixedBuilder::new().new_codec()
+    }
+
+    /// A builder to choose the prefix width, byte order and limits.
+    pub fn builder() -> LengthPrefixedBuilder {
+        LengthPrefixedBuilder::new()
+    }
+
+    /// The largest payload the decoder accepts.
+    pub fn max_frame_length(&self) -> usize {
+        self.settings.max_decode
+    }
+
+    /// The largest payload the encoder writes.
+    pub fn max_encode_frame_length(&self) -> usize {
+        self.settings.max_encode
+    }
+
+    /// The width of the length prefix in bytes.
+    pub fn prefix_width(&self) -> usize {
+        self.settings.width
+    }
+
+    /// The byte order of the length prefix.
+    pub fn byte_order(&self) -> ByteOrder {
+        self.settings.byte_order
+    }
+
+    /// How many oversized frames the decoder has discarded (only with
+    /// [`skip_oversized(true)`](LengthPrefixedBuilder::skip_oversized); a frame
+    /// counts as soon as its length is read).
+    pub fn skipped_frames(&self) -> u64 {
+        self.skipped
+    }
+
+    /// The settings as a builder, e.g. to make a matching codec for the other
+    /// direction.
+    pub fn to_builder(&self) -> LengthPrefixedBuilder {
+        LengthPrefixedBuilder {
+            settings: self.settings,
+        }
+    }
+
+    fn too_large(&self, len: u64) -> Error {
+        Error::LimitExceeded {
+            limit: DECODE_LIMIT,
+            actual: len,
+            max: self.settings.max_decode as u64,
+        }
+    }
+}
+
+impl Decoder for LengthPrefixedCodec {
+    type Item = Bytes;
+    type Error = Error;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>> {
+        loop {
+            match self.state {
+                DecodeState::Head => {
+                    let width = self.settings.width;
+                    if src.len() < width {
+                        return Ok(None);
+                    }
+                    let len = self.settings.read_len(src);
+                    if len > self.settings.max_decode as u64 {
+                        if !self.settings.skip_oversized {
+                            self.state = DecodeState::Failed(len);
+                            return Err(self.too_large(len));
+                        }
+                        src.advance(width);
+                        self.skipped += 1;
+                        self.state = DecodeState::Skip(len);
+                        continue;
+                    }
+                    src.advance(width);
+                    // Checked against max_decode (a usize) above.
+                    let len = len as usize;
+                    if src.len() >= len {
+                        return Ok(Some(src.split_to(len).freeze()));
+                    }
+                    // Room for the whole payload in one allocation; the limit is
+                    // already checked.
+                    src.reserve(len - src.len());
+                    self.state = DecodeState::Data(len);
+                    return Ok(None);
+                }
+                DecodeState::Data(len) => {
+                    if src.len() < len {
+                        return Ok(None);
+                    }
+                    self.state = DecodeState::Head;
+                    return Ok(Some(src.split_to(len).freeze()));
+                }
+                DecodeState::Skip(remaining) => {
+                    let now = remaining.min(src.len() as u64);
+                    src.advance(now as usize);
+                    if now < remaining {
+                        self.state = DecodeState::Skip(remaining - now);
+                        return Ok(None);
+                    }
+                    self.state = DecodeState::Head;
+                }
+                DecodeState::Failed(len) => return Err(self.too_large(len)),
+            }
+        }
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>> {
+        if let Some(frame) = self.decode(src)? {
+            return Ok(Some(frame));
+        }
+        let context = match self.state {
+            DecodeState::Head if src.is_empty() => return Ok(None),
+            DecodeState::Head => format!(
+                "in a frame header: {} of {} length bytes missing",
+                self.settings.width - src.len(),
+                self.settings.width
+            ),
+            DecodeState::Data(len) => format!(
+                "in a frame: {} of {len} payload bytes missing",
+                len - src.len()
+            ),
+            DecodeState::Skip(remaining) => {
+                format!("in a skipped oversized frame: {remaining} bytes missing")
+            }
+            DecodeState::Failed(len) => return Err(self.too_large(len)),
+        };
+        // Reported once: what is left is dropped, and the codec starts afresh.
+        src.clear();
+        self.state = DecodeState::Head;
+        Err(Error::UnexpectedEof { context })
+    }
+}
+
+impl Encoder<Bytes> for LengthPrefixedCodec {
+    type Error = Error;
+
+    fn encode(&mut self, item: Bytes, dst: &mut BytesMut) -> Result<()> {
+        self.settings.encode_slice(&item, dst)
+    }
+}
+
+impl Encoder<&[u8]> for LengthPrefixedCodec {
+    type Error = Error;
+
+    fn encode(&mut self, item: &[u8], dst: &mut BytesMut) -> Result<()> {
+        self.settings.encode_slice(item, dst)
+    }
+}
+
+impl Encoder<&str> for LengthPrefixedCodec {
+    type Error = Error;
+
+    fn encode(&mut self, item: &str, dst: &mut BytesMut) -> Result<()> {
+        self.settings.encode_slice(item.as_bytes(), dst)
+    }
+}
+
+impl Encoder<String> for LengthPrefixedCodec {
+    type Error = Error;
+
+    fn encode(&mut self, item: String, dst: &mut BytesMut) -> Result<()> {
+        self.settings.encode_slice(item.as_bytes(), dst)
+    }
+}
+
+impl Encoder<Vec<u8>> for LengthPrefixedCodec {
+    type Error = Error;
+
+    fn encode(&mut self, item: Vec<u8>, dst: &mut BytesMut) -> Result<()> {
+        self.settings.encode_slice(&item, dst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::{SinkExt, StreamExt};
+    use sock_core::SocketErrorStatus;
+    use tokio_util::codec::{FramedRead, FramedWrite};
+
+    use super::*;
+    use crate::test_io::{block_on, Trickle, TrickleWriter};
+
+    /// Decodes `wire` through `FramedRead` over a reader that gives one byte per
+    /// read with `Pending` between reads; returns the frames and the final error.
+    fn decode_trickled(
+        codec: LengthPrefixedCodec,
+        wire: &[u8],
+    ) -> (Vec<Bytes>, Option<Error>, LengthPrefixedCodec) {
+        block_on(async {
+            let mut framed = FramedRead::new(Trickle::new(wire), codec);
+            let mut frames = Vec::new();
+            let mut error = None;
+            while let Some(item) = framed.next().await {
+                match item {
+                    Ok(frame) => frames.push(frame),
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+            // The stream is done after an error.
+            if error.is_some() {
+                assert!(framed.next().await.is_none());
+            }
+            (frames, error, framed.decoder().clone())
+        })
+    }
+
+    fn frame(len_be: u32, payload: &[u8]) -> Vec<u8> {
+        let mut v = len_be.to_be_bytes().to_vec();
+        v.extend_from_slice(payload);
+        v
+    }
+
+    #[test]
+    fn decode_reads_frames_delivered_one_byte_at_a_time() {
+        let mut wire = frame(5, b"hello");
+        wire.extend(frame(0, b""));
+        wire.extend(frame(3, b"abc"));
+        let (frames, error, _) = decode_trickled(LengthPrefixedCodec::new(), &wire);
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(frames, vec![&b"hello"[..], b"", b"abc"]);
+    }
+
+    #[test]
+    fn decode_rejects_oversized_length_before_allocating() {
+        let mut codec = LengthPrefixedCodec::builder()
+            .max_frame_length(16)
+            .new_codec();
+        let mut src = BytesMut::from(&frame(17, b"x")[..]);
+        let capacity = src.capacity();
+        let err = codec.decode(&mut src).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::LimitExceeded {
+                    limit: "max_frame_length",
+                    actual: 17,
+                    max: 16
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(src.capacity(), capacity, "the buffer must not grow");
+        assert_eq!(err.status(), SocketErrorStatus::MessageTooLong);
+        assert_eq!(
+            std::io::Error::from(err).kind(),
+            std::io::ErrorKind::InvalidData
+        );
+
+        // A 4 GiB announcement does not reserve 4 GiB either.
+        let mut codec = LengthPrefixedCodec::new();
+        let mut src = BytesMut::from(&u32::MAX.to_be_bytes()[..]);
+        assert!(codec.decode(&mut src).is_err());
+        assert!(src.capacity() < 1024);
+    }
+
+    #[test]
+    fn decode_oversized_frame_ends_the_stream() {
+        let mut wire = frame(2, b"ok");
+        wire.extend(frame(100, &[0; 100]));
+        wire.extend(frame(2, b"no"));
+        let codec = LengthPrefixedCodec::builder()
+            .max_frame_length(10)
+            .new_codec();
+        let (frames, error, mut codec) = decode_trickled(codec, &wire);
+        assert_eq!(frames, vec![&b"ok"[..]]);
+        let err = error.expect("an error");
+        assert_eq!(
+            err.to_string(),
+            "max_frame_length exceeded: 100 bytes is more than the maximum of 10"
+        );
+        // Called again directly, the codec keeps refusing.
+        assert!(codec
+            .decode(&mut BytesMut::from(&frame(1, b"a")[..]))
+            .is_err());
+    }
+
+    #[test]
+    fn decode_skip_oversized_discards_the_frame_and_resumes() {
+        let mut wire = frame(2, b"ok");
+        wire.extend(frame(100, &[7; 100]));
+        wire.extend(frame(3, b"yes"));
+        wire.extend(frame(11, &[1; 11]));
+        wire.extend(frame(1, b"!"));
+        let codec = LengthPrefixedCodec::builder()
+            .max_frame_length(10)
+            .skip_oversized(true)
+            .new_codec();
+        let (frames, error, codec) = decode_trickled(codec, &wire);
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(frames, vec![&b"ok"[..], b"yes", b"!"]);
+        assert_eq!(codec.skipped_frames(), 2);
+    }
+
+    #[test]
+    fn decode_skip_oversized_never_buffers_the_frame() {
+        let mut codec = LengthPrefixedCodec::builder()
+            .max_frame_length(10)
+            .skip_oversized(true)
+            .new_codec();
+        let mut src = BytesMut::from(&frame(1_000_000, &[0; 500])[..]);
+        assert_eq!(codec.decode(&mut src).unwrap(), None);
+        assert!(src.is_empty(), "skipped bytes are consumed at once");
+        assert!(src.capacity() < 1000);
+        src.extend_from_slice(&[0; 999_500]);
+        src.extend_from_slice(&frame(2, b"hi"));
+        assert_eq!(codec.decode(&mut src).unwrap(), Some(Bytes::from("hi")));
+    }
+
+    #[test]
+    fn decode_eof_inside_a_payload_says_how_many_bytes_were_missing() {
+        let wire = &frame(10, b"abcd")[..];
+        let (frames, error, _) = decode_trickled(LengthPrefixedCodec::new(), wire);
+        assert!(frames.is_empty());
+        let err = error.expect("an error");
+        assert!(matches!(err, Error::UnexpectedEof { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "unexpected end of stream in a frame: 6 of 10 payload bytes missing"
+        );
+        assert_eq!(
+            std::io::Error::from(err).kind(),
+            std::io::ErrorKind::UnexpectedEof
+        );
+    }
+
+    #[test]
+    fn decode_eof_inside_a_header_says_how_many_bytes_were_missing() {
+        let mut wire = frame(1, b"a");
+        wire.extend([0, 0]);
+        let (frames, error, _) = decode_trickled(LengthPrefixedCodec::new(), &wire);
+        assert_eq!(frames, vec![&b"a"[..]]);
+        assert_eq!(
+            error.expect("an error").to_string(),
+            "unexpected end of stream in a frame header: 2 of 4 length bytes missing"
+        );
+    }
+
+    #[test]
+    fn decode_eof_between_frames_is_a_clean_end() {
+        let (frames, error, _) = decode_trickled(LengthPrefixedCodec::new(), &frame(1, b"z"));
+        assert_eq!(frames, vec![&b"z"[..]]);
+        assert!(error.is_none());
+        let (frames, error, _) = decode_trickled(LengthPrefixedCodec::new(), b"");
+        assert!(frames.is_empty() && error.is_none());
+    }
+
+    #[test]
+    fn decode_honours_every_prefix_width_and_byte_order() {
+        for width in [1, 2, 4, 8] {
+            for order in [ByteOrder::BigEndian, ByteOrder::LittleEndian] {
+                let mut codec = LengthPrefixedCodec::builder()
+                    .prefix_width(width)
+                    .byte_order(order)
+                    .new_codec();
+                let mut wire = BytesMut::new();
+                codec.encode("abc", &mut wire).unwrap();
+                let mut header = vec![0u8; width];
+                match order {
+                    ByteOrder::BigEndian => header[width - 1] = 3,
+                    ByteOrder::LittleEndian => header[0] = 3,
+                }
+                header.extend_from_slice(b"abc");
+                assert_eq!(&wire[..], &header[..], "width {width} {order:?}");
+                let (frames, error, _) = decode_trickled(codec, &wire);
+                assert!(error.is_none());
+                assert_eq!(frames, vec![&b"abc"[..]]);
+            }
+        }
+    }
+
+    #[test]
+    fn decode_eight_byte_length_larger_than_memory_is_refused() {
+        let mut codec = LengthPrefixedCodec::builder().prefix_width(8).new_codec();
+        let mut src = BytesMut::from(&u64::MAX.to_be_bytes()[..]);
+        let err = codec.decode(&mut src).unwrap_err();
+        assert!(
+            matches!(err, Error::LimitExceeded { actual, .. } if actual == u64::MAX),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "prefix_width must be 1, 2, 4 or 8 bytes, not 3")]
+    fn builder_refuses_a_prefix_width_of_three() {
+        LengthPrefixedCodec::builder().prefix_width(3);
+    }
+
+    #[test]
+    fn encode_refuses_a_length_the_prefix_cannot_hold() {
+        let mut codec = LengthPrefixedCodec::builder().prefix_width(1).new_codec();
+        let mut dst = BytesMut::new();
+        codec.encode(&[0u8; 255][..], &mut dst).unwrap();
+        assert_eq!(dst.len(), 256);
+        dst.clear();
+        let err = codec.encode(&[0u8; 256][..], &mut dst).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::LimitExceeded {
+                    limit: "prefix_width",
+                    actual: 256,
+                    max: 255
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(dst.is_empty(), "nothing is written on error");
+
+        let mut codec = LengthPrefixedCodec::builder().prefix_width(2).new_codec();
+        assert!(codec.encode(vec![0u8; 65_536], &mut dst).is_err());
+        assert!(dst.is_empty());
+    }
+
+    #[test]
+    fn encode_limit_is_separate_from_decode_limit() {
+        let mut codec = LengthPrefixedCodec::builder()
+            .max_frame_length(100)
+            .max_encode_frame_length(4)
+            .new_codec();
+        let mut dst = BytesMut::new();
+        let err = codec.encode("hello", &mut dst).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::LimitExceeded {
+                    limit: "max_encode_frame_length",
+                    actual: 5,
+                    max: 4
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(dst.is_empty());
+        // The decoder still accepts 5..=100 bytes.
+        let mut src = BytesMut::from(&frame(5, b"hello")[..]);
+        assert_eq!(codec.decode(&mut src).unwrap(), Some(Bytes::from("hello")));
+    }
+
+    #[test]
+    fn encode_accepts_every_payload_type() {
+        let mut codec = LengthPrefixedCodec::new();
+        let mut dst = BytesMut::new();
+        codec.encode(Bytes::from_static(b"a"), &mut dst).unwrap();
+        codec.encode(&b"b"[..], &mut dst).unwrap();
+        codec.encode("c", &mut dst).unwrap();
+        codec.encode(String::from("d"), &mut dst).unwrap();
+        codec.encode(vec![b'e'], &mut dst).unwrap();
+        let mut expected = Vec::new();
+        for p in [b"a", b"b", b"c", b"d", b"e"] {
+            expected.extend(frame(1, p));
+        }
+        assert_eq!(&dst[..], &expected[..]);
+    }
+
+    #[test]
+    fn encode_length_counts_utf8_bytes_not_utf16_units() {
+        let mut codec = LengthPrefixedCodec::new();
+        let mut dst = BytesMut::new();
+        codec.encode("héllo wörld ✓", &mut dst).unwrap();
+        assert_eq!(&dst[..4], &17u32.to_be_bytes());
+    }
+
+    #[test]
+    fn framed_write_then_read_over_a_trickling_writer() {
+        let frames = vec![
+            Bytes::from_static(b"one"),
+            Bytes::new(),
+            Bytes::from(vec![9u8; 300]),
+        ];
+        let written = block_on(async {
+            let mut w = FramedWrite::new(TrickleWriter::new(3), LengthPrefixedCodec::new());
+            for f in &frames {
+                w.feed(f.clone()).await.unwrap();
+            }
+            SinkExt::<Bytes>::flush(&mut w).await.unwrap();
+            w.into_inner().into_bytes()
+        });
+        let (decoded, error, _) = decode_trickled(LengthPrefixedCodec::new(), &written);
+        assert!(error.is_none());
+        assert_eq!(decoded, frames);
+    }
+}
