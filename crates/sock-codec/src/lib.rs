@@ -4,6 +4,8 @@
 //! * [`LengthPrefixedCodec`]: a length (1, 2, 4 or 8 bytes, either byte order;
 //!   4-byte big-endian by default), then the payload, with separate limits for
 //!   what is read and what is written, checked before any buffer grows.
+//! * [`LineCodec`] (UTF-8 `String`s) and [`BytesLineCodec`] (raw `Bytes`): lines
+//!   ending in `\n`, `\r\n` accepted, with a maximum length checked as bytes arrive.
 //!
 //! The codecs are `tokio_util::codec` [`Decoder`](tokio_util::codec::Decoder)s and
 //! [`Encoder`](tokio_util::codec::Encoder)s, so they frame any `AsyncRead`/`AsyncWrite`
@@ -14,8 +16,10 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod length_prefixed;
+mod line;
 #[cfg(test)]
 mod test_io;
 
 pub use length_prefixed::{LengthPrefixedBuilder, LengthPrefixedCodec, DEFAULT_MAX_FRAME_LENGTH};
+pub use line::{BytesLineCodec, LineCodec, DEFAULT_MAX_LINE_LENGTH};
 pub use sock_core::{ByteOrder, Error, Result, UnicodeEncoding};
