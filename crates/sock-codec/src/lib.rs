@@ -6,6 +6,9 @@
 //!   what is read and what is written, checked before any buffer grows.
 //! * [`LineCodec`] (UTF-8 `String`s) and [`BytesLineCodec`] (raw `Bytes`): lines
 //!   ending in `\n`, `\r\n` accepted, with a maximum length checked as bytes arrive.
+//! * [`DataWriter`] and [`DataReader`]: UWP's typed writer and reader, so code that
+//!   uses `Windows.Storage.Streams.DataWriter`/`DataReader` ports nearly line for
+//!   line (`store`, `load`, [`InputStreamOptions`], [`ByteOrder`], [`UnicodeEncoding`]).
 //!
 //! The codecs are `tokio_util::codec` [`Decoder`](tokio_util::codec::Decoder)s and
 //! [`Encoder`](tokio_util::codec::Encoder)s, so they frame any `AsyncRead`/`AsyncWrite`
@@ -15,11 +18,15 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
+mod data_reader;
+mod data_writer;
 mod length_prefixed;
 mod line;
 #[cfg(test)]
 mod test_io;
 
+pub use data_reader::{DataReader, InputStreamOptions, DEFAULT_MAX_BUFFER_LENGTH};
+pub use data_writer::{DataWriter, NoStream};
 pub use length_prefixed::{LengthPrefixedBuilder, LengthPrefixedCodec, DEFAULT_MAX_FRAME_LENGTH};
 pub use line::{BytesLineCodec, LineCodec, DEFAULT_MAX_LINE_LENGTH};
 pub use sock_core::{ByteOrder, Error, Result, UnicodeEncoding};

@@ -1,0 +1,338 @@
+//! [`DataWriter`]: typed writes into a buffer, stored to a stream in one write,
+//! as UWP's `Windows.Storage.Streams.DataWriter`.
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use sock_core::{ByteOrder, Result, UnicodeEncoding};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+/// The stream type of a [`DataWriter`] or [`DataReader`](crate::DataReader) that has
+/// none: one made by [`DataWriter::new_buffer`] or
+/// [`DataReader::from_buffer`](crate::DataReader::from_buffer).
+///
+/// It implements neither `AsyncRead` nor `AsyncWrite`, so `store`, `flush` and
+/// `load` do not exist on such a reader or writer: where UWP throws at run time,
+/// this does not compile.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoStream;
+
+/// Typed writes into a buffer, then [`store`](Self::store) in one write: UWP's
+/// `DataWriter`, for any [`AsyncWrite`].
+///
+/// The `write_*` methods only append to the writer's buffer (nothing can fail
+/// there); multi-byte values follow [`byte_order`](Self::byte_order) (big-endian by
+/// default, as UWP) and strings [`unicode_encoding`](Self::unicode_encoding)
+/// (UTF-8 by default). [`store`](Self::store) then writes everything buffered.
+///
+/// Like UWP, [`write_string`](Self::write_string) writes no length and no
+/// terminator. The length-prefixed pattern of the UWP samples,
+/// `WriteUInt32(MeasureString(s)); WriteString(s)`, is byte for byte the default
+/// [`LengthPrefixedCodec`](crate::LengthPrefixedCodec) frame: the length is in
+/// bytes, never UTF-16 units (the seed's C++ sample got this wrong for non-ASCII
+/// text).
+///
+/// # Examples
+///
+/// ```
+/// use sock_codec::{DataReader, DataWriter};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), sock_core::Error> {
+/// let (a, b) = tokio::io::duplex(1024);
+/// let mut writer = DataWriter::new(a);
+/// let text = "héllo";
+/// writer.write_u32(writer.measure_string(text));
+/// writer.write_string(text);
+/// assert_eq!(writer.store().await?, 4 + 6);
+///
+/// let mut reader = DataReader::new(b);
+/// assert_eq!(reader.load(4).await?, 4);
+/// let len = reader.read_u32()?;
+/// assert_eq!(reader.load(len).await?, len);
+/// assert_eq!(reader.read_string(len)?, "héllo");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct DataWriter<W> {
+    stream: W,
+    buf: BytesMut,
+    byte_order: ByteOrder,
+    encoding: UnicodeEncoding,
+}
+
+macro_rules! write_numbers {
+    ($($(#[$doc:meta])* $name:ident($ty:ty) => $be:ident, $le:ident;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(&mut self, value: $ty) {
+                match self.byte_order {
+                    ByteOrder::BigEndian => self.buf.$be(value),
+                    ByteOrder::LittleEndian => self.buf.$le(value),
+                }
+            }
+        )*
+    };
+}
+
+impl DataWriter<NoStream> {
+    /// A writer with no stream, that builds a buffer: take it with
+    /// [`detach_buffer`](Self::detach_buffer) (UWP's `new DataWriter()`).
+    pub fn new_buffer() -> Self {
+        Self::with_stream(NoStream)
+    }
+}
+
+impl<W> DataWriter<W> {
+    fn with_stream(stream: W) -> Self {
+        Self {
+            stream,
+            buf: BytesMut::new(),
+            byte_order: ByteOrder::default(),
+            encoding: UnicodeEncoding::default(),
+        }
+    }
+
+    /// The byte order of multi-byte values (big-endian by default).
+    pub fn byte_order(&self) -> ByteOrder {
+        self.byte_order
+    }
+
+    /// Sets the byte order of the values written from now on.
+    pub fn set_byte_order(&mut self, order: ByteOrder) {
+        self.byte_order = order;
+    }
+
+    /// The encoding of strings (UTF-8 by default).
+    pub fn unicode_encoding(&self) -> UnicodeEncoding {
+        self.encoding
+    }
+
+    /// Sets the encoding of the strings written from now on.
+    pub fn set_unicode_encoding(&mut self, encoding: UnicodeEncoding) {
+        self.encoding = encoding;
+    }
+
+    /// Bytes written but not yet stored.
+    pub fn unstored_buffer_length(&self) -> u32 {
+        u32::try_from(self.buf.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Appends one byte.
+    pub fn write_u8(&mut self, value: u8) {
+        self.buf.put_u8(value);
+    }
+
+    /// Appends one signed byte.
+    pub fn write_i8(&mut self, value: i8) {
+        self.buf.put_i8(value);
+    }
+
+    /// Appends a boolean as one byte, 1 or 0.
+    pub fn write_bool(&mut self, value: bool) {
+        self.buf.put_u8(u8::from(value));
+    }
+
+    write_numbers! {
+        /// Appends a `u16` in the writer's byte order.
+        write_u16(u16) => put_u16, put_u16_le;
+        /// Appends a `u32` in the writer's byte order.
+        write_u32(u32) => put_u32, put_u32_le;
+        /// Appends a `u64` in the writer's byte order.
+        write_u64(u64) => put_u64, put_u64_le;
+        /// Appends an `i16` in the writer's byte order.
+        write_i16(i16) => put_i16, put_i16_le;
+        /// Appends an `i32` in the writer's byte order.
+        write_i32(i32) => put_i32, put_i32_le;
+        /// Appends an `i64` in the writer's byte order.
+        write_i64(i64) => put_i64, put_i64_le;
+        /// Appends an IEEE 754 `f32` in the writer's byte order.
+        write_f32(f32) => put_f32, put_f32_le;
+        /// Appends an IEEE 754 `f64` in the writer's byte order.
+        write_f64(f64) => put_f64, put_f64_le;
+    }
+
+    /// Appends bytes as they are (UWP's `WriteBytes`).
+    pub fn write_bytes(&mut self, bytes: &[u8]) {
+        self.buf.put_slice(bytes);
+    }
+
+    /// Appends the remaining bytes of a buffer (UWP's `WriteBuffer`; slice a
+    /// `Bytes` for its `start, count` form).
+    pub fn write_buffer(&mut self, buffer: impl Buf) {
+        self.buf.put(buffer);
+    }
+
+    /// Appends a string in the writer's encoding, with no length prefix and no
+    /// terminator, and returns its size in bytes (UWP's `WriteString`; the size is
+    /// `u32::MAX` for a string of 4 GiB or more, which UWP cannot express either).
+    pub fn write_string(&mut self, value: &str) -> u32 {
+        let before = self.buf.len();
+        match self.encoding {
+            UnicodeEncoding::Utf8 => self.buf.put_slice(value.as_bytes()),
+            UnicodeEncoding::Utf16LE => {
+                self.buf.reserve(value.len() * 2);
+                value.encode_utf16().for_each(|u| self.buf.put_u16_le(u));
+            }
+            UnicodeEncoding::Utf16BE => {
+                self.buf.reserve(value.len() * 2);
+                value.encode_utf16().for_each(|u| self.buf.put_u16(u));
+            }
+        }
+        u32::try_from(self.buf.len() - before).unwrap_or(u32::MAX)
+    }
+
+    /// The size in bytes that [`write_string`](Self::write_string) would write for
+    /// `value` in the current encoding (UWP's `MeasureString`).
+    ///
+    /// For UTF-16 this is twice the code units, while
+    /// [`DataReader::read_string`](crate::DataReader::read_string) counts code
+    /// units: divide by 2 there, as in UWP.
+    pub fn measure_string(&self, value: &str) -> u32 {
+        let len = match self.encoding {
+            UnicodeEncoding::Utf8 => value.len(),
+            UnicodeEncoding::Utf16LE | UnicodeEncoding::Utf16BE => value.encode_utf16().count() * 2,
+        };
+        u32::try_from(len).unwrap_or(u32::MAX)
+    }
+
+    /// Takes everything written and not stored, leaving the buffer empty (UWP's
+    /// `DetachBuffer`).
+    pub fn detach_buffer(&mut self) -> Bytes {
+        self.buf.split().freeze()
+    }
+
+    /// The stream.
+    pub fn get_ref(&self) -> &W {
+        &self.stream
+    }
+
+    /// The stream, mutably. Writing to it directly bypasses unstored bytes.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.stream
+    }
+
+    /// Gives the stream back; unstored bytes are dropped (see
+    /// [`into_parts`](Self::into_parts) to keep them).
+    pub fn into_inner(self) -> W {
+        self.stream
+    }
+
+    /// UWP's name for [`into_inner`](Self::into_inner): the stream outlives the
+    /// writer.
+    pub fn detach_stream(self) -> W {
+        self.into_inner()
+    }
+
+    /// The stream and the bytes written but not stored.
+    pub fn into_parts(self) -> (W, Bytes) {
+        (self.stream, self.buf.freeze())
+    }
+}
+
+impl<W: AsyncWrite + Unpin> DataWriter<W> {
+    /// A writer over `stream`, big-endian and UTF-8.
+    pub fn new(stream: W) -> Self {
+        Self::with_stream(stream)
+    }
+
+    /// Writes everything buffered to the stream, then flushes the stream, and
+    /// returns the number of bytes stored (UWP's `StoreAsync`).
+    ///
+    /// The buffer goes out in **one** `write_all` followed by **one** `flush` of the
+    /// stream. On a datagram output stream, where a flush sends what was written as
+    /// one datagram, one `store` is therefore exactly one datagram, as in UWP. With
+    /// nothing buffered, nothing is written and the stream is only flushed.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe as a whole, but nothing is lost or sent twice: bytes the
+    /// stream has accepted leave the buffer as they go, so after a cancelled
+    /// `store` the buffer holds exactly what was not written, and the next `store`
+    /// continues from there.
+    pub async fn store(&mut self) -> Result<usize> {
+        let len = self.buf.len();
+        self.stream.write_all_buf(&mut self.buf).await?;
+        self.stream.flush().await?;
+        Ok(len)
+    }
+
+    /// Flushes the stream (UWP's `FlushAsync`). Like UWP it does not store: call
+    /// [`store`](Self::store) first (which already flushes).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe if the stream's `poll_flush` is; calling it again resumes.
+    pub async fn flush(&mut self) -> Result<()> {
+        self.stream.flush().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_io::{block_on, TrickleWriter};
+
+    #[test]
+    fn write_numbers_follow_the_byte_order() {
+        let mut w = DataWriter::new_buffer();
+        w.write_u16(0x0102);
+        w.write_u32(0x0304_0506);
+        w.write_i64(-2);
+        w.set_byte_order(ByteOrder::LittleEndian);
+        w.write_u16(0x0102);
+        w.write_f32(1.0);
+        w.write_bool(true);
+        w.write_i8(-1);
+        assert_eq!(
+            &w.detach_buffer()[..],
+            &[
+                1, 2, 3, 4, 5, 6, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 2, 1, 0, 0, 0x80,
+                0x3f, 1, 0xff
+            ]
+        );
+        assert_eq!(w.unstored_buffer_length(), 0);
+    }
+
+    #[test]
+    fn write_string_writes_no_prefix_and_returns_bytes_in_the_encoding() {
+        let mut w = DataWriter::new_buffer();
+        assert_eq!(w.measure_string("hé"), 3);
+        assert_eq!(w.write_string("hé"), 3);
+        w.set_unicode_encoding(UnicodeEncoding::Utf16LE);
+        assert_eq!(w.measure_string("hé"), 4);
+        assert_eq!(w.write_string("hé"), 4);
+        w.set_unicode_encoding(UnicodeEncoding::Utf16BE);
+        assert_eq!(w.write_string("😀"), 4);
+        assert_eq!(
+            &w.detach_buffer()[..],
+            &[b'h', 0xc3, 0xa9, b'h', 0, 0xe9, 0, 0xd8, 0x3d, 0xde, 0x00]
+        );
+    }
+
+    #[test]
+    fn store_writes_everything_then_flushes_once() {
+        block_on(async {
+            let mut w = DataWriter::new(TrickleWriter::new(3));
+            w.write_bytes(b"0123456789");
+            w.write_buffer(Bytes::from_static(b"ab"));
+            assert_eq!(w.unstored_buffer_length(), 12);
+            assert_eq!(w.store().await.unwrap(), 12);
+            assert_eq!(w.unstored_buffer_length(), 0);
+            assert_eq!(w.get_ref().bytes(), b"0123456789ab");
+            assert_eq!(w.get_ref().flushes, 1);
+            assert_eq!(w.store().await.unwrap(), 0);
+            assert_eq!(w.get_ref().flushes, 2);
+            assert_eq!(w.get_ref().bytes().len(), 12);
+        });
+    }
+
+    #[test]
+    fn into_parts_keeps_unstored_bytes() {
+        let mut w = DataWriter::new(TrickleWriter::new(1));
+        w.write_u8(7);
+        let (stream, rest) = w.into_parts();
+        assert!(stream.bytes().is_empty());
+        assert_eq!(&rest[..], &[7]);
+    }
+}
