@@ -1,3 +1,67 @@
-//! UDP for sock: `DatagramSocket`.
+//! UDP for sock: [`DatagramSocket`], UWP's `Windows.Networking.Sockets.DatagramSocket`
+//! on tokio.
 //!
-//! This crate is being built; it exports nothing yet.
+//! * Bind with [`DatagramSocket::bind_service_name`] or
+//!   [`bind_endpoint`](DatagramSocket::bind_endpoint), or talk to one peer with
+//!   [`connect`](DatagramSocket::connect) (which also filters incoming
+//!   datagrams to that peer); options go through [`DatagramSocket::builder`]
+//!   ([`DatagramSocketControl`]: port sharing for multicast, "don't fragment",
+//!   buffer size, hop limit, quality of service).
+//! * Receive with [`recv`](DatagramSocket::recv) or the
+//!   [`messages`](DatagramSocket::messages) stream: each [`DatagramMessage`]
+//!   says who sent it and to which local address. A receive loop never dies on
+//!   an ICMP report, and a datagram larger than the receive buffer is flagged
+//!   [`truncated`](DatagramMessage::truncated), never silently cut.
+//! * Send with [`send_to`](DatagramSocket::send_to) or through a
+//!   [`DatagramOutputStream`] (each flush, or a `DataWriter::store`, is one
+//!   datagram).
+//! * Multicast: [`join_multicast_group`](DatagramSocket::join_multicast_group)
+//!   for IPv4 and IPv6.
+//! * Batches: [`send_batch`](DatagramSocket::send_batch) and
+//!   [`recv_batch`](DatagramSocket::recv_batch) use `sendmmsg`/`recvmmsg` and
+//!   UDP GSO/GRO where Linux has them, and plain calls elsewhere.
+//!
+//! Errors are [`sock_core::Error`]s and carry their [`SocketErrorStatus`]
+//! (`AddressAlreadyInUse`, `MessageTooLong`, `ConnectionRefused`, …).
+//!
+//! # Examples
+//!
+//! The UWP echo story, server and client in one program:
+//!
+//! ```
+//! use sock_core::HostName;
+//! use sock_udp::DatagramSocket;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> sock_core::Result<()> {
+//! // The seed binds "1337" and "1336"; "" lets the system pick free ports.
+//! let server = DatagramSocket::bind_service_name("").await?;
+//! let client = DatagramSocket::bind_service_name("").await?;
+//! let server_port = server.information().local_port;
+//!
+//! let localhost = HostName::new("localhost")?;
+//! client.send_to(&localhost, server_port, "Hello, World!").await?;
+//! let request = server.recv().await?;
+//! server.send_to_addr(request.remote_addr(), &request.data).await?;
+//! let response = client.recv().await?;
+//! assert_eq!(&response.data[..], b"Hello, World!");
+//! # Ok(()) }
+//! ```
+//!
+//! [`SocketErrorStatus`]: sock_core::SocketErrorStatus
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc(test(attr(deny(warnings))))]
+
+mod batch;
+mod control;
+mod message;
+mod output;
+mod resolve;
+mod socket;
+mod sys;
+
+pub use control::{DatagramSocketControl, DEFAULT_MAX_MESSAGE_SIZE};
+pub use message::{DatagramMessage, Messages};
+pub use output::DatagramOutputStream;
+pub use resolve::{MAX_DATAGRAM_SIZE_V4, MAX_DATAGRAM_SIZE_V6};
+pub use socket::{DatagramSocket, DatagramSocketInformation};

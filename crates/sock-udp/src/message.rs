@@ -1,0 +1,136 @@
+//! `DatagramMessage` (UWP's `MessageReceived` event arguments) and the
+//! `Messages` stream.
+
+use std::fmt;
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use sock_core::{HostName, Result};
+
+use crate::DatagramSocket;
+
+/// One received datagram, as UWP's `DatagramSocketMessageReceivedEventArgs`.
+///
+/// `data` holds the whole datagram (UWP's `GetDataReader()` is preloaded the
+/// same way: wrap `&msg.data[..]` in a `DataReader` to read typed values).
+///
+/// A datagram is never truncated silently: when it was larger than the
+/// socket's [`max_message_size`](crate::DatagramSocketControl::max_message_size),
+/// `data` holds its first bytes and [`truncated`](Self::truncated) is `true`.
+/// With the default limit (64 KiB) no UDP datagram is ever truncated.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DatagramMessage {
+    /// The datagram's bytes.
+    pub data: Bytes,
+    /// Who sent it (UWP's `RemoteAddress`). IPv4 senders on a dual-stack
+    /// socket appear as IPv4 addresses, not as mapped IPv6 ones.
+    pub remote_address: HostName,
+    /// The port it was sent from (UWP's `RemotePort`).
+    pub remote_port: u16,
+    /// The local address it was sent to (UWP's `LocalAddress`): a multicast
+    /// group for multicast datagrams. Read from the packet where the platform
+    /// reports it (Linux), otherwise the socket's bound address.
+    pub local_address: HostName,
+    /// Whether the datagram was longer than the receive buffer and `data`
+    /// holds only its beginning.
+    pub truncated: bool,
+}
+
+impl DatagramMessage {
+    /// The sender as a socket address, to reply with
+    /// [`send_to_addr`](DatagramSocket::send_to_addr).
+    pub fn remote_addr(&self) -> SocketAddr {
+        let ip = self
+            .remote_address
+            .ip_addr()
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        SocketAddr::new(ip, self.remote_port)
+    }
+
+    /// The datagram's length in bytes (of what was kept, if truncated).
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Whether the datagram was empty.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+}
+
+impl Default for DatagramMessage {
+    /// An empty message from `0.0.0.0:0`: a slot for
+    /// [`recv_batch`](DatagramSocket::recv_batch) to fill.
+    fn default() -> Self {
+        let any = HostName::from(Ipv4Addr::UNSPECIFIED);
+        Self {
+            data: Bytes::new(),
+            remote_address: any.clone(),
+            remote_port: 0,
+            local_address: any,
+            truncated: false,
+        }
+    }
+}
+
+impl fmt::Debug for DatagramMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatagramMessage")
+            .field("len", &self.data.len())
+            .field("remote_address", &self.remote_address.canonical_name())
+            .field("remote_port", &self.remote_port)
+            .field("local_address", &self.local_address.canonical_name())
+            .field("truncated", &self.truncated)
+            .finish()
+    }
+}
+
+type RecvFuture<'a> = Pin<Box<dyn Future<Output = Result<DatagramMessage>> + Send + 'a>>;
+
+/// The datagrams arriving on a socket, as a [`Stream`]: UWP's
+/// `MessageReceived` event. Made by [`DatagramSocket::messages`].
+///
+/// Each item is what [`DatagramSocket::recv`] returns. The stream never ends
+/// by itself: an `Err` item (an ICMP report on a connected socket, say) is
+/// followed by the next datagram, so a loop decides for itself what is fatal.
+/// Dropping the stream loses no datagram.
+pub struct Messages<'a> {
+    socket: &'a DatagramSocket,
+    next: Option<RecvFuture<'a>>,
+}
+
+impl<'a> Messages<'a> {
+    pub(crate) fn new(socket: &'a DatagramSocket) -> Self {
+        Self { socket, next: None }
+    }
+
+    /// The socket the messages come from.
+    pub fn get_ref(&self) -> &'a DatagramSocket {
+        self.socket
+    }
+}
+
+impl fmt::Debug for Messages<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Messages")
+            .field("socket", self.socket)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stream for Messages<'_> {
+    type Item = Result<DatagramMessage>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let socket = self.socket;
+        let next = self.next.get_or_insert_with(|| Box::pin(socket.recv()));
+        let item = std::task::ready!(next.as_mut().poll(cx));
+        self.next = None;
+        Poll::Ready(Some(item))
+    }
+}

@@ -1,0 +1,778 @@
+//! `DatagramSocket`: UWP's `DatagramSocket` on tokio.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use bytes::{Buf, BytesMut};
+use sock_core::{Error, HostName, Result, ServiceName};
+use socket2::{SockAddr, SockRef, Socket};
+use tokio::io::Interest;
+use tokio::net::UdpSocket;
+
+use crate::batch::{self, MAX_GSO_BYTES};
+use crate::control::{self, with_context, DatagramSocketControl};
+use crate::message::Messages;
+use crate::output::DatagramOutputStream;
+use crate::resolve::{self, max_payload, too_long, unmap, unmap_ip, Family};
+use crate::sys::{self, RecvMeta};
+use crate::DatagramMessage;
+
+/// The addresses of a socket, as UWP's `DatagramSocketInformation`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DatagramSocketInformation {
+    /// The bound local address (`::` or `0.0.0.0` when bound to all).
+    pub local_address: HostName,
+    /// The bound local port.
+    pub local_port: u16,
+    /// The remote address: the connected peer, else the target of the last
+    /// [`output_stream`](DatagramSocket::output_stream); `None` before either.
+    pub remote_address: Option<HostName>,
+    /// The remote port, with `remote_address`.
+    pub remote_port: Option<u16>,
+}
+
+/// A UDP socket with the UWP `DatagramSocket` feature set.
+///
+/// Make one with [`bind_service_name`](Self::bind_service_name),
+/// [`bind_endpoint`](Self::bind_endpoint) or [`connect`](Self::connect), or
+/// with options through [`builder`](Self::builder). Every method takes
+/// `&self`, so one task can receive while others send; share the socket with
+/// an `Arc` to use it from several tasks.
+///
+/// Receiving: [`recv`](Self::recv), [`messages`](Self::messages) (a
+/// `Stream`), [`recv_batch`](Self::recv_batch). Sending:
+/// [`send_to`](Self::send_to), [`send`](Self::send) when connected,
+/// [`output_stream`](Self::output_stream) (each flush is one datagram, as
+/// UWP's `GetOutputStreamAsync`), [`send_batch`](Self::send_batch).
+///
+/// **ICMP reports.** A "port unreachable" reply to an earlier send surfaces
+/// as `ConnectionRefused` (or `ConnectionResetByPeer` on some systems). It
+/// never ends a receive loop: an unconnected socket skips it (it cannot tell
+/// which of its peers it concerns), and a connected socket returns it as an
+/// error from one `recv` and goes on working.
+///
+/// **Truncation.** A datagram larger than
+/// [`max_message_size`](DatagramSocketControl::max_message_size) is flagged
+/// with [`DatagramMessage::truncated`]; none is cut short silently.
+pub struct DatagramSocket {
+    io: UdpSocket,
+    family: Family,
+    local: SocketAddr,
+    peer: Option<SocketAddr>,
+    control: Mutex<DatagramSocketControl>,
+    last_remote: Mutex<Option<SocketAddr>>,
+    gso: AtomicBool,
+    gro: bool,
+    slot_size: usize,
+    rx: Mutex<Rx>,
+}
+
+/// Receive state: the buffer the kernel writes into, datagrams received but
+/// not yet handed out, and the last host names made (so a burst from one
+/// sender does not format its address again for every datagram).
+#[derive(Default)]
+struct Rx {
+    scratch: Vec<u8>,
+    pending: VecDeque<DatagramMessage>,
+    remote: Option<(IpAddr, HostName)>,
+    local: Option<(IpAddr, HostName)>,
+}
+
+fn cached(slot: &mut Option<(IpAddr, HostName)>, ip: IpAddr) -> HostName {
+    match slot {
+        Some((cached, name)) if *cached == ip => name.clone(),
+        _ => {
+            let name = HostName::from(ip);
+            *slot = Some((ip, name.clone()));
+            name
+        }
+    }
+}
+
+/// Errors that report an ICMP message about an earlier send.
+fn is_icmp_report(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::HostUnreachable
+            | io::ErrorKind::NetworkUnreachable
+    )
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl DatagramSocket {
+    /// The options builder (UWP's `DatagramSocketControl`).
+    pub fn builder() -> DatagramSocketControl {
+        DatagramSocketControl::new()
+    }
+
+    /// Binds every local address, IPv4 and IPv6, at `service` (UWP's
+    /// `BindServiceNameAsync`): a port (`"1337"`, `1337`), a service name, or
+    /// `""` for any free port.
+    ///
+    /// # Errors
+    ///
+    /// See [`DatagramSocketControl::bind_service_name`]; a taken port gives
+    /// `AddressAlreadyInUse`.
+    pub async fn bind_service_name<S>(service: S) -> Result<Self>
+    where
+        S: TryInto<ServiceName>,
+        Error: From<S::Error>,
+    {
+        Self::builder().bind_service_name(service).await
+    }
+
+    /// Binds one local address (UWP's `BindEndpointAsync`); `None` means all.
+    ///
+    /// # Errors
+    ///
+    /// See [`DatagramSocketControl::bind_endpoint`].
+    pub async fn bind_endpoint<S>(host: Option<&HostName>, service: S) -> Result<Self>
+    where
+        S: TryInto<ServiceName>,
+        Error: From<S::Error>,
+    {
+        Self::builder().bind_endpoint(host, service).await
+    }
+
+    /// Connects to `host` at `service` (UWP's `ConnectAsync`): the default
+    /// destination of [`send`](Self::send), and a filter that lets only
+    /// datagrams from that peer in.
+    ///
+    /// # Errors
+    ///
+    /// See [`DatagramSocketControl::connect`].
+    pub async fn connect<S>(host: &HostName, service: S) -> Result<Self>
+    where
+        S: TryInto<ServiceName>,
+        Error: From<S::Error>,
+    {
+        Self::builder().connect(host, service).await
+    }
+
+    pub(crate) fn from_parts(
+        socket: Socket,
+        family: Family,
+        control: DatagramSocketControl,
+        peer: Option<SocketAddr>,
+    ) -> Result<Self> {
+        let gso = control.is_segmentation_offload() && sys::gso_supported(&socket);
+        let gro = control.is_receive_offload() && sys::enable_gro(&socket)?;
+        let slot_size = if gro {
+            control.max_message_size_value().max(64 * 1024)
+        } else {
+            control.max_message_size_value()
+        };
+        let local = socket
+            .local_addr()?
+            .as_socket()
+            .map(unmap)
+            .ok_or_else(|| io::Error::other("socket has no ip address"))?;
+        let io = UdpSocket::from_std(socket.into())?;
+        Ok(Self {
+            io,
+            family,
+            local,
+            peer,
+            control: Mutex::new(control),
+            last_remote: Mutex::new(None),
+            gso: AtomicBool::new(gso),
+            gro,
+            slot_size,
+            rx: Mutex::new(Rx::default()),
+        })
+    }
+
+    /// The options in force.
+    pub fn control(&self) -> DatagramSocketControl {
+        lock(&self.control).clone()
+    }
+
+    /// The local and remote addresses (UWP's `Information`).
+    pub fn information(&self) -> DatagramSocketInformation {
+        let remote = self.peer.or(*lock(&self.last_remote));
+        DatagramSocketInformation {
+            local_address: HostName::from(self.local.ip()),
+            local_port: self.local.port(),
+            remote_address: remote.map(|r| HostName::from(r.ip())),
+            remote_port: remote.map(|r| r.port()),
+        }
+    }
+
+    /// The bound local address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// The connected peer, if the socket was made with `connect`.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.peer
+    }
+
+    /// Whether [`send_batch`](Self::send_batch) hands same-size datagrams to
+    /// the kernel as one segmented message (UDP GSO).
+    pub fn segmentation_offload(&self) -> bool {
+        self.gso.load(Ordering::Relaxed)
+    }
+
+    /// Whether the kernel may coalesce received datagrams (UDP GRO).
+    pub fn receive_offload(&self) -> bool {
+        self.gro
+    }
+
+    /// The tokio socket underneath.
+    pub fn get_ref(&self) -> &UdpSocket {
+        &self.io
+    }
+
+    /// The tokio socket underneath (receive offload, if on, stays on).
+    pub fn into_inner(self) -> UdpSocket {
+        self.io
+    }
+
+    /// Closes the socket (UWP's `Close`). Dropping it does the same.
+    pub fn close(self) {
+        drop(self);
+    }
+
+    /// Receives the next datagram (UWP's `MessageReceived` event).
+    ///
+    /// On a connected socket only the peer's datagrams arrive, and an ICMP
+    /// report about an earlier send (the peer's port was closed) is returned
+    /// as an error (`ConnectionRefused`); the next call receives again. An
+    /// unconnected socket skips such reports.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a datagram is either returned or kept for the next call.
+    ///
+    /// # Errors
+    ///
+    /// An ICMP report on a connected socket, or a failure of the socket.
+    pub async fn recv(&self) -> Result<DatagramMessage> {
+        loop {
+            if let Some(m) = lock(&self.rx).pending.pop_front() {
+                return Ok(m);
+            }
+            self.fill(1).await?;
+        }
+    }
+
+    /// The incoming datagrams as a `Stream` (UWP's `MessageReceived` event);
+    /// each item is what [`recv`](Self::recv) gives.
+    pub fn messages(&self) -> Messages<'_> {
+        Messages::new(self)
+    }
+
+    /// Receives up to `messages.len()` datagrams with as few system calls as
+    /// the platform allows (`recvmmsg`, and GRO when
+    /// [`receive_offload`](DatagramSocketControl::receive_offload) is on),
+    /// overwriting the first slots. Waits for at least one; returns how many
+    /// arrived. Datagrams arrive in the order the kernel queued them.
+    ///
+    /// ```
+    /// use sock_udp::{DatagramMessage, DatagramSocket};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> sock_core::Result<()> {
+    /// let socket = DatagramSocket::bind_endpoint(Some(&"127.0.0.1".parse()?), "").await?;
+    /// let sender = DatagramSocket::bind_service_name("").await?;
+    /// sender.send_batch(socket.local_addr(), &[&b"one"[..], b"two"]).await?;
+    ///
+    /// let mut batch = vec![DatagramMessage::default(); 64];
+    /// let mut got = 0;
+    /// while got < 2 {
+    ///     let n = socket.recv_batch(&mut batch).await?;
+    ///     for msg in &batch[..n] {
+    ///         println!("{} bytes from {}", msg.data.len(), msg.remote_addr());
+    ///     }
+    ///     got += n;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`recv`](Self::recv).
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Self::recv). Returns `Ok(0)` at once for no slots.
+    pub async fn recv_batch(&self, messages: &mut [DatagramMessage]) -> Result<usize> {
+        if messages.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            {
+                let mut rx = lock(&self.rx);
+                let n = rx.pending.len().min(messages.len());
+                if n > 0 {
+                    for (slot, m) in messages.iter_mut().zip(rx.pending.drain(..n)) {
+                        *slot = m;
+                    }
+                    return Ok(n);
+                }
+            }
+            self.fill(messages.len()).await?;
+        }
+    }
+
+    /// Waits for datagrams and moves up to about `want` of them into the
+    /// pending queue; ICMP reports on unconnected sockets are skipped.
+    async fn fill(&self, want: usize) -> Result<()> {
+        loop {
+            let res = self
+                .io
+                .async_io(Interest::READABLE | Interest::ERROR, || {
+                    let mut rx = lock(&self.rx);
+                    if rx.pending.is_empty() {
+                        self.receive_now(&mut rx, want)
+                    } else {
+                        Ok(())
+                    }
+                })
+                .await;
+            match res {
+                Ok(()) => return Ok(()),
+                Err(e) if self.peer.is_none() && is_icmp_report(&e) => continue,
+                Err(e) => return Err(Error::Io(e)),
+            }
+        }
+    }
+
+    /// One non-blocking receive of up to `want` buffers into `rx.pending`.
+    fn receive_now(&self, rx: &mut Rx, want: usize) -> io::Result<()> {
+        let slots = want.clamp(1, sys::BATCH_SIZE);
+        let need = slots * self.slot_size;
+        if rx.scratch.len() < need {
+            rx.scratch = vec![0; need];
+        }
+        let Rx {
+            scratch,
+            pending,
+            remote,
+            local,
+        } = rx;
+        let mut bufs: Vec<&mut [u8]> = scratch[..need].chunks_mut(self.slot_size).collect();
+        let mut meta = [RecvMeta::default(); sys::BATCH_SIZE];
+        let got = sys::recv(&self.io, &mut bufs, &mut meta)?;
+        let total = meta[..got].iter().map(|m| m.len).sum();
+        let mut data = BytesMut::with_capacity(total);
+        for (buf, m) in bufs.iter().zip(&meta[..got]) {
+            data.extend_from_slice(&buf[..m.len]);
+        }
+        let mut data = data.freeze();
+        for m in &meta[..got] {
+            let Some(source) = m.source.map(unmap) else {
+                data.advance(m.len);
+                continue;
+            };
+            let remote_address = cached(remote, source.ip());
+            let local_ip = m.destination.map_or(self.local.ip(), unmap_ip);
+            let local_address = cached(local, local_ip);
+            let mut chunk = data.split_to(m.len);
+            let stride = if m.stride == 0 { m.len } else { m.stride };
+            loop {
+                let piece = chunk.split_to(stride.min(chunk.len()));
+                pending.push_back(DatagramMessage {
+                    data: piece,
+                    remote_address: remote_address.clone(),
+                    remote_port: source.port(),
+                    local_address: local_address.clone(),
+                    truncated: m.truncated,
+                });
+                if chunk.is_empty() {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `data` as one datagram to `host` at `service`.
+    ///
+    /// Names are looked up each time; to send often to one peer, resolve once
+    /// with [`resolve`](Self::resolve) and use
+    /// [`send_to_addr`](Self::send_to_addr), or keep an
+    /// [`output_stream`](Self::output_stream).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a datagram is sent whole or not at all.
+    ///
+    /// # Errors
+    ///
+    /// A bad service or failed lookup; `MessageTooLong` (limit
+    /// `max_datagram_size`) for more than a UDP datagram holds; a failed send.
+    pub async fn send_to<S>(
+        &self,
+        host: &HostName,
+        service: S,
+        data: impl AsRef<[u8]>,
+    ) -> Result<usize>
+    where
+        S: TryInto<ServiceName>,
+        Error: From<S::Error>,
+    {
+        let addr = self.resolve(host, service).await?;
+        self.send_to_addr(addr, data.as_ref()).await
+    }
+
+    /// Sends `data` as one datagram to `addr`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_to`](Self::send_to), without the lookup.
+    pub async fn send_to_addr(&self, addr: SocketAddr, data: &[u8]) -> Result<usize> {
+        let max = max_payload(&addr);
+        if data.len() > max {
+            return Err(too_long(data.len(), max));
+        }
+        let wire = self.family.to_wire(addr)?;
+        Ok(self.io.send_to(data, wire).await?)
+    }
+
+    /// Sends `data` as one datagram to the connected peer (UWP's
+    /// `OutputStream` after `ConnectAsync`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` when the socket was not made with `connect`; an ICMP
+    /// report about an earlier send (`ConnectionRefused`); as
+    /// [`send_to`](Self::send_to).
+    pub async fn send(&self, data: impl AsRef<[u8]>) -> Result<usize> {
+        let data = data.as_ref();
+        let Some(peer) = self.peer else {
+            return Err(not_connected());
+        };
+        let max = max_payload(&peer);
+        if data.len() > max {
+            return Err(too_long(data.len(), max));
+        }
+        Ok(self.io.send(data).await?)
+    }
+
+    /// Sends every datagram of `datagrams` to `dest`, in order, with as few
+    /// system calls as the platform allows: runs of same-size datagrams go
+    /// out as one segmented message (UDP GSO), and messages go out many per
+    /// call (`sendmmsg`); where neither exists, one by one. Returns how many
+    /// were sent: all of them, unless a send failed after some had gone (as
+    /// with `write`, the next call then reports the error).
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use sock_udp::DatagramSocket;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> sock_core::Result<()> {
+    /// let receiver = DatagramSocket::bind_endpoint(Some(&"127.0.0.1".parse()?), "").await?;
+    /// let socket = DatagramSocket::bind_service_name("").await?;
+    ///
+    /// let datagrams = vec![Bytes::from(vec![7u8; 1200]); 100];
+    /// assert_eq!(socket.send_batch(receiver.local_addr(), &datagrams).await?, 100);
+    /// assert_eq!(receiver.recv().await?.data.len(), 1200);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: if cancelled, an unknown leading part of the batch
+    /// has been sent.
+    ///
+    /// # Errors
+    ///
+    /// `MessageTooLong` (limit `max_datagram_size`, nothing sent) when any
+    /// datagram is larger than UDP allows; an unreachable family; a failed
+    /// first send.
+    pub async fn send_batch<B: AsRef<[u8]>>(
+        &self,
+        dest: SocketAddr,
+        datagrams: &[B],
+    ) -> Result<usize> {
+        let max = max_payload(&dest);
+        let sizes: Vec<usize> = datagrams.iter().map(|d| d.as_ref().len()).collect();
+        if let Some(&len) = sizes.iter().find(|&&len| len > max) {
+            return Err(too_long(len, max));
+        }
+        let wire = SockAddr::from(self.family.to_wire(dest)?);
+        let segments = if self.gso.load(Ordering::Relaxed) {
+            sys::MAX_GSO_SEGMENTS
+        } else {
+            1
+        };
+        let mut plan = batch::plan(&sizes, segments, MAX_GSO_BYTES);
+        let mut next = 0;
+        let mut sent = 0;
+        while next < plan.len() {
+            let end = (next + sys::BATCH_SIZE).min(plan.len());
+            let chunk = &plan[next..end];
+            let res = self
+                .io
+                .async_io(Interest::WRITABLE, || {
+                    sys::send(&self.io, Some(&wire), datagrams, chunk)
+                })
+                .await;
+            match res {
+                Ok(k) => {
+                    sent += chunk[..k].iter().map(|t| t.end - t.start).sum::<usize>();
+                    next += k;
+                }
+                Err(e) if chunk[0].segment.is_some() && sys::is_gso_failure(&e) => {
+                    // This path cannot segment: send the rest one by one. A
+                    // device without checksum offload (EIO) never will.
+                    if e.raw_os_error() == Some(EIO) {
+                        self.gso.store(false, Ordering::Relaxed);
+                    }
+                    let start = chunk[0].start;
+                    let rest = batch::plan(&sizes[start..], 1, MAX_GSO_BYTES);
+                    plan.truncate(next);
+                    plan.extend(rest.into_iter().map(|mut t| {
+                        t.start += start;
+                        t.end += start;
+                        t
+                    }));
+                }
+                Err(_) if sent > 0 => return Ok(sent),
+                Err(e) => return Err(Error::Io(e)),
+            }
+        }
+        Ok(sent)
+    }
+
+    /// A stream whose writes collect into one datagram to `host` at
+    /// `service`, sent on each `flush` (UWP's `GetOutputStreamAsync`; a
+    /// `DataWriter`'s `store` sends one datagram). Keep one per peer:
+    /// the name is looked up once, here.
+    ///
+    /// # Errors
+    ///
+    /// A bad service or failed lookup, or an address family the socket
+    /// cannot reach.
+    pub async fn output_stream<S>(
+        &self,
+        host: &HostName,
+        service: S,
+    ) -> Result<DatagramOutputStream<'_>>
+    where
+        S: TryInto<ServiceName>,
+        Error: From<S::Error>,
+    {
+        let addr = self.resolve(host, service).await?;
+        self.output_stream_to(addr)
+    }
+
+    /// As [`output_stream`](Self::output_stream), to an address.
+    ///
+    /// # Errors
+    ///
+    /// An address family the socket cannot reach.
+    pub fn output_stream_to(&self, addr: SocketAddr) -> Result<DatagramOutputStream<'_>> {
+        let wire = self.family.to_wire(addr)?;
+        *lock(&self.last_remote) = Some(addr);
+        Ok(DatagramOutputStream::new(self, addr, wire))
+    }
+
+    /// Looks up `host` at `service` and picks the first address this socket
+    /// can reach (an IPv4-only socket skips IPv6 addresses and so on).
+    ///
+    /// # Errors
+    ///
+    /// A bad service, a failed lookup, or no reachable address.
+    pub async fn resolve<S>(&self, host: &HostName, service: S) -> Result<SocketAddr>
+    where
+        S: TryInto<ServiceName>,
+        Error: From<S::Error>,
+    {
+        let port = resolve::udp_port(service)?;
+        let addrs = resolve::resolve(host, port).await?;
+        resolve::pick(host, &addrs, self.family)
+    }
+
+    /// Joins the multicast group `group` (UWP's `JoinMulticastGroup`), IPv4
+    /// or IPv6, on the interface of the bound address (the system's choice
+    /// when bound to all addresses).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidHostName`] when `group` is not a multicast address; a
+    /// group of a family the socket does not speak; the system's refusal.
+    pub fn join_multicast_group(&self, group: &HostName) -> Result<()> {
+        self.membership(group, true)
+    }
+
+    /// Leaves a group joined with
+    /// [`join_multicast_group`](Self::join_multicast_group).
+    ///
+    /// # Errors
+    ///
+    /// As [`join_multicast_group`](Self::join_multicast_group); also when
+    /// the group was not joined.
+    pub fn leave_multicast_group(&self, group: &HostName) -> Result<()> {
+        self.membership(group, false)
+    }
+
+    fn membership(&self, group: &HostName, join: bool) -> Result<()> {
+        let ip = group
+            .ip_addr()
+            .filter(IpAddr::is_multicast)
+            .ok_or_else(|| {
+                Error::invalid_host_name(
+                    group.raw_name(),
+                    "is not a multicast group address (224.0.0.0/4 or ff00::/8)",
+                )
+            })?;
+        let what = if join { "join" } else { "leave" };
+        let sock = SockRef::from(&self.io);
+        let res = match ip {
+            IpAddr::V4(g) => {
+                let interface = match self.local.ip() {
+                    IpAddr::V4(a) => a,
+                    IpAddr::V6(_) if self.family == Family::Dual => std::net::Ipv4Addr::UNSPECIFIED,
+                    IpAddr::V6(_) => return Err(family_error(ip, self.family)),
+                };
+                if join {
+                    sock.join_multicast_v4(&g, &interface)
+                } else {
+                    sock.leave_multicast_v4(&g, &interface)
+                }
+            }
+            IpAddr::V6(g) => {
+                if self.family == Family::V4 {
+                    return Err(family_error(ip, self.family));
+                }
+                let interface = match self.local {
+                    SocketAddr::V6(a) if a.scope_id() != 0 => a.scope_id(),
+                    SocketAddr::V6(a) if !a.ip().is_unspecified() => {
+                        sys::interface_index_of(IpAddr::V6(*a.ip()))?
+                    }
+                    _ => 0,
+                };
+                if join {
+                    sock.join_multicast_v6(&g, interface)
+                } else {
+                    sock.leave_multicast_v6(&g, interface)
+                }
+            }
+        };
+        res.map_err(|e| {
+            Error::Io(with_context(
+                e,
+                format!("could not {what} multicast group {ip}"),
+            ))
+        })
+    }
+
+    /// Whether this host's own multicast datagrams come back to its sockets
+    /// (default: on).
+    ///
+    /// # Errors
+    ///
+    /// The system's refusal.
+    pub fn set_multicast_loopback(&self, on: bool) -> Result<()> {
+        let sock = SockRef::from(&self.io);
+        match self.family {
+            Family::V4 => sock.set_multicast_loop_v4(on)?,
+            Family::V6 => sock.set_multicast_loop_v6(on)?,
+            Family::Dual => {
+                sock.set_multicast_loop_v6(on)?;
+                sock.set_multicast_loop_v4(on)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The hop limit (TTL) of multicast datagrams sent (default 1: this
+    /// link only).
+    ///
+    /// # Errors
+    ///
+    /// The system's refusal (a value over 255).
+    pub fn set_multicast_hop_limit(&self, hops: u32) -> Result<()> {
+        let sock = SockRef::from(&self.io);
+        match self.family {
+            Family::V4 => sock.set_multicast_ttl_v4(hops)?,
+            Family::V6 => sock.set_multicast_hops_v6(hops)?,
+            Family::Dual => {
+                sock.set_multicast_hops_v6(hops)?;
+                sock.set_multicast_ttl_v4(hops)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Changes the unicast hop limit after binding (UWP allows this one
+    /// option to change; flush output streams first).
+    ///
+    /// # Errors
+    ///
+    /// The system's refusal (a value over 255, or 0).
+    pub fn set_outbound_unicast_hop_limit(&self, hops: u32) -> Result<()> {
+        let sock = SockRef::from(&self.io);
+        control::set_hop_limit(&sock, self.family, hops)?;
+        lock(&self.control).set_hop_limit(hops);
+        Ok(())
+    }
+
+    /// The unicast hop limit in force.
+    ///
+    /// # Errors
+    ///
+    /// The system's refusal.
+    pub fn outbound_unicast_hop_limit(&self) -> Result<u32> {
+        let sock = SockRef::from(&self.io);
+        Ok(match self.family {
+            Family::V4 => sock.ttl_v4()?,
+            Family::V6 | Family::Dual => sock.unicast_hops_v6()?,
+        })
+    }
+}
+
+#[cfg(unix)]
+const EIO: i32 = libc::EIO;
+#[cfg(not(unix))]
+const EIO: i32 = 5;
+
+fn not_connected() -> Error {
+    Error::Io(io::Error::new(
+        io::ErrorKind::NotConnected,
+        "send needs a connected socket; use send_to or an output stream",
+    ))
+}
+
+fn family_error(group: IpAddr, family: Family) -> Error {
+    let socket = match family {
+        Family::V4 => "an ipv4",
+        Family::V6 | Family::Dual => "an ipv6-only",
+    };
+    Error::unsupported(
+        format!("multicast group {group}"),
+        format!("{socket} socket cannot join it; bind a socket of the group's family"),
+    )
+}
+
+impl fmt::Debug for DatagramSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatagramSocket")
+            .field("local", &self.local)
+            .field("peer", &self.peer)
+            .field("family", &self.family)
+            .finish_non_exhaustive()
+    }
+}
