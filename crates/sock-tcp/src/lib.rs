@@ -1,3 +1,118 @@
-//! TCP for sock: `StreamSocket` and `StreamSocketListener`.
+//! TCP for sock: [`StreamSocket`] and [`StreamSocketListener`], the UWP
+//! `StreamSocket` feature set on tokio.
 //!
-//! This crate is being built; it exports nothing yet.
+//! - **Connect** by name or address: [`StreamSocket::connect`] resolves the
+//!   name off the async threads and races the addresses Happy Eyeballs style
+//!   (RFC 8305); when every address fails, the error keeps each one's error
+//!   and its [`status`](sock_core::Error::status) is the most telling.
+//! - **Options** on [`StreamSocket::builder`] ([`StreamSocketControl`]):
+//!   `no_delay` (on by default, as UWP), keep-alive timings, send buffer, hop
+//!   limit, quality of service, connect and idle timeouts.
+//! - **Information**: addresses, the names as given, and round-trip times from
+//!   `TCP_INFO` ([`StreamSocket::information`]).
+//! - **Streams**: a socket is `AsyncRead + AsyncWrite`;
+//!   [`split`](StreamSocket::split) / [`into_split`](StreamSocket::into_split)
+//!   give an [`InputStream`] and an [`OutputStream`];
+//!   [`framed`](StreamSocket::framed) puts on any tokio-util codec;
+//!   [`write_batch`](OutputStream::write_batch) sends many buffers with
+//!   vectored writes.
+//! - **Control**: [`cancel_io`](StreamSocket::cancel_io) ends waiting
+//!   operations with `OperationAborted` and keeps the connection;
+//!   [`close`](StreamSocket::close) is graceful, [`abort`](StreamSocket::abort)
+//!   resets; half-close with `shutdown()`.
+//! - **Listen**: [`StreamSocketListener::bind_service_name`] (dual-stack) or
+//!   [`bind_endpoint`](StreamSocketListener::bind_endpoint); then
+//!   [`accept`](StreamSocketListener::accept),
+//!   [`incoming`](StreamSocketListener::incoming) or
+//!   [`serve`](StreamSocketListener::serve) (a task per connection, a cap on
+//!   connections, idle timeout, graceful shutdown). Accepted sockets get the
+//!   listener's options, and the accept loop survives running out of file
+//!   descriptors.
+//!
+//! # Examples
+//!
+//! The seed's echo client and server, with the line framing of its C# sample:
+//!
+//! ```no_run
+//! use futures::{SinkExt, StreamExt};
+//! use sock_core::HostName;
+//! use sock_tcp::{StreamSocket, StreamSocketListener};
+//! use tokio_util::codec::LinesCodec;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let listener = StreamSocketListener::bind_service_name("1337").await?;
+//! tokio::spawn(async move {
+//!     let mut lines = listener.accept().await?.framed(LinesCodec::new());
+//!     while let Some(Ok(request)) = lines.next().await {
+//!         lines.send(request).await?;
+//!     }
+//!     Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+//! });
+//!
+//! let socket = StreamSocket::connect(&HostName::new("localhost")?, "1337").await?;
+//! let mut lines = socket.framed(LinesCodec::new());
+//! lines.send("Hello, World!").await?;
+//! let response = lines.next().await.transpose()?;
+//! assert_eq!(response.as_deref(), Some("Hello, World!"));
+//! # Ok(()) }
+//! ```
+//!
+//! Errors carry their UWP status:
+//!
+//! ```no_run
+//! use sock_core::{HostName, SocketErrorStatus};
+//! use sock_tcp::StreamSocket;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> sock_core::Result<()> {
+//! match StreamSocket::connect(&HostName::new("127.0.0.1")?, 1).await {
+//!     Err(e) if e.status() == SocketErrorStatus::ConnectionRefused => println!("nobody there"),
+//!     other => drop(other?),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Cancel safety
+//!
+//! Reads and writes through `AsyncRead`/`AsyncWrite`, `accept` and `connect`
+//! are cancel safe: dropping the future loses nothing and leaves the socket
+//! usable. `write_batch`, `close` and `from_framed` are not (each method says
+//! what is left).
+//!
+//! # Feature flags
+//!
+//! - `tls`: TLS over these sockets (with `sock-tls`).
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![doc(test(attr(deny(warnings))))]
+
+mod connect;
+mod control;
+mod info;
+mod io;
+mod listener;
+mod resolve;
+mod serve;
+mod socket;
+mod split;
+mod sys;
+
+pub use control::{
+    KeepAlive, StreamSocketControl, DEFAULT_CLOSE_DRAIN_LIMIT, DEFAULT_CLOSE_TIMEOUT,
+    DEFAULT_CONNECTION_ATTEMPT_DELAY, DEFAULT_CONNECT_TIMEOUT, LOW_LATENCY_TRAFFIC_CLASS,
+};
+pub use info::{RoundTripTimeStatistics, StreamSocketInformation, StreamSocketListenerInformation};
+pub use listener::{
+    Incoming, StreamSocketListener, StreamSocketListenerControl, DEFAULT_BACKLOG,
+    MAX_ACCEPT_BACKOFF, MIN_ACCEPT_BACKOFF,
+};
+pub use resolve::{Resolve, Resolving, SystemResolver};
+pub use serve::{
+    HandlerOutcome, Serve, ServeReport, DEFAULT_MAX_CONNECTIONS, DEFAULT_SERVE_IDLE_TIMEOUT,
+    DEFAULT_SHUTDOWN_TIMEOUT,
+};
+pub use socket::{CancelIoHandle, StreamSocket};
+pub use split::{InputStream, OutputStream, ReuniteError};
+
+#[doc(no_inline)]
+pub use sock_core::{Error, HostName, QualityOfService, Result, ServiceName, SocketErrorStatus};

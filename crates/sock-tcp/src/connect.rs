@@ -1,0 +1,180 @@
+//! Connecting: Happy Eyeballs (RFC 8305) over a list of addresses, or one
+//! address at a time when attempts are serialized.
+
+use std::future::{poll_fn, Future};
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use sock_core::{ConnectAttempt, Error, Result};
+use socket2::SockRef;
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::time::{sleep_until, Instant};
+
+use crate::control::SocketOptions;
+use crate::resolve::interleave;
+
+/// How to run the attempts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Race {
+    /// Wait between starting attempts (RFC 8305's "Connection Attempt Delay").
+    pub(crate) stagger: Duration,
+    /// One attempt at a time (UWP's `SerializeConnectionAttempts`).
+    pub(crate) serialize: bool,
+    /// When to give up on every attempt still running.
+    pub(crate) deadline: Instant,
+    /// The connect timeout, to name it in errors.
+    pub(crate) timeout: Duration,
+}
+
+type Attempt = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send>>;
+
+fn attempt(addr: SocketAddr, options: &SocketOptions) -> Attempt {
+    let options = options.clone();
+    Box::pin(async move {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        options.apply(SockRef::from(&socket), addr)?;
+        socket.connect(addr).await
+    })
+}
+
+/// Connects to the first of `addrs` that answers.
+///
+/// Addresses are tried in Happy Eyeballs order ([`interleave`]): the first
+/// attempt starts at once, the next after `stagger` or as soon as every
+/// running attempt has failed, and the first to connect wins (the others are
+/// dropped, which closes their sockets). With `serialize`, the next starts
+/// only when the previous one has failed.
+///
+/// # Errors
+///
+/// [`Error::Connect`] with every address tried and its error (attempts still
+/// running at the deadline fail with `TimedOut`), in the order they were started.
+pub(crate) async fn connect_to_addrs(
+    addrs: &[SocketAddr],
+    options: &SocketOptions,
+    race: Race,
+    target: &str,
+) -> Result<(TcpStream, SocketAddr)> {
+    let order = interleave(addrs);
+    let mut next = 0;
+    let mut running: Vec<(usize, Attempt)> = Vec::new();
+    let mut failed: Vec<(usize, io::Error)> = Vec::new();
+    let mut stagger = Box::pin(sleep_until(Instant::now()));
+    let mut deadline = Box::pin(sleep_until(race.deadline));
+
+    let outcome = poll_fn(|cx| loop {
+        let start_next = next < order.len()
+            && (running.is_empty() || (!race.serialize && stagger.as_mut().poll(cx).is_ready()));
+        if start_next {
+            running.push((next, attempt(order[next], options)));
+            next += 1;
+            stagger.as_mut().reset(Instant::now() + race.stagger);
+        }
+        let mut i = 0;
+        while i < running.len() {
+            match running[i].1.as_mut().poll(cx) {
+                Poll::Ready(Ok(stream)) => return Poll::Ready(Ok((stream, order[running[i].0]))),
+                Poll::Ready(Err(e)) => {
+                    let (index, _) = running.remove(i);
+                    failed.push((index, e));
+                }
+                Poll::Pending => i += 1,
+            }
+        }
+        if running.is_empty() {
+            if next < order.len() {
+                continue; // every running attempt failed: start the next one now
+            }
+            return Poll::Ready(Err(()));
+        }
+        if start_next {
+            continue; // poll the stagger timer again so it wakes us
+        }
+        if deadline.as_mut().poll(cx).is_ready() {
+            for (index, _) in running.drain(..) {
+                failed.push((
+                    index,
+                    io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("no answer within connect_timeout ({:?})", race.timeout),
+                    ),
+                ));
+            }
+            return Poll::Ready(Err(()));
+        }
+        return Poll::Pending;
+    })
+    .await;
+
+    outcome.map_err(|()| {
+        failed.sort_by_key(|(index, _)| *index);
+        Error::Connect {
+            target: target.to_owned(),
+            attempts: failed
+                .into_iter()
+                .map(|(index, error)| ConnectAttempt {
+                    addr: order[index],
+                    error,
+                })
+                .collect(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sock_core::SocketErrorStatus;
+    use tokio::net::TcpListener;
+
+    fn race(serialize: bool) -> Race {
+        Race {
+            stagger: Duration::from_millis(250),
+            serialize,
+            deadline: Instant::now() + Duration::from_secs(10),
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    async fn refused_addr() -> SocketAddr {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        l.local_addr().unwrap()
+    }
+
+    #[tokio::test]
+    async fn falls_back_from_a_refusing_address_without_waiting_for_the_stagger() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let good = listener.local_addr().unwrap();
+        let bad = refused_addr().await;
+        let started = std::time::Instant::now();
+        let (_, peer) = connect_to_addrs(&[bad, good], &SocketOptions::default(), race(false), "t")
+            .await
+            .unwrap();
+        assert_eq!(peer, good);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn every_failure_is_kept_in_the_order_tried() {
+        let a = refused_addr().await;
+        let b = refused_addr().await;
+        for serialize in [false, true] {
+            let err = connect_to_addrs(&[a, b], &SocketOptions::default(), race(serialize), "x:1")
+                .await
+                .unwrap_err();
+            assert_eq!(err.status(), SocketErrorStatus::ConnectionRefused);
+            let Error::Connect { attempts, target } = err else {
+                panic!("not a connect error")
+            };
+            assert_eq!(target, "x:1");
+            assert_eq!(attempts.iter().map(|a| a.addr).collect::<Vec<_>>(), [a, b]);
+        }
+    }
+}

@@ -1,0 +1,505 @@
+//! Socket options shared by `StreamSocketControl` and
+//! `StreamSocketListenerControl`, and `KeepAlive`.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use std::sync::Arc;
+
+use sock_core::{
+    Error, HostName, HostNameType, QualityOfService, Result, ServiceName, TransportProtocol,
+};
+use socket2::{SockRef, TcpKeepalive};
+use tokio::time::Instant;
+
+use crate::connect::{connect_to_addrs, Race};
+use crate::info::CloseSettings;
+use crate::resolve::{resolve, Resolve, SharedResolver};
+use crate::StreamSocket;
+
+/// The IP TOS byte (IPv4) or traffic class (IPv6) for
+/// [`QualityOfService::LowLatency`]: DSCP EF ("expedited forwarding", 46),
+/// the mark voice and other latency-sensitive traffic uses.
+pub const LOW_LATENCY_TRAFFIC_CLASS: u32 = 46 << 2;
+
+/// How long [`close`](crate::StreamSocket::close) waits for the peer to finish
+/// (10 s) before resetting the connection.
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many bytes [`close`](crate::StreamSocket::close) reads and discards
+/// while waiting for the peer to finish (256 KiB) before resetting.
+pub const DEFAULT_CLOSE_DRAIN_LIMIT: usize = 256 * 1024;
+
+/// TCP keep-alive probing: after `idle` without traffic, send a probe every
+/// `interval`, and give up after `count` unanswered probes.
+///
+/// Every unset value keeps the operating system's default (on Linux: 2 hours,
+/// 75 s, 9 probes). UWP's `KeepAlive` is this with every value unset.
+///
+/// ```
+/// use std::time::Duration;
+/// use sock_tcp::KeepAlive;
+///
+/// let probe = KeepAlive::new()
+///     .idle(Duration::from_secs(30))
+///     .interval(Duration::from_secs(5))
+///     .count(4);
+/// assert_eq!(probe.idle_time(), Some(Duration::from_secs(30)));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeepAlive {
+    idle: Option<Duration>,
+    interval: Option<Duration>,
+    count: Option<u32>,
+}
+
+impl KeepAlive {
+    /// Keep-alive with the operating system's timings.
+    pub const fn new() -> Self {
+        Self {
+            idle: None,
+            interval: None,
+            count: None,
+        }
+    }
+
+    /// How long the connection stays idle before the first probe (`TCP_KEEPIDLE`).
+    pub const fn idle(mut self, idle: Duration) -> Self {
+        self.idle = Some(idle);
+        self
+    }
+
+    /// The time between probes (`TCP_KEEPINTVL`).
+    pub const fn interval(mut self, interval: Duration) -> Self {
+        self.interval = Some(interval);
+        self
+    }
+
+    /// How many unanswered probes end the connection (`TCP_KEEPCNT`).
+    pub const fn count(mut self, count: u32) -> Self {
+        self.count = Some(count);
+        self
+    }
+
+    /// The idle time set, if any.
+    pub const fn idle_time(&self) -> Option<Duration> {
+        self.idle
+    }
+
+    /// The probe interval set, if any.
+    pub const fn interval_time(&self) -> Option<Duration> {
+        self.interval
+    }
+
+    /// The probe count set, if any.
+    pub const fn probe_count(&self) -> Option<u32> {
+        self.count
+    }
+
+    fn to_socket2(self) -> Option<TcpKeepalive> {
+        if self == Self::new() {
+            return None;
+        }
+        let mut ka = TcpKeepalive::new();
+        if let Some(idle) = self.idle {
+            ka = ka.with_time(idle);
+        }
+        if let Some(interval) = self.interval {
+            ka = ka.with_interval(interval);
+        }
+        if let Some(count) = self.count {
+            ka = ka.with_retries(count);
+        }
+        Some(ka)
+    }
+}
+
+/// The options every connected socket gets, whether it connected or was accepted.
+#[derive(Debug, Clone)]
+pub(crate) struct SocketOptions {
+    pub(crate) no_delay: bool,
+    pub(crate) keep_alive: Option<KeepAlive>,
+    pub(crate) outbound_buffer_size: Option<usize>,
+    pub(crate) hop_limit: Option<u8>,
+    pub(crate) quality_of_service: QualityOfService,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) close: CloseSettings,
+}
+
+impl Default for SocketOptions {
+    fn default() -> Self {
+        Self {
+            no_delay: true,
+            keep_alive: None,
+            outbound_buffer_size: None,
+            hop_limit: None,
+            quality_of_service: QualityOfService::Normal,
+            idle_timeout: None,
+            close: CloseSettings {
+                timeout: DEFAULT_CLOSE_TIMEOUT,
+                drain_limit: DEFAULT_CLOSE_DRAIN_LIMIT,
+            },
+        }
+    }
+}
+
+impl SocketOptions {
+    /// Refuses values no socket could take, naming the setting.
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.hop_limit == Some(0) {
+            return Err(invalid_input(
+                "outbound_unicast_hop_limit 0 is out of range: hop limits go from 1 to 255",
+            ));
+        }
+        if self.outbound_buffer_size == Some(0) {
+            return Err(invalid_input(
+                "outbound_buffer_size 0 is out of range: give at least 1 byte",
+            ));
+        }
+        if self.idle_timeout == Some(Duration::ZERO) {
+            return Err(invalid_input(
+                "idle_timeout of zero would fail every read and write: use None to turn it off",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Applies the options to a TCP socket whose peer is (or will be) `peer`.
+    ///
+    /// On an IPv6 socket talking to an IPv4-mapped peer (an accepted dual-stack
+    /// connection) both the IPv6 and the IPv4 option are set.
+    pub(crate) fn apply(&self, socket: SockRef<'_>, peer: SocketAddr) -> io::Result<()> {
+        if self.no_delay {
+            socket.set_tcp_nodelay(true)?;
+        }
+        if let Some(ka) = self.keep_alive {
+            socket.set_keepalive(true)?;
+            if let Some(params) = ka.to_socket2() {
+                socket.set_tcp_keepalive(&params)?;
+            }
+        }
+        if let Some(size) = self.outbound_buffer_size {
+            socket.set_send_buffer_size(size)?;
+        }
+        let v4_traffic = match peer {
+            SocketAddr::V4(_) => true,
+            SocketAddr::V6(a) => a.ip().to_ipv4_mapped().is_some(),
+        };
+        if let Some(hops) = self.hop_limit {
+            let hops = u32::from(hops);
+            if peer.is_ipv6() {
+                socket.set_unicast_hops_v6(hops)?;
+            }
+            if v4_traffic {
+                socket.set_ttl_v4(hops)?;
+            }
+        }
+        if self.quality_of_service == QualityOfService::LowLatency {
+            if peer.is_ipv6() {
+                socket.set_tclass_v6(LOW_LATENCY_TRAFFIC_CLASS)?;
+            }
+            if v4_traffic {
+                socket.set_tos_v4(LOW_LATENCY_TRAFFIC_CLASS)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn invalid_input(message: &str) -> Error {
+    Error::Io(io::Error::new(io::ErrorKind::InvalidInput, message))
+}
+
+/// The setters of [`SocketOptions`], shared by both control types.
+macro_rules! socket_option_setters {
+    () => {
+        /// Turns Nagle's algorithm off (`true`, the default, as UWP's `NoDelay`) or on.
+        pub fn no_delay(mut self, no_delay: bool) -> Self {
+            self.options.no_delay = no_delay;
+            self
+        }
+
+        /// Turns TCP keep-alive on with the given timings (off by default).
+        /// `KeepAlive::new()` keeps the operating system's timings, as UWP's
+        /// `KeepAlive = true` does.
+        pub fn keep_alive(mut self, keep_alive: $crate::KeepAlive) -> Self {
+            self.options.keep_alive = Some(keep_alive);
+            self
+        }
+
+        /// Sets the send buffer size (`SO_SNDBUF`, UWP's
+        /// `OutboundBufferSizeInBytes`). By default the operating system sizes
+        /// it and tunes it as the connection goes; setting it turns that off.
+        pub fn outbound_buffer_size(mut self, bytes: usize) -> Self {
+            self.options.outbound_buffer_size = Some(bytes);
+            self
+        }
+
+        /// Sets the IPv4 TTL or IPv6 hop limit of outgoing packets, 1-255 (UWP's
+        /// `OutboundUnicastHopLimit`). By default the operating system's
+        /// (64 on Linux; UWP used 128).
+        pub fn outbound_unicast_hop_limit(mut self, hops: u8) -> Self {
+            self.options.hop_limit = Some(hops);
+            self
+        }
+
+        /// Sets the traffic class. `LowLatency` marks packets with DSCP EF
+        /// ([`LOW_LATENCY_TRAFFIC_CLASS`](crate::LOW_LATENCY_TRAFFIC_CLASS)).
+        pub fn quality_of_service(mut self, qos: sock_core::QualityOfService) -> Self {
+            self.options.quality_of_service = qos;
+            self
+        }
+
+        /// Ends any read or write that waits longer than `timeout` for the peer
+        /// with a `ConnectionTimedOut` error (`None`, the default, waits forever).
+        pub fn idle_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+            self.options.idle_timeout = timeout;
+            self
+        }
+
+        /// How long a graceful [`close`](crate::StreamSocket::close) waits for
+        /// the peer to finish before resetting the connection
+        /// ([`DEFAULT_CLOSE_TIMEOUT`](crate::DEFAULT_CLOSE_TIMEOUT)).
+        pub fn close_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.options.close.timeout = timeout;
+            self
+        }
+
+        /// How many bytes a graceful [`close`](crate::StreamSocket::close) reads
+        /// and discards while the peer finishes, before resetting the connection
+        /// ([`DEFAULT_CLOSE_DRAIN_LIMIT`](crate::DEFAULT_CLOSE_DRAIN_LIMIT)).
+        pub fn close_drain_limit(mut self, bytes: usize) -> Self {
+            self.options.close.drain_limit = bytes;
+            self
+        }
+    };
+}
+
+pub(crate) use socket_option_setters;
+
+/// How long [`StreamSocketControl::connect`] may take in all, resolution
+/// included (30 s), unless [`connect_timeout`](StreamSocketControl::connect_timeout)
+/// says otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The wait between starting connection attempts to successive addresses
+/// (250 ms, RFC 8305's recommended "Connection Attempt Delay").
+pub const DEFAULT_CONNECTION_ATTEMPT_DELAY: Duration = Duration::from_millis(250);
+
+/// The options of a [`StreamSocket`] and the way it connects, as UWP's
+/// `StreamSocketControl`; made by [`StreamSocket::builder`].
+///
+/// Set everything, then [`connect`](Self::connect). The control can connect
+/// any number of sockets; each gets the same options. Defaults follow UWP:
+/// Nagle off (`no_delay` true), keep-alive off, operating-system buffer sizes
+/// and hop limit, `Normal` quality of service, connection attempts raced
+/// (Happy Eyeballs), plus a [`DEFAULT_CONNECT_TIMEOUT`] UWP did not have.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use sock_core::{HostName, QualityOfService};
+/// use sock_tcp::{KeepAlive, StreamSocket};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> sock_core::Result<()> {
+/// let socket = StreamSocket::builder()
+///     .keep_alive(KeepAlive::new().idle(Duration::from_secs(30)))
+///     .quality_of_service(QualityOfService::LowLatency)
+///     .connect_timeout(Duration::from_secs(5))
+///     .connect(&HostName::new("localhost")?, "1337")
+///     .await?;
+/// # drop(socket); Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct StreamSocketControl {
+    pub(crate) options: SocketOptions,
+    connect_timeout: Duration,
+    attempt_delay: Duration,
+    serialize: bool,
+    resolver: SharedResolver,
+}
+
+impl Default for StreamSocketControl {
+    fn default() -> Self {
+        Self {
+            options: SocketOptions::default(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            attempt_delay: DEFAULT_CONNECTION_ATTEMPT_DELAY,
+            serialize: false,
+            resolver: SharedResolver::system(),
+        }
+    }
+}
+
+impl StreamSocketControl {
+    /// The default control (the same as [`StreamSocket::builder`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    socket_option_setters!();
+
+    /// Limits the whole of [`connect`](Self::connect), name resolution
+    /// included ([`DEFAULT_CONNECT_TIMEOUT`]).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The wait before trying the next address while earlier attempts are
+    /// still running ([`DEFAULT_CONNECTION_ATTEMPT_DELAY`]).
+    pub fn connection_attempt_delay(mut self, delay: Duration) -> Self {
+        self.attempt_delay = delay;
+        self
+    }
+
+    /// Tries one address at a time, starting the next only when the previous
+    /// one failed (`false` by default: attempts race, Happy Eyeballs style).
+    /// UWP's `SerializeConnectionAttempts`.
+    pub fn serialize_connection_attempts(mut self, serialize: bool) -> Self {
+        self.serialize = serialize;
+        self
+    }
+
+    /// Resolves host names with `resolver` instead of the operating system's.
+    pub fn resolver(mut self, resolver: impl Resolve) -> Self {
+        self.resolver = SharedResolver(Arc::new(resolver));
+        self
+    }
+
+    /// Resolves `host`, connects to `service` on it, and applies the options.
+    ///
+    /// An IP literal is used as is; a name is resolved off the async threads.
+    /// The addresses are raced Happy Eyeballs style (RFC 8305): families
+    /// alternate, a new attempt starts every
+    /// [`connection_attempt_delay`](Self::connection_attempt_delay) or as soon
+    /// as the running ones have failed, the first connection wins and the
+    /// others are closed. With
+    /// [`serialize_connection_attempts`](Self::serialize_connection_attempts),
+    /// one address at a time.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidServiceName`] for `""` (a connection needs a port) or
+    ///   unparsable service text, [`Error::UnknownService`] for a name not known;
+    /// - [`Error::Resolve`] (status `HostNotFound`, …) and [`Error::NoAddresses`];
+    /// - [`Error::Connect`] when every address failed: it lists each address
+    ///   with its error, and its status is the most telling one
+    ///   (`ConnectionRefused`, `ConnectionTimedOut`, …);
+    /// - [`Error::TimedOut`] when resolution alone used up the connect timeout;
+    /// - an `InvalidInput` I/O error for an out-of-range option.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future closes every socket it opened.
+    pub async fn connect<S>(&self, host: &HostName, service: S) -> Result<StreamSocket>
+    where
+        S: TryInto<ServiceName>,
+        S::Error: Into<Error>,
+    {
+        let service: ServiceName = service.try_into().map_err(Into::into)?;
+        self.options.validate()?;
+        let started = Instant::now();
+        let deadline = started + self.connect_timeout;
+        let port = service_port(&service).await?;
+        let resolving = resolve(&*self.resolver.0, host, port);
+        let addrs = tokio::time::timeout_at(deadline, resolving)
+            .await
+            .map_err(|_| Error::TimedOut {
+                operation: "host name resolution (connect_timeout)",
+                after: self.connect_timeout,
+            })??;
+        let target = match host.kind() {
+            HostNameType::Ipv6 => format!("[{}]:{}", host.canonical_name(), service),
+            _ => format!("{}:{}", host.canonical_name(), service),
+        };
+        let race = Race {
+            stagger: self.attempt_delay,
+            serialize: self.serialize,
+            deadline,
+            timeout: self.connect_timeout,
+        };
+        let (stream, peer) = connect_to_addrs(&addrs, &self.options, race, &target).await?;
+        StreamSocket::connected(stream, peer, host.clone(), service, &self.options)
+    }
+}
+
+/// The port of `service` for TCP; a service name is looked up off the async threads.
+async fn service_port(service: &ServiceName) -> Result<u16> {
+    if service.is_any() {
+        return Err(Error::invalid_service_name(
+            service.as_str(),
+            "is empty: a connection needs a port number or service name",
+        ));
+    }
+    if let Some(port) = service.as_port() {
+        if port == 0 {
+            return Err(Error::invalid_service_name(
+                service.as_str(),
+                "is port 0, which no one can listen on",
+            ));
+        }
+        return Ok(port);
+    }
+    let service = service.clone();
+    tokio::task::spawn_blocking(move || service.port(TransportProtocol::Tcp))
+        .await
+        .map_err(|e| Error::Io(io::Error::other(e)))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_uwp_defaults() {
+        let o = SocketOptions::default();
+        assert!(o.no_delay);
+        assert!(o.keep_alive.is_none());
+        assert_eq!(o.quality_of_service, QualityOfService::Normal);
+        assert!(o.validate().is_ok());
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused_by_name() {
+        for (opts, name) in [
+            (
+                SocketOptions {
+                    hop_limit: Some(0),
+                    ..SocketOptions::default()
+                },
+                "outbound_unicast_hop_limit",
+            ),
+            (
+                SocketOptions {
+                    outbound_buffer_size: Some(0),
+                    ..SocketOptions::default()
+                },
+                "outbound_buffer_size",
+            ),
+            (
+                SocketOptions {
+                    idle_timeout: Some(Duration::ZERO),
+                    ..SocketOptions::default()
+                },
+                "idle_timeout",
+            ),
+        ] {
+            let err = opts.validate().unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+            assert_eq!(err.io_kind(), io::ErrorKind::InvalidInput);
+        }
+    }
+
+    #[test]
+    fn keep_alive_without_timings_leaves_them_to_the_os() {
+        assert!(KeepAlive::new().to_socket2().is_none());
+        assert!(KeepAlive::new().count(3).to_socket2().is_some());
+    }
+
+    #[test]
+    fn low_latency_is_dscp_ef() {
+        assert_eq!(LOW_LATENCY_TRAFFIC_CLASS, 0xB8);
+    }
+}

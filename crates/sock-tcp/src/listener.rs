@@ -1,0 +1,540 @@
+//! `StreamSocketListener`: a TCP listener whose accepted sockets get the
+//! listener's options, with an accept loop that never dies.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use futures_core::Stream;
+use sock_core::{Error, HostName, Result, ServiceName, TransportProtocol};
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::TcpListener;
+use tokio::time::Sleep;
+
+use crate::control::{socket_option_setters, SocketOptions};
+use crate::resolve::{literal, SystemResolver};
+use crate::serve::{HandlerOutcome, Serve};
+use crate::sys::{self, AcceptError};
+use crate::{StreamSocket, StreamSocketListenerInformation};
+
+/// The length of the queue of connections waiting to be accepted (1024).
+pub const DEFAULT_BACKLOG: u32 = 1024;
+
+/// The first pause of the accept loop after the process or system ran out of
+/// something (file descriptors, memory); it doubles on each failure in a row
+/// up to [`MAX_ACCEPT_BACKOFF`].
+pub const MIN_ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+
+/// The longest pause of the accept loop after repeated failures.
+pub const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
+
+/// The options of a [`StreamSocketListener`] and of every socket it accepts,
+/// as UWP's `StreamSocketListenerControl`; made by [`StreamSocketListener::builder`].
+///
+/// The socket options (`no_delay` on by default, keep-alive, buffer size, hop
+/// limit, quality of service, idle and close timeouts) are applied to each
+/// accepted socket.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use sock_tcp::{KeepAlive, StreamSocketListener};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> sock_core::Result<()> {
+/// let listener = StreamSocketListener::builder()
+///     .keep_alive(KeepAlive::new().idle(Duration::from_secs(60)))
+///     .bind_service_name("1337")
+///     .await?;
+/// println!("listening on port {}", listener.information().local_port);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct StreamSocketListenerControl {
+    options: SocketOptions,
+    backlog: u32,
+}
+
+impl Default for StreamSocketListenerControl {
+    fn default() -> Self {
+        Self {
+            options: SocketOptions::default(),
+            backlog: DEFAULT_BACKLOG,
+        }
+    }
+}
+
+impl StreamSocketListenerControl {
+    /// The default control (the same as [`StreamSocketListener::builder`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    socket_option_setters!();
+
+    /// The length of the queue of connections waiting to be accepted
+    /// ([`DEFAULT_BACKLOG`]; the kernel may cap it).
+    pub fn backlog(mut self, backlog: u32) -> Self {
+        self.backlog = backlog;
+        self
+    }
+
+    /// Listens on every interface (UWP's `BindServiceNameAsync`): IPv6 and
+    /// IPv4 on one dual-stack socket where the system allows, IPv4 alone
+    /// where it has no IPv6. `""` or `0` lets the system choose the port
+    /// (read it from [`information`](StreamSocketListener::information)).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidServiceName`] / [`Error::UnknownService`] for the
+    /// service; an I/O error naming the address when binding fails (status
+    /// `AddressAlreadyInUse` when the port is taken); an `InvalidInput` I/O
+    /// error for an out-of-range option.
+    pub async fn bind_service_name<S>(&self, service: S) -> Result<StreamSocketListener>
+    where
+        S: TryInto<ServiceName>,
+        S::Error: Into<Error>,
+    {
+        self.bind_endpoint(None, service).await
+    }
+
+    /// Listens on one local address (UWP's `BindEndpointAsync`); `None`
+    /// means every interface, as [`bind_service_name`](Self::bind_service_name).
+    ///
+    /// A name (`localhost`) is resolved, and the first address that binds is used.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind_service_name`](Self::bind_service_name), plus resolution
+    /// errors ([`Error::Resolve`], [`Error::NoAddresses`]).
+    pub async fn bind_endpoint<S>(
+        &self,
+        host: Option<&HostName>,
+        service: S,
+    ) -> Result<StreamSocketListener>
+    where
+        S: TryInto<ServiceName>,
+        S::Error: Into<Error>,
+    {
+        let service: ServiceName = service.try_into().map_err(Into::into)?;
+        self.options.validate()?;
+        let port = match service.as_port() {
+            Some(port) => port,
+            None => {
+                let service = service.clone();
+                tokio::task::spawn_blocking(move || service.port(TransportProtocol::Tcp))
+                    .await
+                    .map_err(|e| Error::Io(io::Error::other(e)))??
+            }
+        };
+        let listener = match host {
+            None => self.bind_any(port)?,
+            Some(host) => {
+                let addrs = match literal(host, port)? {
+                    Some(addr) => vec![addr],
+                    None => crate::resolve::resolve(&SystemResolver, host, port).await?,
+                };
+                let mut last = None;
+                let mut bound = None;
+                for addr in addrs {
+                    match self.bind_addr(addr, false) {
+                        Ok(l) => {
+                            bound = Some(l);
+                            break;
+                        }
+                        Err(e) => last = Some(e),
+                    }
+                }
+                match (bound, last) {
+                    (Some(l), _) => l,
+                    (None, Some(e)) => return Err(Error::Io(e)),
+                    (None, None) => unreachable!("resolve returns at least one address"),
+                }
+            }
+        };
+        StreamSocketListener::new(listener, self.options.clone())
+    }
+
+    fn bind_any(&self, port: u16) -> Result<TcpListener> {
+        let v6 = SocketAddr::from((Ipv6Addr::UNSPECIFIED, port));
+        match self.bind_addr(v6, true) {
+            Ok(l) => Ok(l),
+            Err(e) if is_ipv6_missing(&e) => {
+                Ok(self.bind_addr(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)), false)?)
+            }
+            Err(e) => Err(Error::Io(e)),
+        }
+    }
+
+    fn bind_addr(&self, addr: SocketAddr, dual_stack: bool) -> io::Result<TcpListener> {
+        let bind = || -> io::Result<TcpListener> {
+            let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+            if addr.is_ipv6() {
+                socket.set_only_v6(!dual_stack)?;
+            }
+            // As std and tokio do on Unix: a restarted server can rebind at
+            // once despite connections in TIME_WAIT; two live listeners still
+            // cannot share the port.
+            #[cfg(unix)]
+            socket.set_reuse_address(true)?;
+            socket.set_nonblocking(true)?;
+            socket.bind(&addr.into())?;
+            socket.listen(i32::try_from(self.backlog).unwrap_or(i32::MAX))?;
+            TcpListener::from_std(socket.into())
+        };
+        bind().map_err(|source| BindError::wrap(addr, source))
+    }
+}
+
+fn is_ipv6_missing(err: &io::Error) -> bool {
+    err.get_ref()
+        .and_then(|b| b.downcast_ref::<BindError>())
+        .is_some_and(|b| sys::ipv6_unavailable(&b.source))
+}
+
+/// A failure to bind, naming the address; the OS error is its source, so the
+/// status is still found from the errno.
+#[derive(Debug)]
+struct BindError {
+    addr: SocketAddr,
+    source: io::Error,
+}
+
+impl BindError {
+    fn wrap(addr: SocketAddr, source: io::Error) -> io::Error {
+        io::Error::new(source.kind(), Self { addr, source })
+    }
+}
+
+impl fmt::Display for BindError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "could not listen on {}", self.addr)
+    }
+}
+
+impl StdError for BindError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// A TCP listener, as UWP's `StreamSocketListener`.
+///
+/// Bind with [`bind_service_name`](Self::bind_service_name) (every interface)
+/// or [`bind_endpoint`](Self::bind_endpoint), or with
+/// [`builder`](Self::builder) to set the accepted sockets' options first.
+/// Then take connections one at a time ([`accept`](Self::accept)), as a
+/// `Stream` ([`incoming`](Self::incoming)), or let [`serve`](Self::serve) run
+/// a task per connection. Dropping the listener stops listening; sockets
+/// already accepted are not affected.
+///
+/// ```no_run
+/// use sock_tcp::StreamSocketListener;
+/// use tokio::io::AsyncWriteExt;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> sock_core::Result<()> {
+/// let listener = StreamSocketListener::bind_service_name("1337").await?;
+/// loop {
+///     let mut socket = listener.accept().await?;
+///     tokio::spawn(async move { socket.write_all(b"hello\n").await });
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct StreamSocketListener {
+    listener: TcpListener,
+    options: Arc<SocketOptions>,
+    local: SocketAddr,
+}
+
+impl StreamSocketListener {
+    /// The options of the listener and of the sockets it accepts.
+    pub fn builder() -> StreamSocketListenerControl {
+        StreamSocketListenerControl::default()
+    }
+
+    /// Listens on every interface with the default options; see
+    /// [`StreamSocketListenerControl::bind_service_name`].
+    ///
+    /// # Errors
+    ///
+    /// As [`StreamSocketListenerControl::bind_service_name`].
+    pub async fn bind_service_name<S>(service: S) -> Result<Self>
+    where
+        S: TryInto<ServiceName>,
+        S::Error: Into<Error>,
+    {
+        StreamSocketListenerControl::default()
+            .bind_service_name(service)
+            .await
+    }
+
+    /// Listens on one local address with the default options; see
+    /// [`StreamSocketListenerControl::bind_endpoint`].
+    ///
+    /// # Errors
+    ///
+    /// As [`StreamSocketListenerControl::bind_endpoint`].
+    pub async fn bind_endpoint<S>(host: Option<&HostName>, service: S) -> Result<Self>
+    where
+        S: TryInto<ServiceName>,
+        S::Error: Into<Error>,
+    {
+        StreamSocketListenerControl::default()
+            .bind_endpoint(host, service)
+            .await
+    }
+
+    /// Adopts a bound, listening tokio `TcpListener`; accepted sockets get
+    /// the default options.
+    ///
+    /// # Errors
+    ///
+    /// When the listener's address cannot be read.
+    pub fn from_tcp_listener(listener: TcpListener) -> Result<Self> {
+        Self::new(listener, SocketOptions::default())
+    }
+
+    fn new(listener: TcpListener, options: SocketOptions) -> Result<Self> {
+        let local = listener.local_addr()?;
+        Ok(Self {
+            listener,
+            options: Arc::new(options),
+            local,
+        })
+    }
+
+    /// Where the listener listens (UWP's `Information`: the port it bound).
+    pub fn information(&self) -> StreamSocketListenerInformation {
+        StreamSocketListenerInformation::new(self.local)
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// The tokio listener underneath.
+    pub fn get_ref(&self) -> &TcpListener {
+        &self.listener
+    }
+
+    /// Accepts the next connection, with the listener's options applied.
+    ///
+    /// Connections that die before they are accepted (reset, aborted) are
+    /// skipped.
+    ///
+    /// # Errors
+    ///
+    /// When the process or system runs out of something (status
+    /// `TooManyOpenFiles` for file descriptors) or the listener itself fails.
+    /// The listener stays usable: call `accept` again, after a pause for
+    /// resource errors ([`incoming`](Self::incoming) does that for you).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: if the future is dropped, no connection is lost.
+    pub async fn accept(&self) -> Result<StreamSocket> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// Polls for the next connection; see [`accept`](Self::accept).
+    ///
+    /// # Errors
+    ///
+    /// As [`accept`](Self::accept).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<Result<StreamSocket>> {
+        loop {
+            let error = match ready!(self.listener.poll_accept(cx)) {
+                Ok((stream, peer)) => match StreamSocket::accepted(stream, peer, &self.options) {
+                    Ok(socket) => return Poll::Ready(Ok(socket)),
+                    Err(e) => e,
+                },
+                Err(e) => e,
+            };
+            if sys::accept_error(&error) != AcceptError::PerConnection {
+                return Poll::Ready(Err(Error::Io(error)));
+            }
+        }
+    }
+
+    /// The accepted connections as a `Stream` that never ends.
+    ///
+    /// Connections that die before they are accepted are skipped. When
+    /// accepting fails otherwise (out of file descriptors, …) the error is
+    /// yielded, and the stream pauses before accepting again, from
+    /// [`MIN_ACCEPT_BACKOFF`] doubling to [`MAX_ACCEPT_BACKOFF`] while
+    /// failures go on; so a loop over it survives `TooManyOpenFiles` and
+    /// resumes once descriptors are free.
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming {
+            listener: self,
+            backoff: Backoff::default(),
+        }
+    }
+
+    /// Runs `handler` on a task per connection until shut down; see [`Serve`]
+    /// for the limits (concurrent connections, idle timeout) and graceful
+    /// shutdown.
+    ///
+    /// ```no_run
+    /// use sock_tcp::StreamSocketListener;
+    /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> sock_core::Result<()> {
+    /// let listener = StreamSocketListener::bind_service_name("1337").await?;
+    /// let report = listener
+    ///     .serve(|mut socket| async move {
+    ///         let mut buf = [0; 1024];
+    ///         loop {
+    ///             let n = socket.read(&mut buf).await?;
+    ///             if n == 0 {
+    ///                 return socket.close().await;
+    ///             }
+    ///             socket.write_all(&buf[..n]).await?;
+    ///         }
+    ///     })
+    ///     .max_connections(10_000)
+    ///     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.unwrap_or(()) })
+    ///     .await;
+    /// println!("served {} connections", report.accepted);
+    /// # Ok(()) }
+    /// ```
+    pub fn serve<H, F>(self, handler: H) -> Serve<H>
+    where
+        H: Fn(StreamSocket) -> F + Send + Sync + 'static,
+        F: Future + Send + 'static,
+        F::Output: HandlerOutcome,
+    {
+        Serve::new(self, handler)
+    }
+}
+
+/// The connections of a [`StreamSocketListener`] as a `Stream`; made by
+/// [`StreamSocketListener::incoming`]. It never ends.
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    listener: &'a StreamSocketListener,
+    backoff: Backoff,
+}
+
+/// The accept loop's pause after failures.
+#[derive(Debug)]
+pub(crate) struct Backoff {
+    sleep: Option<Pin<Box<Sleep>>>,
+    delay: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            sleep: None,
+            delay: MIN_ACCEPT_BACKOFF,
+        }
+    }
+}
+
+impl Backoff {
+    /// Waits out the pause, if one is running.
+    pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if let Some(sleep) = &mut self.sleep {
+            ready!(sleep.as_mut().poll(cx));
+            self.sleep = None;
+        }
+        Poll::Ready(())
+    }
+
+    /// Starts a pause after a failure; the next one is twice as long.
+    pub(crate) fn failed(&mut self) {
+        let deadline = tokio::time::Instant::now() + self.delay;
+        match &mut self.sleep {
+            Some(sleep) => sleep.as_mut().reset(deadline),
+            None => self.sleep = Some(Box::pin(tokio::time::sleep_until(deadline))),
+        }
+        self.delay = (self.delay * 2).min(MAX_ACCEPT_BACKOFF);
+    }
+
+    /// A success: the next failure pauses briefly again.
+    pub(crate) fn succeeded(&mut self) {
+        self.delay = MIN_ACCEPT_BACKOFF;
+    }
+
+    #[cfg(test)]
+    fn delay(&self) -> Duration {
+        self.delay
+    }
+}
+
+impl Incoming<'_> {
+    /// Polls for the next connection or error (never `None`).
+    pub(crate) fn poll_next_socket(&mut self, cx: &mut Context<'_>) -> Poll<Result<StreamSocket>> {
+        ready!(self.backoff.poll_ready(cx));
+        match ready!(self.listener.poll_accept(cx)) {
+            Ok(socket) => {
+                self.backoff.succeeded();
+                Poll::Ready(Ok(socket))
+            }
+            Err(e) => {
+                self.backoff.failed();
+                Poll::Ready(Err(e))
+            }
+        }
+    }
+}
+
+impl Stream for Incoming<'_> {
+    type Item = Result<StreamSocket>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_next_socket(cx).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_and_resets_on_success() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut b = Backoff::default();
+            assert_eq!(b.delay(), MIN_ACCEPT_BACKOFF);
+            for _ in 0..20 {
+                b.failed();
+            }
+            assert_eq!(b.delay(), MAX_ACCEPT_BACKOFF);
+            b.succeeded();
+            assert_eq!(b.delay(), MIN_ACCEPT_BACKOFF);
+        });
+    }
+
+    #[tokio::test]
+    async fn a_bind_error_names_the_address_and_keeps_its_status() {
+        let first =
+            StreamSocketListener::bind_endpoint(Some(&HostName::new("127.0.0.1").unwrap()), 0)
+                .await
+                .unwrap();
+        let port = first.information().local_port;
+        let err =
+            StreamSocketListener::bind_endpoint(Some(&HostName::new("127.0.0.1").unwrap()), port)
+                .await
+                .unwrap_err();
+        assert_eq!(
+            err.status(),
+            sock_core::SocketErrorStatus::AddressAlreadyInUse
+        );
+        let text = sock_core::Report(&err).to_string();
+        assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    }
+}

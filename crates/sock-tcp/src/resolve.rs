@@ -1,0 +1,249 @@
+//! Turning a `HostName` into addresses: the `Resolve` trait, the system
+//! resolver, and the shortcut for IP literals.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::{IpAddr, SocketAddr, SocketAddrV6};
+use std::pin::Pin;
+
+use sock_core::{Error, HostName, Result};
+
+use crate::sys;
+
+/// The future a [`Resolve`] returns: the addresses for a name, best first.
+pub type Resolving = Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>> + Send>>;
+
+/// Resolves host names to socket addresses.
+///
+/// The default, [`SystemResolver`], asks the operating system (`getaddrinfo`,
+/// so `/etc/hosts` and the configured DNS servers) on tokio's blocking pool.
+/// Plug in another one with
+/// [`StreamSocketControl::resolver`](crate::StreamSocketControl::resolver) (a
+/// DNS-over-HTTPS client, a fixed table for tests, …). IP literals never reach
+/// a resolver.
+///
+/// Any `Fn(&HostName, u16) -> io::Result<Vec<SocketAddr>>` is a resolver:
+///
+/// ```
+/// use std::io;
+/// use std::net::SocketAddr;
+/// use sock_core::HostName;
+/// use sock_tcp::StreamSocket;
+///
+/// let pinned = |host: &HostName, port: u16| -> io::Result<Vec<SocketAddr>> {
+///     match host.canonical_name() {
+///         "db.internal" => Ok(vec![SocketAddr::from(([127, 0, 0, 1], port))]),
+///         _ => Err(io::Error::other("failed to lookup address information: Name or service not known")),
+///     }
+/// };
+/// let control = StreamSocket::builder().resolver(pinned);
+/// # drop(control);
+/// ```
+///
+/// A failure should look like the system's (an `io::Error` whose message is
+/// std's `failed to lookup address information: …`), so its
+/// [`SocketErrorStatus`](sock_core::SocketErrorStatus) comes out the same.
+pub trait Resolve: Send + Sync + 'static {
+    /// The addresses of `host` (never an IP literal) with `port` filled in.
+    fn resolve(&self, host: &HostName, port: u16) -> Resolving;
+}
+
+/// The operating system's resolver (`getaddrinfo` through
+/// [`tokio::net::lookup_host`], off the async threads).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemResolver;
+
+impl Resolve for SystemResolver {
+    fn resolve(&self, host: &HostName, port: u16) -> Resolving {
+        let name = host.canonical_name().to_owned();
+        Box::pin(async move {
+            Ok(tokio::net::lookup_host((name.as_str(), port))
+                .await?
+                .collect())
+        })
+    }
+}
+
+impl<F> Resolve for F
+where
+    F: Fn(&HostName, u16) -> io::Result<Vec<SocketAddr>> + Send + Sync + 'static,
+{
+    fn resolve(&self, host: &HostName, port: u16) -> Resolving {
+        let result = self(host, port);
+        Box::pin(std::future::ready(result))
+    }
+}
+
+/// A shared resolver, printable.
+#[derive(Clone)]
+pub(crate) struct SharedResolver(pub(crate) std::sync::Arc<dyn Resolve>);
+
+impl SharedResolver {
+    pub(crate) fn system() -> Self {
+        Self(std::sync::Arc::new(SystemResolver))
+    }
+}
+
+impl fmt::Debug for SharedResolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Resolver")
+    }
+}
+
+/// The addresses to try for `host`: the literal itself, or what the resolver says.
+///
+/// # Errors
+///
+/// [`Error::Resolve`] when the resolver fails, [`Error::NoAddresses`] when it
+/// answers with nothing, [`Error::InvalidHostName`] for an IPv6 zone naming no
+/// interface.
+pub(crate) async fn resolve(
+    resolver: &dyn Resolve,
+    host: &HostName,
+    port: u16,
+) -> Result<Vec<SocketAddr>> {
+    if let Some(addr) = literal(host, port)? {
+        return Ok(vec![addr]);
+    }
+    let addrs = resolver
+        .resolve(host, port)
+        .await
+        .map_err(|source| Error::Resolve {
+            host: host.raw_name().to_owned(),
+            source,
+        })?;
+    if addrs.is_empty() {
+        return Err(Error::NoAddresses {
+            host: host.raw_name().to_owned(),
+        });
+    }
+    Ok(addrs)
+}
+
+/// The address of an IP-literal host (with its zone as scope id), or `None`
+/// for a name.
+pub(crate) fn literal(host: &HostName, port: u16) -> Result<Option<SocketAddr>> {
+    match host.ip_addr() {
+        None => Ok(None),
+        Some(IpAddr::V4(ip)) => Ok(Some(SocketAddr::from((ip, port)))),
+        Some(IpAddr::V6(ip)) => {
+            let scope = match host.zone() {
+                None => 0,
+                Some(zone) => sys::scope_id(zone).ok_or_else(|| {
+                    Error::invalid_host_name(
+                        host.raw_name(),
+                        &format!("zone {zone:?} is neither an interface name nor an index"),
+                    )
+                })?,
+            };
+            Ok(Some(SocketAddr::V6(SocketAddrV6::new(ip, port, 0, scope))))
+        }
+    }
+}
+
+/// Orders addresses for Happy Eyeballs (RFC 8305 §4): families alternate,
+/// starting with the family of the resolver's first answer, each family keeping
+/// the resolver's order.
+pub(crate) fn interleave(addrs: &[SocketAddr]) -> Vec<SocketAddr> {
+    let Some(first) = addrs.first() else {
+        return Vec::new();
+    };
+    let (mut preferred, mut other): (Vec<SocketAddr>, Vec<SocketAddr>) =
+        addrs.iter().partition(|a| a.is_ipv6() == first.is_ipv6());
+    let mut out = Vec::with_capacity(addrs.len());
+    let (mut p, mut o) = (preferred.drain(..), other.drain(..));
+    loop {
+        match (p.next(), o.next()) {
+            (None, None) => break,
+            (a, b) => out.extend(a.into_iter().chain(b)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sock_core::SocketErrorStatus;
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn families_alternate_starting_with_the_first_answer() {
+        let given = [
+            addr("[::1]:1"),
+            addr("[::2]:1"),
+            addr("[::3]:1"),
+            addr("127.0.0.1:1"),
+            addr("127.0.0.2:1"),
+        ];
+        assert_eq!(
+            interleave(&given),
+            [
+                addr("[::1]:1"),
+                addr("127.0.0.1:1"),
+                addr("[::2]:1"),
+                addr("127.0.0.2:1"),
+                addr("[::3]:1"),
+            ]
+        );
+        let v4_first = [addr("127.0.0.1:1"), addr("[::1]:1"), addr("127.0.0.2:1")];
+        assert_eq!(
+            interleave(&v4_first),
+            [addr("127.0.0.1:1"), addr("[::1]:1"), addr("127.0.0.2:1")]
+        );
+        assert!(interleave(&[]).is_empty());
+    }
+
+    #[test]
+    fn literals_skip_the_resolver() {
+        let host = HostName::new("[::1]").unwrap();
+        assert_eq!(literal(&host, 80).unwrap(), Some(addr("[::1]:80")));
+        let host = HostName::new("127.0.0.1").unwrap();
+        assert_eq!(literal(&host, 80).unwrap(), Some(addr("127.0.0.1:80")));
+        assert_eq!(
+            literal(&HostName::new("localhost").unwrap(), 80).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn a_zone_naming_no_interface_is_an_invalid_host_name() {
+        let host = HostName::new("fe80::1%no-such-interface0").unwrap();
+        let err = literal(&host, 80).unwrap_err();
+        assert!(err.is_invalid_input(), "{err}");
+        let lo = HostName::new("fe80::1%1").unwrap();
+        let Some(SocketAddr::V6(a)) = literal(&lo, 80).unwrap() else {
+            panic!("not v6")
+        };
+        assert_eq!(a.scope_id(), 1);
+    }
+
+    #[tokio::test]
+    async fn resolver_failures_and_empty_answers_keep_their_status() {
+        let not_found = |_: &HostName, _: u16| -> io::Result<Vec<SocketAddr>> {
+            Err(io::Error::other(
+                "failed to lookup address information: Name or service not known",
+            ))
+        };
+        let host = HostName::new("nowhere.example").unwrap();
+        let err = resolve(&not_found, &host, 1).await.unwrap_err();
+        assert_eq!(err.status(), SocketErrorStatus::HostNotFound);
+        assert!(err.to_string().contains("nowhere.example"), "{err}");
+
+        let empty = |_: &HostName, _: u16| -> io::Result<Vec<SocketAddr>> { Ok(Vec::new()) };
+        let err = resolve(&empty, &host, 1).await.unwrap_err();
+        assert_eq!(err.status(), SocketErrorStatus::NoAddressesFound);
+    }
+
+    #[tokio::test]
+    async fn the_system_resolver_knows_localhost() {
+        let addrs = resolve(&SystemResolver, &HostName::new("localhost").unwrap(), 7)
+            .await
+            .unwrap();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 7));
+    }
+}

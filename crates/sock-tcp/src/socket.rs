@@ -1,0 +1,520 @@
+//! `StreamSocket`: a TCP connection with UWP's options, information,
+//! `cancel_io` and graceful close.
+
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use sock_core::{Error, HostName, Result, ServiceName};
+use socket2::SockRef;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_util::codec::Framed;
+
+use crate::control::SocketOptions;
+use crate::info::{CloseSettings, Meta};
+use crate::io::{self as sio, DirState, ReadSide, Shared, Transport};
+use crate::split::{InputStream, OutputStream};
+use crate::{StreamSocketControl, StreamSocketInformation};
+
+/// A TCP connection, as UWP's `StreamSocket`.
+///
+/// Make one with [`StreamSocket::connect`], or with [`StreamSocket::builder`]
+/// to set options first; a [`StreamSocketListener`](crate::StreamSocketListener)
+/// hands out accepted ones. It is an [`AsyncRead`] + [`AsyncWrite`] byte
+/// stream; [`framed`](Self::framed) puts any tokio-util codec on it, and
+/// [`split`](Self::split) / [`into_split`](Self::into_split) give its
+/// [`InputStream`] and [`OutputStream`].
+///
+/// A socket lives exactly as long as its owner (for an accepted socket, the task
+/// that handles it), so nothing like the C++/PPL "keep the socket referenced in
+/// continuations" rule applies.
+///
+/// # Closing
+///
+/// - [`close`](Self::close) is graceful: it finishes sending, tells the peer
+///   (FIN), reads what the peer still sends until it closes too, then closes.
+/// - [`abort`](Self::abort) resets the connection (RST) at once.
+/// - Dropping the socket closes it straight away: a FIN if everything the peer
+///   sent was read, otherwise the kernel sends a reset and the peer may lose
+///   the last data it was sent.
+///
+/// # Cancellation
+///
+/// Dropping a read or write future never harms the connection: nothing is lost
+/// and the next operation carries on. [`cancel_io`](Self::cancel_io) ends the
+/// operations waiting right now (also those on split halves and in other
+/// tasks, through a [`CancelIoHandle`]) with `OperationAborted`; the
+/// connection stays usable.
+#[derive(Debug)]
+pub struct StreamSocket {
+    pub(crate) transport: Transport,
+    pub(crate) read: ReadSide,
+    pub(crate) write: DirState,
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// Cancels the operations waiting on a socket, from anywhere; made by
+/// [`StreamSocket::cancel_io_handle`] (and the halves' `cancel_io_handle`).
+///
+/// Cheap to clone and `Send`: give it to the task or thread that decides to
+/// stop waiting.
+#[derive(Debug, Clone)]
+pub struct CancelIoHandle {
+    shared: Arc<Shared>,
+}
+
+impl CancelIoHandle {
+    pub(crate) fn new(shared: &Arc<Shared>) -> Self {
+        Self {
+            shared: Arc::clone(shared),
+        }
+    }
+
+    /// Ends every read and write waiting on the socket now with
+    /// [`Error::Cancelled`] (status `OperationAborted`), as UWP's
+    /// `CancelIOAsync`; see [`StreamSocket::cancel_io`].
+    pub fn cancel_io(&self) {
+        self.shared.cancel.cancel();
+    }
+}
+
+impl StreamSocket {
+    /// Connects to `service` on `host` with the default options (UWP's
+    /// `ConnectAsync(HostName, String)`).
+    ///
+    /// The same as `StreamSocket::builder().connect(host, service)`; see
+    /// [`StreamSocketControl::connect`] for how names, addresses and errors
+    /// are handled. `service` is a [`ServiceName`], a `&str` (`"1337"`,
+    /// `"http"`) or a `u16` port.
+    ///
+    /// ```no_run
+    /// use sock_core::HostName;
+    /// use sock_tcp::StreamSocket;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> sock_core::Result<()> {
+    /// let socket = StreamSocket::connect(&HostName::new("localhost")?, "1337").await?;
+    /// println!("connected to {}", socket.peer_addr());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`StreamSocketControl::connect`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future closes every socket it opened.
+    pub async fn connect<S>(host: &HostName, service: S) -> Result<Self>
+    where
+        S: TryInto<ServiceName>,
+        S::Error: Into<Error>,
+    {
+        StreamSocketControl::default().connect(host, service).await
+    }
+
+    /// The options and connection settings to connect with (UWP's
+    /// `StreamSocketControl`).
+    pub fn builder() -> StreamSocketControl {
+        StreamSocketControl::default()
+    }
+
+    /// Wraps a connected tokio `TcpStream` as it is (no option is changed).
+    ///
+    /// # Errors
+    ///
+    /// When the stream's addresses cannot be read (it is not connected).
+    pub fn from_tcp_stream(stream: TcpStream) -> Result<Self> {
+        let peer = stream.peer_addr()?;
+        let options = SocketOptions::default();
+        Self::new(
+            stream,
+            peer,
+            HostName::from(peer.ip()),
+            ServiceName::from(peer.port()),
+            &options,
+        )
+    }
+
+    /// A socket that just connected: applies nothing (the options were set
+    /// before connecting), records where it goes.
+    pub(crate) fn connected(
+        stream: TcpStream,
+        peer: SocketAddr,
+        host: HostName,
+        service: ServiceName,
+        options: &SocketOptions,
+    ) -> Result<Self> {
+        Self::new(stream, peer, host, service, options)
+    }
+
+    /// A socket the listener accepted: applies the listener's options.
+    pub(crate) fn accepted(
+        stream: TcpStream,
+        peer: SocketAddr,
+        options: &SocketOptions,
+    ) -> io::Result<Self> {
+        options.apply(SockRef::from(&stream), peer)?;
+        Self::new(
+            stream,
+            peer,
+            HostName::from(peer.ip()),
+            ServiceName::from(peer.port()),
+            options,
+        )
+        .map_err(io::Error::from)
+    }
+
+    fn new(
+        stream: TcpStream,
+        peer: SocketAddr,
+        remote_host: HostName,
+        remote_service: ServiceName,
+        options: &SocketOptions,
+    ) -> Result<Self> {
+        let local = stream.local_addr()?;
+        let meta = Meta {
+            local,
+            remote: peer,
+            remote_host,
+            remote_service,
+            close: options.close,
+        };
+        let mut read = ReadSide::default();
+        let mut write = DirState::default();
+        read.state.set_idle_timeout(options.idle_timeout);
+        write.set_idle_timeout(options.idle_timeout);
+        Ok(Self {
+            transport: Transport::Plain(stream),
+            read,
+            write,
+            shared: Shared::new(meta),
+        })
+    }
+
+    /// Addresses, names and round-trip statistics (UWP's `Information`).
+    ///
+    /// The addresses are those of the connection as made; the round-trip
+    /// statistics are read from the kernel at each call.
+    pub fn information(&self) -> StreamSocketInformation {
+        let meta = &self.shared.meta;
+        StreamSocketInformation {
+            local_address: HostName::from(meta.local.ip()),
+            local_port: meta.local.port(),
+            remote_address: HostName::from(meta.remote.ip()),
+            remote_port: meta.remote.port(),
+            remote_host_name: meta.remote_host.clone(),
+            remote_service_name: meta.remote_service.clone(),
+            round_trip_time: crate::sys::round_trip_time(self.transport.tcp()),
+        }
+    }
+
+    /// The local address of the connection.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.shared.meta.local
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.shared.meta.remote
+    }
+
+    /// The TCP stream under the socket, to read or set any option tokio offers.
+    pub fn get_ref(&self) -> &TcpStream {
+        self.transport.tcp()
+    }
+
+    /// Ends every read and write waiting on this socket now with
+    /// [`Error::Cancelled`] (status `OperationAborted`), as UWP's
+    /// `CancelIOAsync`.
+    ///
+    /// Operations that are not waiting are not touched, and later operations
+    /// run normally: the connection stays open and no byte is lost (a read
+    /// cancelled before data arrived leaves that data for the next read; a
+    /// cancelled write wrote nothing of the buffer it was given). While the
+    /// socket is borrowed by a pending operation, cancel through a
+    /// [`CancelIoHandle`] from [`cancel_io_handle`](Self::cancel_io_handle).
+    ///
+    /// An operation counts as waiting from the moment it returned `Pending`
+    /// until it is polled again; so if its future was dropped while waiting,
+    /// the next operation in the same direction from the same task is the one
+    /// that ends `Cancelled`.
+    pub fn cancel_io(&self) {
+        self.shared.cancel.cancel();
+    }
+
+    /// A handle that cancels this socket's waiting operations from anywhere
+    /// (also after [`split`](Self::split)); see [`cancel_io`](Self::cancel_io).
+    pub fn cancel_io_handle(&self) -> CancelIoHandle {
+        CancelIoHandle::new(&self.shared)
+    }
+
+    /// Ends any read or write that waits longer than `timeout` for the peer
+    /// with [`Error::TimedOut`] (status `ConnectionTimedOut`); `None` waits
+    /// forever. The connection stays open; the timeout counts from the moment
+    /// an operation starts waiting.
+    pub fn set_idle_timeout(&mut self, timeout: Option<Duration>) {
+        self.read.state.set_idle_timeout(timeout);
+        self.write.set_idle_timeout(timeout);
+    }
+
+    /// The idle timeout in force, if any.
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        self.read.state.idle_timeout()
+    }
+
+    /// Writes every buffer, in order, with as few vectored writes as the
+    /// kernel allows, and completes only when all of them are written: UWP's
+    /// batched sends (`WriteAsync` × n, then `FlushAsync`), with one system
+    /// call for many buffers.
+    ///
+    /// # Errors
+    ///
+    /// The first write error; some of the buffers may have been sent by then.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: if the future is dropped, an unknown prefix of the
+    /// batch has been sent.
+    pub async fn write_batch(&mut self, bufs: &[Bytes]) -> Result<()> {
+        sio::write_batch(self, bufs).await.map_err(Error::from)
+    }
+
+    /// Borrows the socket as an [`InputStream`] and an [`OutputStream`] that
+    /// can be used at the same time (for example one in each branch of a
+    /// `select!`).
+    pub fn split(&mut self) -> (InputStream<'_>, OutputStream<'_>) {
+        let Self {
+            transport,
+            read,
+            write,
+            shared,
+        } = self;
+        match transport {
+            Transport::Plain(stream) => {
+                let (r, w) = stream.split();
+                (
+                    InputStream::borrowed_plain(r, read, shared),
+                    OutputStream::borrowed_plain(w, write, shared),
+                )
+            }
+        }
+    }
+
+    /// Splits the socket into an owned [`InputStream`] and [`OutputStream`],
+    /// which can move to different tasks; [`InputStream::reunite`] puts them
+    /// back together.
+    ///
+    /// Dropping the owned `OutputStream` shuts down the sending direction
+    /// (the peer sees the end of the stream), as tokio's owned write half does.
+    pub fn into_split(self) -> (InputStream<'static>, OutputStream<'static>) {
+        let Self {
+            transport,
+            read,
+            write,
+            shared,
+        } = self;
+        match transport {
+            Transport::Plain(stream) => {
+                let (r, w) = stream.into_split();
+                (
+                    InputStream::owned_plain(r, read, Arc::clone(&shared)),
+                    OutputStream::owned_plain(w, write, shared),
+                )
+            }
+        }
+    }
+
+    /// Puts a codec on the socket: a tokio-util [`Framed`] that is a `Stream`
+    /// of decoded frames and a `Sink` of frames to encode. Use `feed` for many
+    /// frames and one `flush`, which resolves only when all were written.
+    ///
+    /// [`StreamSocket::from_framed`] takes the socket back without losing the
+    /// bytes the codec had read but not decoded.
+    pub fn framed<C>(self, codec: C) -> Framed<Self, C> {
+        Framed::new(self, codec)
+    }
+
+    /// Takes the socket back from a [`Framed`]: bytes the codec had read but
+    /// not decoded come out of the socket's next reads, and bytes encoded but
+    /// not yet sent are sent first.
+    ///
+    /// # Errors
+    ///
+    /// A write error while sending what the codec had buffered.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: dropping the future drops the socket.
+    pub async fn from_framed<C>(framed: Framed<Self, C>) -> Result<Self> {
+        let parts = framed.into_parts();
+        let mut socket = parts.io;
+        if !parts.write_buf.is_empty() {
+            socket.write_all(&parts.write_buf).await?;
+        }
+        if !parts.read_buf.is_empty() {
+            socket.read.prefix = if socket.read.prefix.is_empty() {
+                parts.read_buf.freeze()
+            } else {
+                let mut joined =
+                    BytesMut::with_capacity(parts.read_buf.len() + socket.read.prefix.len());
+                joined.extend_from_slice(&parts.read_buf);
+                joined.extend_from_slice(&socket.read.prefix);
+                joined.freeze()
+            };
+        }
+        Ok(socket)
+    }
+
+    /// Closes the connection gracefully.
+    ///
+    /// Sends what is still buffered, shuts down the sending direction (the peer
+    /// reads the end of the stream), then reads and discards what the peer
+    /// still sends until it closes its side too, and closes. Waiting for the
+    /// peer avoids the reset that closing with unread data causes, which can
+    /// make the peer lose the last data it was sent.
+    ///
+    /// # Errors
+    ///
+    /// When the peer does not close within the close timeout
+    /// ([`DEFAULT_CLOSE_TIMEOUT`](crate::DEFAULT_CLOSE_TIMEOUT), `close_timeout` on the control) or sends more
+    /// than the drain limit ([`DEFAULT_CLOSE_DRAIN_LIMIT`](crate::DEFAULT_CLOSE_DRAIN_LIMIT), `close_drain_limit`),
+    /// the connection is reset and the error says which limit was reached
+    /// ([`Error::TimedOut`] or [`Error::LimitExceeded`]). An I/O error (the
+    /// peer reset the connection) is returned as is. In every case the socket
+    /// is closed when this returns.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future drops the socket, which closes it at once.
+    pub async fn close(mut self) -> Result<()> {
+        let CloseSettings {
+            timeout,
+            drain_limit,
+        } = self.shared.meta.close;
+        let outcome = tokio::time::timeout(timeout, self.finish(drain_limit)).await;
+        let result = match outcome {
+            Ok(result) => result,
+            Err(_) => Err(Error::TimedOut {
+                operation: "close (close_timeout)",
+                after: timeout,
+            }),
+        };
+        if result.is_err() {
+            // Best effort: the socket goes away in any case.
+            let _ = self.transport.tcp().set_zero_linger();
+        }
+        result
+    }
+
+    /// Shuts down sending, then drains the peer until its end of stream.
+    async fn finish(&mut self, drain_limit: usize) -> Result<()> {
+        self.shutdown().await?;
+        let mut drained = 0usize;
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = self.read(&mut buf).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            drained += n;
+            if drained > drain_limit {
+                return Err(Error::LimitExceeded {
+                    limit: "close_drain_limit",
+                    actual: drained as u64,
+                    max: drain_limit as u64,
+                });
+            }
+        }
+    }
+
+    /// Resets the connection at once (RST): unsent and unread data are thrown
+    /// away and the peer's next read or write fails with
+    /// `ConnectionResetByPeer`.
+    ///
+    /// # Errors
+    ///
+    /// When the reset cannot be asked for (the socket is closed in any case).
+    pub fn abort(self) -> Result<()> {
+        self.transport.tcp().set_zero_linger()?;
+        Ok(())
+    }
+}
+
+impl AsyncRead for StreamSocket {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        sio::poll_read(
+            Pin::new(&mut this.transport),
+            &mut this.read,
+            &this.shared.cancel,
+            cx,
+            buf,
+        )
+    }
+}
+
+impl AsyncWrite for StreamSocket {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        sio::poll_write(
+            Pin::new(&mut this.transport),
+            &mut this.write,
+            &this.shared.cancel,
+            cx,
+            buf,
+        )
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        sio::poll_write_vectored(
+            Pin::new(&mut this.transport),
+            &mut this.write,
+            &this.shared.cancel,
+            cx,
+            bufs,
+        )
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.transport.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        sio::poll_flush(
+            Pin::new(&mut this.transport),
+            &mut this.write,
+            &this.shared.cancel,
+            cx,
+        )
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        sio::poll_shutdown(
+            Pin::new(&mut this.transport),
+            &mut this.write,
+            &this.shared.cancel,
+            cx,
+        )
+    }
+}

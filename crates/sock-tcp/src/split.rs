@@ -1,0 +1,358 @@
+//! `InputStream` and `OutputStream`: the two directions of a `StreamSocket`,
+//! borrowed (`split`) or owned (`into_split`).
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use sock_core::{Error, Result};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::tcp;
+
+use crate::io::{self as sio, DirState, ReadSide, Shared, Transport};
+use crate::{CancelIoHandle, StreamSocket};
+
+/// State a half either borrows from its socket or owns.
+#[derive(Debug)]
+enum Slot<'a, T> {
+    Borrowed(&'a mut T),
+    Owned(T),
+}
+
+impl<T> Deref for Slot<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match self {
+            Self::Borrowed(t) => t,
+            Self::Owned(t) => t,
+        }
+    }
+}
+
+impl<T> DerefMut for Slot<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        match self {
+            Self::Borrowed(t) => t,
+            Self::Owned(t) => t,
+        }
+    }
+}
+
+impl<T: Default> Slot<'_, T> {
+    fn into_owned(self) -> T {
+        match self {
+            Self::Borrowed(t) => std::mem::take(t),
+            Self::Owned(t) => t,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum ReadIo<'a> {
+    Plain(tcp::ReadHalf<'a>),
+    PlainOwned(tcp::OwnedReadHalf),
+}
+
+#[derive(Debug)]
+enum WriteIo<'a> {
+    Plain(tcp::WriteHalf<'a>),
+    PlainOwned(tcp::OwnedWriteHalf),
+}
+
+/// The receiving direction of a [`StreamSocket`] (UWP's `InputStream`): an
+/// [`AsyncRead`].
+///
+/// `InputStream<'_>` borrows its socket ([`StreamSocket::split`]);
+/// `InputStream<'static>` owns its half ([`StreamSocket::into_split`]) and can
+/// [`reunite`](Self::reunite) with its `OutputStream`. Reads honour the
+/// socket's [`cancel_io`](StreamSocket::cancel_io) and idle timeout.
+#[derive(Debug)]
+pub struct InputStream<'a> {
+    io: ReadIo<'a>,
+    side: Slot<'a, ReadSide>,
+    shared: Arc<Shared>,
+}
+
+/// The sending direction of a [`StreamSocket`] (UWP's `OutputStream`): an
+/// [`AsyncWrite`] with batched sends ([`write_batch`](Self::write_batch)).
+///
+/// `OutputStream<'_>` borrows its socket ([`StreamSocket::split`]);
+/// `OutputStream<'static>` owns its half ([`StreamSocket::into_split`]).
+/// `shutdown()` (from `AsyncWriteExt`) half-closes the connection: the peer
+/// reads the end of the stream while this side can still read. Dropping an
+/// owned `OutputStream` does the same.
+#[derive(Debug)]
+pub struct OutputStream<'a> {
+    io: WriteIo<'a>,
+    state: Slot<'a, DirState>,
+    shared: Arc<Shared>,
+}
+
+impl<'a> InputStream<'a> {
+    pub(crate) fn borrowed_plain(
+        half: tcp::ReadHalf<'a>,
+        side: &'a mut ReadSide,
+        shared: &Arc<Shared>,
+    ) -> Self {
+        Self {
+            io: ReadIo::Plain(half),
+            side: Slot::Borrowed(side),
+            shared: Arc::clone(shared),
+        }
+    }
+
+    pub(crate) fn owned_plain(
+        half: tcp::OwnedReadHalf,
+        side: ReadSide,
+        shared: Arc<Shared>,
+    ) -> InputStream<'static> {
+        InputStream {
+            io: ReadIo::PlainOwned(half),
+            side: Slot::Owned(side),
+            shared,
+        }
+    }
+
+    /// The local address of the connection.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.shared.meta.local
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.shared.meta.remote
+    }
+
+    /// Cancels the waiting operations of the whole socket (both directions);
+    /// see [`StreamSocket::cancel_io`].
+    pub fn cancel_io(&self) {
+        self.shared.cancel.cancel();
+    }
+
+    /// A handle that cancels the socket's waiting operations from anywhere.
+    pub fn cancel_io_handle(&self) -> CancelIoHandle {
+        CancelIoHandle::new(&self.shared)
+    }
+
+    /// Sets the idle timeout of reads on this half; see
+    /// [`StreamSocket::set_idle_timeout`].
+    pub fn set_idle_timeout(&mut self, timeout: Option<Duration>) {
+        self.side.state.set_idle_timeout(timeout);
+    }
+}
+
+impl InputStream<'static> {
+    /// Puts the socket back together from the two halves of one
+    /// [`into_split`](StreamSocket::into_split).
+    ///
+    /// # Errors
+    ///
+    /// [`ReuniteError`], holding both halves, when they come from different sockets.
+    pub fn reunite(self, output: OutputStream<'static>) -> Result<StreamSocket, ReuniteError> {
+        if !Arc::ptr_eq(&self.shared, &output.shared) {
+            return Err(ReuniteError(Box::new((self, output))));
+        }
+        match (self.io, output.io) {
+            (ReadIo::PlainOwned(r), WriteIo::PlainOwned(w)) => {
+                let stream = r
+                    .reunite(w)
+                    .expect("halves sharing one socket state come from the same stream");
+                Ok(StreamSocket {
+                    transport: Transport::Plain(stream),
+                    read: self.side.into_owned(),
+                    write: output.state.into_owned(),
+                    shared: self.shared,
+                })
+            }
+            _ => unreachable!("'static halves are owned halves"),
+        }
+    }
+}
+
+impl<'a> OutputStream<'a> {
+    pub(crate) fn borrowed_plain(
+        half: tcp::WriteHalf<'a>,
+        state: &'a mut DirState,
+        shared: &Arc<Shared>,
+    ) -> Self {
+        Self {
+            io: WriteIo::Plain(half),
+            state: Slot::Borrowed(state),
+            shared: Arc::clone(shared),
+        }
+    }
+
+    pub(crate) fn owned_plain(
+        half: tcp::OwnedWriteHalf,
+        state: DirState,
+        shared: Arc<Shared>,
+    ) -> OutputStream<'static> {
+        OutputStream {
+            io: WriteIo::PlainOwned(half),
+            state: Slot::Owned(state),
+            shared,
+        }
+    }
+
+    /// Writes every buffer, in order, with as few vectored writes as the
+    /// kernel allows, and completes only when all of them are written; see
+    /// [`StreamSocket::write_batch`].
+    ///
+    /// # Errors
+    ///
+    /// The first write error; some of the buffers may have been sent by then.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: if the future is dropped, an unknown prefix of the
+    /// batch has been sent.
+    pub async fn write_batch(&mut self, bufs: &[Bytes]) -> Result<()> {
+        sio::write_batch(self, bufs).await.map_err(Error::from)
+    }
+
+    /// The local address of the connection.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.shared.meta.local
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.shared.meta.remote
+    }
+
+    /// Cancels the waiting operations of the whole socket (both directions);
+    /// see [`StreamSocket::cancel_io`].
+    pub fn cancel_io(&self) {
+        self.shared.cancel.cancel();
+    }
+
+    /// A handle that cancels the socket's waiting operations from anywhere.
+    pub fn cancel_io_handle(&self) -> CancelIoHandle {
+        CancelIoHandle::new(&self.shared)
+    }
+
+    /// Sets the idle timeout of writes on this half; see
+    /// [`StreamSocket::set_idle_timeout`].
+    pub fn set_idle_timeout(&mut self, timeout: Option<Duration>) {
+        self.state.set_idle_timeout(timeout);
+    }
+}
+
+impl OutputStream<'static> {
+    /// Puts the socket back together; see [`InputStream::reunite`].
+    ///
+    /// # Errors
+    ///
+    /// [`ReuniteError`] when the halves come from different sockets.
+    pub fn reunite(self, input: InputStream<'static>) -> Result<StreamSocket, ReuniteError> {
+        input.reunite(self)
+    }
+}
+
+impl AsyncRead for InputStream<'_> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let cancel = &this.shared.cancel;
+        match &mut this.io {
+            ReadIo::Plain(r) => sio::poll_read(Pin::new(r), &mut this.side, cancel, cx, buf),
+            ReadIo::PlainOwned(r) => sio::poll_read(Pin::new(r), &mut this.side, cancel, cx, buf),
+        }
+    }
+}
+
+/// Runs `$body` with `$io` bound to the pinned write half, `$state` to the
+/// direction state and `$cancel` to the cancel state.
+macro_rules! with_write_half {
+    ($this:expr, |$io:ident, $state:ident, $cancel:ident| $body:expr) => {{
+        let this = $this;
+        let $state = &mut *this.state;
+        let $cancel = &this.shared.cancel;
+        match &mut this.io {
+            WriteIo::Plain(w) => {
+                let $io = Pin::new(w);
+                $body
+            }
+            WriteIo::PlainOwned(w) => {
+                let $io = Pin::new(w);
+                $body
+            }
+        }
+    }};
+}
+
+impl AsyncWrite for OutputStream<'_> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        with_write_half!(self.get_mut(), |io, state, cancel| sio::poll_write(
+            io, state, cancel, cx, buf
+        ))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        with_write_half!(self.get_mut(), |io, state, cancel| {
+            sio::poll_write_vectored(io, state, cancel, cx, bufs)
+        })
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match &self.io {
+            WriteIo::Plain(w) => w.is_write_vectored(),
+            WriteIo::PlainOwned(w) => w.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        with_write_half!(self.get_mut(), |io, state, cancel| sio::poll_flush(
+            io, state, cancel, cx
+        ))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        with_write_half!(self.get_mut(), |io, state, cancel| sio::poll_shutdown(
+            io, state, cancel, cx
+        ))
+    }
+}
+
+/// The halves given to [`InputStream::reunite`] came from different sockets;
+/// [`into_halves`](Self::into_halves) gives them back.
+pub struct ReuniteError(Box<(InputStream<'static>, OutputStream<'static>)>);
+
+impl ReuniteError {
+    /// The two halves, as they were given.
+    pub fn into_halves(self) -> (InputStream<'static>, OutputStream<'static>) {
+        *self.0
+    }
+}
+
+impl fmt::Debug for ReuniteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ReuniteError").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for ReuniteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tried to reunite halves of different sockets")
+    }
+}
+
+impl StdError for ReuniteError {}

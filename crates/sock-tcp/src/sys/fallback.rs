@@ -1,0 +1,38 @@
+//! Platforms without Unix APIs: numeric IPv6 zones only, no `TCP_INFO`, and
+//! `accept` errors sorted by `io::ErrorKind`.
+
+use std::io;
+
+use tokio::net::TcpStream;
+
+use super::AcceptError;
+use crate::RoundTripTimeStatistics;
+
+/// The scope id for an IPv6 zone: only numeric zones are known here.
+pub(crate) fn scope_id(zone: &str) -> Option<u32> {
+    zone.parse().ok()
+}
+
+/// Sorts an `accept` failure by its kind.
+pub(crate) fn accept_error(err: &io::Error) -> AcceptError {
+    match err.kind() {
+        io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::Interrupted => AcceptError::PerConnection,
+        io::ErrorKind::OutOfMemory => AcceptError::Resources,
+        _ => AcceptError::Other,
+    }
+}
+
+/// Whether a failure to bind `[::]` means IPv6 is missing here.
+pub(crate) fn ipv6_unavailable(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::AddrNotAvailable | io::ErrorKind::Unsupported
+    )
+}
+
+/// Round-trip-time statistics: not reported on this platform.
+pub(crate) fn round_trip_time(_stream: &TcpStream) -> Option<RoundTripTimeStatistics> {
+    None
+}

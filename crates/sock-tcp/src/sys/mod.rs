@@ -1,0 +1,27 @@
+//! Platform code that socket2 does not cover: `TCP_INFO`, IPv6 zone lookup,
+//! and which `accept` errors concern one connection only.
+//!
+//! One module per platform family behind the same functions; nothing else in
+//! the crate uses `cfg` for the platform.
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+pub(crate) use unix::*;
+
+#[cfg(not(unix))]
+mod fallback;
+#[cfg(not(unix))]
+pub(crate) use fallback::*;
+
+/// What an `accept` failure means for the accept loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AcceptError {
+    /// The connection died before it was accepted: skip it and go on.
+    PerConnection,
+    /// The process or system ran out of something (file descriptors, memory):
+    /// back off, then go on.
+    Resources,
+    /// Anything else: report it, back off, then go on.
+    Other,
+}

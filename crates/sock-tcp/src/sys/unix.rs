@@ -1,0 +1,193 @@
+//! Unix: `TCP_INFO` on Linux, `if_nametoindex`, errno classes, raw descriptors.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+
+use super::AcceptError;
+use crate::{RoundTripTimeStatistics, StreamSocket, StreamSocketListener};
+
+/// The scope id for an IPv6 zone: a number, or an interface name.
+pub(crate) fn scope_id(zone: &str) -> Option<u32> {
+    if let Ok(index) = zone.parse::<u32>() {
+        return Some(index);
+    }
+    let name = std::ffi::CString::new(zone).ok()?;
+    // SAFETY: `name` is a valid NUL-terminated string that outlives the call.
+    let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
+    (index != 0).then_some(index)
+}
+
+/// Sorts an `accept` failure (after `accept4(2)`'s list of errors that belong
+/// to the pending connection rather than to the listener).
+pub(crate) fn accept_error(err: &io::Error) -> AcceptError {
+    match err.raw_os_error() {
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => AcceptError::Resources,
+        Some(
+            libc::ECONNABORTED
+            | libc::ECONNRESET
+            | libc::EPROTO
+            | libc::EPERM
+            | libc::ENETDOWN
+            | libc::ENETUNREACH
+            | libc::ENOPROTOOPT
+            | libc::EHOSTDOWN
+            | libc::EHOSTUNREACH
+            | libc::EOPNOTSUPP
+            | libc::ETIMEDOUT
+            | libc::EINTR,
+        ) => AcceptError::PerConnection,
+        _ if matches!(
+            err.kind(),
+            io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+        ) =>
+        {
+            AcceptError::PerConnection
+        }
+        _ => AcceptError::Other,
+    }
+}
+
+/// Whether a failure to bind `[::]` means IPv6 is missing here (so binding
+/// `0.0.0.0` instead is right).
+pub(crate) fn ipv6_unavailable(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(libc::EAFNOSUPPORT | libc::EADDRNOTAVAIL | libc::EPROTONOSUPPORT)
+    )
+}
+
+/// Round-trip-time statistics from `TCP_INFO`.
+#[cfg(target_os = "linux")]
+pub(crate) fn round_trip_time(stream: &TcpStream) -> Option<RoundTripTimeStatistics> {
+    /// The head of Linux's `struct tcp_info` (`linux/tcp.h`) up to `tcpi_min_rtt`.
+    #[repr(C)]
+    #[derive(Default)]
+    struct TcpInfo {
+        state: u8,
+        ca_state: u8,
+        retransmits: u8,
+        probes: u8,
+        backoff: u8,
+        options: u8,
+        wscale: u8,
+        flags: u8,
+        rto: u32,
+        ato: u32,
+        snd_mss: u32,
+        rcv_mss: u32,
+        unacked: u32,
+        sacked: u32,
+        lost: u32,
+        retrans: u32,
+        fackets: u32,
+        last_data_sent: u32,
+        last_ack_sent: u32,
+        last_data_recv: u32,
+        last_ack_recv: u32,
+        pmtu: u32,
+        rcv_ssthresh: u32,
+        rtt: u32,
+        rttvar: u32,
+        snd_ssthresh: u32,
+        snd_cwnd: u32,
+        advmss: u32,
+        reordering: u32,
+        rcv_rtt: u32,
+        rcv_space: u32,
+        total_retrans: u32,
+        pacing_rate: u64,
+        max_pacing_rate: u64,
+        bytes_acked: u64,
+        bytes_received: u64,
+        segs_out: u32,
+        segs_in: u32,
+        notsent_bytes: u32,
+        min_rtt: u32,
+    }
+    const MIN_RTT_END: usize = std::mem::offset_of!(TcpInfo, min_rtt) + 4;
+    const RTTVAR_END: usize = std::mem::offset_of!(TcpInfo, rttvar) + 4;
+
+    let mut info = TcpInfo::default();
+    let mut len = size_of::<TcpInfo>() as libc::socklen_t;
+    // SAFETY: `info` is a plain C struct of `len` bytes that the kernel fills
+    // (at most `len` bytes); `len` tells us how much it wrote.
+    let rc = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            std::ptr::addr_of_mut!(info).cast(),
+            &mut len,
+        )
+    };
+    let len = len as usize;
+    if rc != 0 || len < RTTVAR_END {
+        return None;
+    }
+    let micros = |us: u32| Duration::from_micros(u64::from(us));
+    let min = (len >= MIN_RTT_END && info.min_rtt != 0 && info.min_rtt != u32::MAX)
+        .then(|| micros(info.min_rtt));
+    Some(RoundTripTimeStatistics::new(
+        min,
+        micros(info.rtt),
+        micros(info.rttvar),
+    ))
+}
+
+/// Round-trip-time statistics: not reported on this platform.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn round_trip_time(_stream: &TcpStream) -> Option<RoundTripTimeStatistics> {
+    None
+}
+
+impl AsFd for StreamSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.get_ref().as_fd()
+    }
+}
+
+impl AsRawFd for StreamSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.get_ref().as_raw_fd()
+    }
+}
+
+impl AsFd for StreamSocketListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.get_ref().as_fd()
+    }
+}
+
+impl AsRawFd for StreamSocketListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.get_ref().as_raw_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_errors_are_sorted() {
+        let e = |n| io::Error::from_raw_os_error(n);
+        assert_eq!(accept_error(&e(libc::EMFILE)), AcceptError::Resources);
+        assert_eq!(accept_error(&e(libc::ENFILE)), AcceptError::Resources);
+        assert_eq!(
+            accept_error(&e(libc::ECONNABORTED)),
+            AcceptError::PerConnection
+        );
+        assert_eq!(accept_error(&e(libc::EBADF)), AcceptError::Other);
+    }
+
+    #[test]
+    fn numeric_and_named_zones_resolve() {
+        assert_eq!(scope_id("3"), Some(3));
+        assert_eq!(scope_id("lo"), Some(1));
+        assert_eq!(scope_id("no-such-if0"), None);
+        assert_eq!(scope_id("a\0b"), None);
+    }
+}
