@@ -9,14 +9,15 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_core::Stream;
+use sock_codec::{DataReader, NoStream};
 use sock_core::{HostName, Result};
 
 use crate::DatagramSocket;
 
 /// One received datagram, as UWP's `DatagramSocketMessageReceivedEventArgs`.
 ///
-/// `data` holds the whole datagram (UWP's `GetDataReader()` is preloaded the
-/// same way: wrap `&msg.data[..]` in a `DataReader` to read typed values).
+/// `data` holds the whole datagram; [`data_reader`](Self::data_reader) gives
+/// UWP's `GetDataReader()`, a reader preloaded with it.
 ///
 /// A datagram is never truncated silently: when it was larger than the
 /// socket's [`max_message_size`](crate::DatagramSocketControl::max_message_size),
@@ -50,6 +51,12 @@ impl DatagramMessage {
             .ip_addr()
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         SocketAddr::new(ip, self.remote_port)
+    }
+
+    /// A [`DataReader`] already loaded with the whole datagram (UWP's
+    /// `GetDataReader()`): read typed values at once, no `load` needed.
+    pub fn data_reader(&self) -> DataReader<NoStream> {
+        DataReader::from_buffer(self.data.clone())
     }
 
     /// The datagram's length in bytes (of what was kept, if truncated).

@@ -776,3 +776,45 @@ impl fmt::Debug for DatagramSocket {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::time::Duration;
+
+    use bytes::Bytes;
+
+    use super::*;
+
+    async fn one_receive(receive_offload: bool) -> usize {
+        let lo = HostName::new("127.0.0.1").unwrap();
+        let receiver = DatagramSocket::builder()
+            .receive_offload(receive_offload)
+            .bind_endpoint(Some(&lo), "")
+            .await
+            .unwrap();
+        assert_eq!(receiver.receive_offload(), receive_offload);
+        let sender = DatagramSocket::bind_service_name("").await.unwrap();
+        assert!(sender.segmentation_offload());
+        let batch = vec![Bytes::from(vec![3u8; 1000]); 10];
+        sender
+            .send_batch(receiver.local_addr(), &batch)
+            .await
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(10), receiver.io.readable())
+            .await
+            .unwrap()
+            .unwrap();
+        let mut rx = lock(&receiver.rx);
+        receiver.receive_now(&mut rx, 1).unwrap();
+        assert!(rx.pending.iter().all(|m| m.data.len() == 1000));
+        rx.pending.len()
+    }
+
+    /// One segmented send reaches a GRO socket as one buffer, which one
+    /// system call reads and the socket splits into its ten datagrams.
+    #[tokio::test]
+    async fn receive_offload_reads_a_segmented_send_in_one_call() {
+        assert_eq!(one_receive(true).await, 10);
+        assert_eq!(one_receive(false).await, 1);
+    }
+}
