@@ -1,0 +1,130 @@
+//! Reading certificates, private keys and revocation lists given by the caller,
+//! each failure an [`Error::InvalidCertificateInput`] that names what was read.
+
+use std::path::Path;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
+use sock_core::{BoxError, Error, Result};
+
+/// An [`Error::InvalidCertificateInput`].
+pub(crate) fn invalid(what: &str, reason: impl Into<String>, source: Option<BoxError>) -> Error {
+    Error::InvalidCertificateInput {
+        what: what.to_owned(),
+        reason: reason.into(),
+        source,
+    }
+}
+
+/// `what` with the file name: `client certificate chain "client.pem"`.
+pub(crate) fn file_label(what: &str, path: &Path) -> String {
+    format!("{what} {:?}", path.display().to_string())
+}
+
+/// Reads a whole file given by the caller.
+pub(crate) fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
+        let reason = format!("could not read the file: {e}");
+        invalid(what, reason, Some(Box::new(e)))
+    })
+}
+
+fn looks_like_der(bytes: &[u8]) -> bool {
+    bytes.first() == Some(&0x30)
+}
+
+fn missing(what: &str, block: &str, bytes: &[u8]) -> Error {
+    let hint = if looks_like_der(bytes) {
+        "; this looks like DER, not PEM: use the _der method"
+    } else {
+        ""
+    };
+    invalid(
+        what,
+        format!("no {block} block found in the PEM text{hint}"),
+        None,
+    )
+}
+
+/// Every `CERTIFICATE` block of `pem`, in order; at least one.
+pub(crate) fn certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| invalid(what, format!("bad PEM: {e}"), Some(Box::new(e))))?;
+    if certs.is_empty() {
+        return Err(missing(what, "CERTIFICATE", pem));
+    }
+    Ok(certs)
+}
+
+/// The first private key (PKCS#8, PKCS#1 or SEC1) of `pem`.
+pub(crate) fn private_key(pem: &[u8], what: &str) -> Result<PrivateKeyDer<'static>> {
+    PrivateKeyDer::from_pem_slice(pem).map_err(|e| match e {
+        rustls::pki_types::pem::Error::NoItemsFound => missing(what, "PRIVATE KEY", pem),
+        e => invalid(what, format!("bad PEM: {e}"), Some(Box::new(e))),
+    })
+}
+
+/// Every `X509 CRL` block of `pem`; at least one.
+pub(crate) fn crls(pem: &[u8], what: &str) -> Result<Vec<CertificateRevocationListDer<'static>>> {
+    let crls = CertificateRevocationListDer::pem_slice_iter(pem)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| invalid(what, format!("bad PEM: {e}"), Some(Box::new(e))))?;
+    if crls.is_empty() {
+        return Err(missing(what, "X509 CRL", pem));
+    }
+    Ok(crls)
+}
+
+/// Turns rustls's complaint about a certificate and key pair into our error.
+pub(crate) fn certified_key_error(err: rustls::Error, what: &str) -> Error {
+    let reason = match &err {
+        rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
+            "the private key does not belong to the first certificate of the chain".to_owned()
+        }
+        rustls::Error::General(text) => format!("the private key cannot be used: {text}"),
+        other => other.to_string(),
+    };
+    invalid(what, reason, Some(Box::new(err)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_blocks_are_named() {
+        let err = certificates(b"hello", "trust roots").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid trust roots: no CERTIFICATE block found in the PEM text"
+        );
+        assert!(err.is_invalid_input());
+        let err = private_key(&[0x30, 0x03, 1, 2, 3], "client private key").unwrap_err();
+        assert!(err.to_string().contains("looks like DER"), "{err}");
+        let err = crls(b"", "revocation lists").unwrap_err();
+        assert!(err.to_string().contains("X509 CRL"), "{err}");
+    }
+
+    #[test]
+    fn broken_pem_is_an_error() {
+        let text = b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n";
+        let err = certificates(text, "trust roots").unwrap_err();
+        assert!(
+            err.to_string().starts_with("invalid trust roots: bad PEM"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unreadable_files_name_the_file() {
+        let path = Path::new("/nonexistent/dir/client.pem");
+        let what = file_label("client certificate chain", path);
+        let err = read_file(path, &what).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("invalid client certificate chain \"/nonexistent/dir/client.pem\": could not read the file"),
+            "{err}"
+        );
+    }
+}

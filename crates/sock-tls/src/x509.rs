@@ -1,0 +1,532 @@
+//! `CertificateInfo`: the names and dates of a certificate, read from its DER
+//! encoding, to show to people and to identify a peer.
+//!
+//! The reader is small and defensive: it reads only what it shows (serial,
+//! issuer, validity, subject, subject alternative names) and never panics on
+//! malformed input, since certificates come from peers.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rustls::pki_types::CertificateDer;
+
+/// The names and dates of one certificate.
+///
+/// Made with [`CertificateInfo::parse`], or obtained from
+/// [`TlsConnectionInfo::peer_certificate`](crate::TlsConnectionInfo::peer_certificate).
+/// Distinguished names are shown as `CN=example, O=Example Ltd` in the order the
+/// certificate lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateInfo {
+    serial_number: Vec<u8>,
+    issuer: String,
+    subject: String,
+    common_name: Option<String>,
+    self_issued: bool,
+    not_before: SystemTime,
+    not_after: SystemTime,
+    dns_names: Vec<String>,
+    ip_addresses: Vec<IpAddr>,
+    email_addresses: Vec<String>,
+    uris: Vec<String>,
+}
+
+/// Why a certificate could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateParseError(&'static str);
+
+impl fmt::Display for CertificateParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "malformed certificate: {}", self.0)
+    }
+}
+
+impl std::error::Error for CertificateParseError {}
+
+type Parse<T> = Result<T, CertificateParseError>;
+
+impl CertificateInfo {
+    /// Reads the names and dates of a DER-encoded X.509 certificate.
+    ///
+    /// # Errors
+    ///
+    /// [`CertificateParseError`] when the encoding is not a certificate.
+    pub fn parse(der: &CertificateDer<'_>) -> Result<Self, CertificateParseError> {
+        parse_certificate(der.as_ref())
+    }
+
+    /// The serial number, big-endian, as encoded (a leading zero byte removed).
+    pub fn serial_number(&self) -> &[u8] {
+        &self.serial_number
+    }
+
+    /// The serial number in colon-separated hexadecimal (`01:ab:…`).
+    pub fn serial_number_hex(&self) -> String {
+        hex(&self.serial_number, ":")
+    }
+
+    /// The issuer's distinguished name.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The subject's distinguished name.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// The subject's common name (`CN`), if it has one.
+    pub fn common_name(&self) -> Option<&str> {
+        self.common_name.as_deref()
+    }
+
+    /// Whether issuer and subject are the same name (a self-signed or root certificate).
+    pub fn is_self_issued(&self) -> bool {
+        self.self_issued
+    }
+
+    /// The start of the validity period.
+    pub fn not_before(&self) -> SystemTime {
+        self.not_before
+    }
+
+    /// The end of the validity period.
+    pub fn not_after(&self) -> SystemTime {
+        self.not_after
+    }
+
+    /// Whether `time` falls within the validity period.
+    pub fn is_valid_at(&self, time: SystemTime) -> bool {
+        self.not_before <= time && time <= self.not_after
+    }
+
+    /// The DNS names of the subject alternative name extension.
+    pub fn dns_names(&self) -> &[String] {
+        &self.dns_names
+    }
+
+    /// The IP addresses of the subject alternative name extension.
+    pub fn ip_addresses(&self) -> &[IpAddr] {
+        &self.ip_addresses
+    }
+
+    /// The e-mail addresses (`rfc822Name`) of the subject alternative name extension.
+    pub fn email_addresses(&self) -> &[String] {
+        &self.email_addresses
+    }
+
+    /// The URIs of the subject alternative name extension (SPIFFE IDs, for example).
+    pub fn uris(&self) -> &[String] {
+        &self.uris
+    }
+
+    /// Every subject alternative name as text: DNS names, IP addresses, e-mail
+    /// addresses and URIs, in that order.
+    pub fn subject_alternative_names(&self) -> Vec<String> {
+        self.dns_names
+            .iter()
+            .cloned()
+            .chain(self.ip_addresses.iter().map(IpAddr::to_string))
+            .chain(self.email_addresses.iter().cloned())
+            .chain(self.uris.iter().cloned())
+            .collect()
+    }
+}
+
+impl fmt::Display for CertificateInfo {
+    /// `subject (issued by issuer, valid from … to …)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (issued by {}, valid from {} to {})",
+            self.subject,
+            self.issuer,
+            format_time(self.not_before),
+            format_time(self.not_after)
+        )
+    }
+}
+
+/// Formats a time as `2024-05-01 12:00:00 UTC`.
+pub(crate) fn format_time(time: SystemTime) -> String {
+    let secs = match time.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    };
+    format_unix(secs)
+}
+
+/// Formats seconds since the Unix epoch as `2024-05-01 12:00:00 UTC`.
+pub(crate) fn format_unix(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+// Howard Hinnant's days-from-civil and its inverse (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
+}
+
+fn hex(bytes: &[u8], sep: &str) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+// ---- DER reading -------------------------------------------------------------
+
+const SEQUENCE: u8 = 0x30;
+const SET: u8 = 0x31;
+const INTEGER: u8 = 0x02;
+const OID: u8 = 0x06;
+const OCTET_STRING: u8 = 0x04;
+const BOOLEAN: u8 = 0x01;
+const UTC_TIME: u8 = 0x17;
+const GENERALIZED_TIME: u8 = 0x18;
+
+/// A cursor over DER bytes.
+struct Der<'a>(&'a [u8]);
+
+impl<'a> Der<'a> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn peek_tag(&self) -> Option<u8> {
+        self.0.first().copied()
+    }
+
+    /// Reads one element: its tag and contents.
+    fn any(&mut self) -> Parse<(u8, &'a [u8])> {
+        let err = CertificateParseError("truncated or invalid DER length");
+        let (&tag, rest) = self.0.split_first().ok_or(err.clone())?;
+        if tag & 0x1f == 0x1f {
+            return Err(CertificateParseError(
+                "multi-byte DER tags are not used here",
+            ));
+        }
+        let (&first, rest) = rest.split_first().ok_or(err.clone())?;
+        let (len, rest) = if first < 0x80 {
+            (usize::from(first), rest)
+        } else {
+            let n = usize::from(first & 0x7f);
+            if n == 0 || n > 4 || rest.len() < n {
+                return Err(err);
+            }
+            let len = rest[..n]
+                .iter()
+                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+            (len, &rest[n..])
+        };
+        if rest.len() < len {
+            return Err(err);
+        }
+        let (contents, rest) = rest.split_at(len);
+        self.0 = rest;
+        Ok((tag, contents))
+    }
+
+    fn expect(&mut self, want: u8, what: &'static str) -> Parse<&'a [u8]> {
+        match self.any()? {
+            (tag, contents) if tag == want => Ok(contents),
+            _ => Err(CertificateParseError(what)),
+        }
+    }
+}
+
+fn parse_certificate(der: &[u8]) -> Parse<CertificateInfo> {
+    let mut outer = Der(der);
+    let cert = outer.expect(SEQUENCE, "not a DER SEQUENCE")?;
+    let mut cert = Der(cert);
+    let mut tbs = Der(cert.expect(SEQUENCE, "no tbsCertificate")?);
+    if tbs.peek_tag() == Some(0xa0) {
+        tbs.any()?; // [0] EXPLICIT version
+    }
+    let serial = tbs.expect(INTEGER, "no serial number")?;
+    let serial_number = match serial {
+        [0, rest @ ..] if !rest.is_empty() => rest.to_vec(),
+        other => other.to_vec(),
+    };
+    tbs.expect(SEQUENCE, "no signature algorithm")?;
+    let issuer_der = tbs.expect(SEQUENCE, "no issuer name")?;
+    let mut validity = Der(tbs.expect(SEQUENCE, "no validity")?);
+    let not_before = parse_time(&mut validity)?;
+    let not_after = parse_time(&mut validity)?;
+    let subject_der = tbs.expect(SEQUENCE, "no subject name")?;
+    tbs.expect(SEQUENCE, "no subject public key")?;
+
+    let mut info = CertificateInfo {
+        serial_number,
+        issuer: name_to_string(issuer_der)?.0,
+        subject: String::new(),
+        common_name: None,
+        self_issued: issuer_der == subject_der,
+        not_before,
+        not_after,
+        dns_names: Vec::new(),
+        ip_addresses: Vec::new(),
+        email_addresses: Vec::new(),
+        uris: Vec::new(),
+    };
+    (info.subject, info.common_name) = name_to_string(subject_der)?;
+
+    while !tbs.is_empty() {
+        let (tag, contents) = tbs.any()?;
+        if tag != 0xa3 {
+            continue; // issuerUniqueID, subjectUniqueID
+        }
+        let mut exts = Der(Der(contents).expect(SEQUENCE, "bad extensions")?);
+        while !exts.is_empty() {
+            let mut ext = Der(exts.expect(SEQUENCE, "bad extension")?);
+            let oid = ext.expect(OID, "bad extension id")?;
+            if ext.peek_tag() == Some(BOOLEAN) {
+                ext.any()?;
+            }
+            let value = ext.expect(OCTET_STRING, "bad extension value")?;
+            if oid == [0x55, 0x1d, 0x11] {
+                read_subject_alt_names(value, &mut info)?;
+            }
+        }
+    }
+    Ok(info)
+}
+
+fn read_subject_alt_names(value: &[u8], info: &mut CertificateInfo) -> Parse<()> {
+    let mut names = Der(Der(value).expect(SEQUENCE, "bad subjectAltName")?);
+    while !names.is_empty() {
+        let (tag, contents) = names.any()?;
+        let text = || String::from_utf8_lossy(contents).into_owned();
+        match tag {
+            0x81 => info.email_addresses.push(text()),
+            0x82 => info.dns_names.push(text()),
+            0x86 => info.uris.push(text()),
+            0x87 => match contents.len() {
+                4 => {
+                    let octets: [u8; 4] = contents.try_into().unwrap_or_default();
+                    info.ip_addresses.push(IpAddr::V4(Ipv4Addr::from(octets)));
+                }
+                16 => {
+                    let octets: [u8; 16] = contents.try_into().unwrap_or_default();
+                    info.ip_addresses.push(IpAddr::V6(Ipv6Addr::from(octets)));
+                }
+                _ => {}
+            },
+            _ => {} // otherName, x400Address, directoryName, …
+        }
+    }
+    Ok(())
+}
+
+fn parse_time(der: &mut Der<'_>) -> Parse<SystemTime> {
+    let bad = CertificateParseError("bad validity time");
+    let (tag, contents) = der.any()?;
+    let text = std::str::from_utf8(contents)
+        .ok()
+        .filter(|t| t.is_ascii())
+        .ok_or(bad.clone())?;
+    let (year, rest) = match tag {
+        UTC_TIME if text.len() == 13 => {
+            let yy: i64 = text[..2].parse().map_err(|_| bad.clone())?;
+            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &text[2..])
+        }
+        GENERALIZED_TIME if text.len() == 15 => {
+            (text[..4].parse().map_err(|_| bad.clone())?, &text[4..])
+        }
+        _ => return Err(bad),
+    };
+    if !rest.ends_with('Z') {
+        return Err(bad);
+    }
+    let field = |i: usize| -> Parse<i64> {
+        rest.get(i..i + 2)
+            .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|s| s.parse().ok())
+            .ok_or(CertificateParseError("bad validity time"))
+    };
+    let (month, day, hour, min, sec) = (field(0)?, field(2)?, field(4)?, field(6)?, field(8)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+        return Err(bad);
+    }
+    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + min * 60 + sec;
+    Ok(if secs >= 0 {
+        UNIX_EPOCH + Duration::from_secs(secs as u64)
+    } else {
+        UNIX_EPOCH - Duration::from_secs(secs.unsigned_abs())
+    })
+}
+
+/// Renders a Name (`SEQUENCE OF SET OF AttributeTypeAndValue`); also returns the CN.
+fn name_to_string(name: &[u8]) -> Parse<(String, Option<String>)> {
+    let mut rdns = Der(name);
+    let mut parts = Vec::new();
+    let mut common_name = None;
+    while !rdns.is_empty() {
+        let mut set = Der(rdns.expect(SET, "bad relative distinguished name")?);
+        while !set.is_empty() {
+            let mut atv = Der(set.expect(SEQUENCE, "bad attribute")?);
+            let oid = atv.expect(OID, "bad attribute type")?;
+            let (tag, value) = atv.any()?;
+            let value = decode_string(tag, value);
+            let label = match oid {
+                [0x55, 0x04, 0x03] => "CN",
+                [0x55, 0x04, 0x06] => "C",
+                [0x55, 0x04, 0x07] => "L",
+                [0x55, 0x04, 0x08] => "ST",
+                [0x55, 0x04, 0x09] => "STREET",
+                [0x55, 0x04, 0x0a] => "O",
+                [0x55, 0x04, 0x0b] => "OU",
+                [0x55, 0x04, 0x05] => "SERIALNUMBER",
+                [0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19] => "DC",
+                [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01] => "emailAddress",
+                other => {
+                    parts.push(format!("{}={value}", oid_to_string(other)));
+                    continue;
+                }
+            };
+            if label == "CN" && common_name.is_none() {
+                common_name = Some(value.clone());
+            }
+            parts.push(format!("{label}={value}"));
+        }
+    }
+    Ok((parts.join(", "), common_name))
+}
+
+fn decode_string(tag: u8, bytes: &[u8]) -> String {
+    match tag {
+        // UTF8String, PrintableString, IA5String, NumericString, VisibleString
+        0x0c | 0x13 | 0x16 | 0x12 | 0x1a => String::from_utf8_lossy(bytes).into_owned(),
+        // TeletexString: treat as Latin-1, as most software does.
+        0x14 => bytes.iter().map(|&b| char::from(b)).collect(),
+        // BMPString: UTF-16BE.
+        0x1e => {
+            let units: Vec<u16> = bytes
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            String::from_utf16_lossy(&units)
+        }
+        // UniversalString: UTF-32BE.
+        0x1c => bytes
+            .chunks_exact(4)
+            .map(|c| {
+                char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                    .unwrap_or(char::REPLACEMENT_CHARACTER)
+            })
+            .collect(),
+        _ => format!("#{}", hex(bytes, "")),
+    }
+}
+
+fn oid_to_string(oid: &[u8]) -> String {
+    let mut arcs = Vec::new();
+    let mut value: u64 = 0;
+    for (i, &b) in oid.iter().enumerate() {
+        value = (value << 7) | u64::from(b & 0x7f);
+        if b & 0x80 == 0 {
+            if arcs.is_empty() && i < 9 {
+                let first = (value / 40).min(2);
+                arcs.push(first);
+                arcs.push(value - first * 40);
+            } else {
+                arcs.push(value);
+            }
+            value = 0;
+        } else if value > u64::MAX >> 7 {
+            return format!("#{}", hex(oid, ""));
+        }
+    }
+    arcs.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip_through_the_civil_calendar() {
+        assert_eq!(format_unix(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(format_unix(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(format_unix(4_102_444_799), "2099-12-31 23:59:59 UTC");
+        assert_eq!(format_unix(-86_400), "1969-12-31 00:00:00 UTC");
+        for days in [-1000, 0, 11_016, 20_000, 47_482] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+
+    #[test]
+    fn oids_render_dotted() {
+        assert_eq!(oid_to_string(&[0x55, 0x04, 0x03]), "2.5.4.3");
+        assert_eq!(
+            oid_to_string(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d]),
+            "1.2.840.113549"
+        );
+    }
+
+    #[test]
+    fn garbage_is_an_error_never_a_panic() {
+        let inputs: Vec<Vec<u8>> = vec![
+            vec![],
+            vec![0x30],
+            vec![0x30, 0x85, 1, 2, 3, 4, 5],
+            vec![0x30, 0x82, 0xff, 0xff],
+            vec![0x30, 0x03, 0x30, 0x01],
+            vec![0x1f, 0x00],
+            b"-----BEGIN CERTIFICATE-----".to_vec(),
+        ];
+        for input in inputs {
+            assert!(
+                CertificateInfo::parse(&CertificateDer::from(input.clone())).is_err(),
+                "{input:?}"
+            );
+        }
+        // Every truncation of a structurally valid prefix fails cleanly too.
+        let mut der = vec![
+            0x30, 0x10, 0x30, 0x0e, 0x02, 0x01, 0x01, 0x30, 0x00, 0x30, 0x00,
+        ];
+        der.extend([0x30, 0x04, 0x17, 0x02, b'9', b'9', 0x30, 0x00]);
+        for end in 0..der.len() {
+            let _ = CertificateInfo::parse(&CertificateDer::from(der[..end].to_vec()));
+        }
+    }
+}
