@@ -108,7 +108,15 @@ fn set_up_loopback_multicast() {
     for args in [
         &["link", "set", "lo", "up"][..],
         &["link", "set", "lo", "multicast", "on"],
-        &["route", "add", "224.0.0.0/4", "dev", "lo"],
+        &[
+            "route",
+            "add",
+            "224.0.0.0/4",
+            "dev",
+            "lo",
+            "src",
+            "127.0.0.1",
+        ],
         &["link", "add", "mc0", "type", "veth", "peer", "name", "mc1"],
     ] {
         run("ip", args);
