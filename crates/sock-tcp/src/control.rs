@@ -1,6 +1,7 @@
 //! Socket options shared by `StreamSocketControl` and
 //! `StreamSocketListenerControl`, and `KeepAlive`.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -393,12 +394,25 @@ impl StreamSocketControl {
     /// # Cancel safety
     ///
     /// Dropping the future closes every socket it opened.
-    pub async fn connect<S>(&self, host: &HostName, service: S) -> Result<StreamSocket>
+    ///
+    /// The returned future owns what it needs (it does not borrow the
+    /// control or the host), so it can be spawned or joined freely.
+    pub fn connect<S>(
+        &self,
+        host: &HostName,
+        service: S,
+    ) -> impl Future<Output = Result<StreamSocket>> + Send + 'static
     where
         S: TryInto<ServiceName>,
         S::Error: Into<Error>,
     {
-        let service: ServiceName = service.try_into().map_err(Into::into)?;
+        let service = service.try_into().map_err(Into::into);
+        let control = self.clone();
+        let host = host.clone();
+        async move { control.connect_to(&host, service?).await }
+    }
+
+    async fn connect_to(&self, host: &HostName, service: ServiceName) -> Result<StreamSocket> {
         self.options.validate()?;
         let started = Instant::now();
         let deadline = started + self.connect_timeout;

@@ -1,6 +1,7 @@
 //! `StreamSocket`: a TCP connection with UWP's options, information,
 //! `cancel_io` and graceful close.
 
+use std::future::Future;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -110,12 +111,15 @@ impl StreamSocket {
     /// # Cancel safety
     ///
     /// Dropping the future closes every socket it opened.
-    pub async fn connect<S>(host: &HostName, service: S) -> Result<Self>
+    pub fn connect<S>(
+        host: &HostName,
+        service: S,
+    ) -> impl Future<Output = Result<Self>> + Send + 'static
     where
         S: TryInto<ServiceName>,
         S::Error: Into<Error>,
     {
-        StreamSocketControl::default().connect(host, service).await
+        StreamSocketControl::default().connect(host, service)
     }
 
     /// The options and connection settings to connect with (UWP's

@@ -1,0 +1,88 @@
+//! Helpers shared by the sock-tcp integration tests: loopback listeners,
+//! connected pairs, refusing ports, and bounded waits.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use sock_core::HostName;
+use sock_tcp::{StreamSocket, StreamSocketListener};
+
+/// The longest any test waits for one event.
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
+
+/// Runs `f`, failing the test if it takes longer than [`WAIT`].
+pub(crate) async fn within<F: Future>(f: F) -> F::Output {
+    tokio::time::timeout(WAIT, f)
+        .await
+        .expect("the awaited event did not happen in time")
+}
+
+/// `127.0.0.1`.
+pub(crate) fn v4() -> HostName {
+    HostName::new("127.0.0.1").unwrap()
+}
+
+/// A listener on `127.0.0.1` and an OS-chosen port.
+pub(crate) async fn listener() -> StreamSocketListener {
+    StreamSocketListener::bind_endpoint(Some(&v4()), 0)
+        .await
+        .unwrap()
+}
+
+/// A connected pair: (client, server), both with default options.
+pub(crate) async fn pair() -> (StreamSocket, StreamSocket) {
+    let listener = listener().await;
+    let port = listener.information().local_port;
+    let host = v4();
+    let (client, server) =
+        within(async { tokio::join!(StreamSocket::connect(&host, port), listener.accept()) }).await;
+    (client.unwrap(), server.unwrap())
+}
+
+/// A port on 127.0.0.1 where nothing listens (connecting is refused).
+pub(crate) async fn refused_addr() -> SocketAddr {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    l.local_addr().unwrap()
+}
+
+/// A resolver that answers every name with `addrs` (ports replaced).
+pub(crate) fn fixed_resolver(
+    addrs: Vec<SocketAddr>,
+) -> impl Fn(&HostName, u16) -> io::Result<Vec<SocketAddr>> + Send + Sync + 'static {
+    move |_, _| Ok(addrs.clone())
+}
+
+/// Whether this machine has IPv6 loopback.
+pub(crate) fn has_ipv6() -> bool {
+    std::net::TcpListener::bind("[::1]:0").is_ok()
+}
+
+/// A listener whose accept queue is full: the kernel drops further SYNs, so
+/// connecting to it gets no answer at all (as a firewalled host behaves).
+/// Keep both values alive while it should stay silent.
+pub(crate) fn silent_listener() -> (std::net::TcpListener, Vec<std::net::TcpStream>) {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket
+        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    socket.listen(0).unwrap();
+    let listener: std::net::TcpListener = socket.into();
+    let addr = listener.local_addr().unwrap();
+    // Fill the queue: connections that complete the handshake stay queued
+    // until one gets no answer.
+    let mut queued = Vec::new();
+    for _ in 0..8 {
+        let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        if s.connect_timeout(&addr.into(), Duration::from_millis(200))
+            .is_err()
+        {
+            return (listener, queued);
+        }
+        queued.push(s.into());
+    }
+    panic!("the accept queue of a listen(0) socket never filled");
+}

@@ -1,0 +1,65 @@
+//! The accept loop survives running out of file descriptors: `incoming`
+//! reports `TooManyOpenFiles`, pauses, and resumes once descriptors are free.
+//!
+//! This file holds one test on purpose: it lowers the process's descriptor
+//! limit, which would disturb other tests running in the same process.
+
+mod support;
+
+use std::fs::File;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use sock_core::SocketErrorStatus as S;
+use sock_tcp::MIN_ACCEPT_BACKOFF;
+use support::{listener, within};
+
+#[cfg(unix)]
+#[tokio::test]
+async fn incoming_backs_off_on_too_many_open_files_and_resumes() {
+    let listener = listener().await;
+    let addr = listener.local_addr();
+    // Two clients wait in the accept queue.
+    let _a = std::net::TcpStream::connect(addr).unwrap();
+    let _b = std::net::TcpStream::connect(addr).unwrap();
+
+    // Use up every descriptor the process may open.
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit fills the struct it is given.
+    assert_eq!(
+        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
+        0
+    );
+    let saved = limit;
+    // Keep the number to open small, whatever the limit was.
+    limit.rlim_cur = limit.rlim_cur.min(2048);
+    // SAFETY: setrlimit reads the struct it is given.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+    let mut hog = Vec::new();
+    loop {
+        match File::open("/dev/null") {
+            Ok(f) => hog.push(f),
+            Err(e) if e.raw_os_error() == Some(libc::EMFILE) => break,
+            Err(e) => panic!("{e}"),
+        }
+        assert!(hog.len() <= 4096, "the descriptor limit was not lowered");
+    }
+
+    let mut incoming = listener.incoming();
+    let err = within(incoming.next()).await.unwrap().unwrap_err();
+    assert_eq!(err.status(), S::TooManyOpenFiles, "{err}");
+
+    // Free descriptors; the stream carries on after its pause.
+    drop(hog);
+    let resumed_at = Instant::now();
+    let socket = within(incoming.next()).await.unwrap().unwrap();
+    assert!(resumed_at.elapsed() >= MIN_ACCEPT_BACKOFF - Duration::from_millis(1));
+    assert!(socket.peer_addr().ip().is_loopback());
+    within(incoming.next()).await.unwrap().unwrap();
+
+    // SAFETY: restores the limit read above.
+    unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &saved) };
+}
