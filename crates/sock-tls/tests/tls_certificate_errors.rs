@@ -62,7 +62,10 @@ async fn expired_certificate_is_status_23_with_its_date() {
     );
     assert!(text.contains("CN=localhost"), "{text}");
     // The failure keeps what was found, for showing to a user.
-    assert_eq!(err.info().peer_certificates(), std::slice::from_ref(&leaf.der));
+    assert_eq!(
+        err.info().peer_certificates(),
+        std::slice::from_ref(&leaf.der)
+    );
     let problems = err.info().certificate_errors();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].status(), S::CertificateExpired);
@@ -383,4 +386,41 @@ async fn ip_literals_are_checked_against_ip_addresses() {
     client_ok(&ca, &[], &leaf, "[::1]").await;
     let err = client_error(&ca, &[], &leaf, "127.0.0.9").await;
     assert_eq!(err.status(), S::CertificateCommonNameIsIncorrect);
+}
+
+#[tokio::test]
+async fn a_resumed_session_still_lists_what_was_waived() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let ca = Ca::new("CA");
+    let leaf = LeafSpec::server(&["localhost"]).self_signed();
+    let server = server_config(&leaf);
+    for level in LEVELS {
+        let client = client_trusting(&ca)
+            .protection_level(level)
+            .ignorable_server_certificate_errors(&[Ignore::UntrustedRoot])
+            .build()
+            .unwrap();
+        let (first, first_server) = handshake(&client, &server, "localhost").await;
+        let (mut first, mut first_server) = (first.unwrap(), first_server.unwrap());
+        assert!(!first.info().is_resumed());
+        // Reading lets the client take in the session tickets (TLS 1.3).
+        bounded(async {
+            first_server.write_all(b"x").await.unwrap();
+            first_server.flush().await.unwrap();
+            first.read_exact(&mut [0; 1]).await.unwrap();
+        })
+        .await;
+
+        let (second, _) = handshake(&client, &server, "localhost").await;
+        let second = second.unwrap();
+        assert!(second.info().is_resumed(), "{level}");
+        assert_eq!(
+            second.info().peer_certificates(),
+            std::slice::from_ref(&leaf.der)
+        );
+        let waived: Vec<_> = second.info().waived_certificate_errors().collect();
+        assert_eq!(waived.len(), 1, "{level}: {waived:?}");
+        assert_eq!(waived[0].status(), S::CertificateUntrustedRoot);
+    }
 }
