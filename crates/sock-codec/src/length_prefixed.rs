@@ -30,7 +30,8 @@ pub(crate) const WIDTH_LIMIT: &str = "prefix_width";
 
 // ===== Settings =====
 
-/// The wire settings of a codec, shared with the frame reader and writer.
+/// The wire settings of a codec, shared with [`FrameWriter`](crate::FrameWriter)
+/// and [`FrameReader`](crate::FrameReader).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Settings {
     /// Bytes in the length prefix: 1, 2, 4 or 8.
@@ -53,11 +54,9 @@ impl Default for Settings {
     }
 }
 
-/// The largest header: an 8-byte length.
-pub(crate) const MAX_HEADER_LEN: usize = 8;
-
 impl Settings {
     /// The largest length the prefix can express.
+    #[inline]
     fn width_max(&self) -> u64 {
         match self.width {
             8 => u64::MAX,
@@ -66,58 +65,89 @@ impl Settings {
     }
 
     /// Reads a length from the first `self.width` bytes of `src`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn read_len(&self, src: &[u8]) -> u64 {
-        let mut be = [0u8; 8];
-        match self.byte_order {
-            ByteOrder::BigEndian => {
-                be[8 - self.width..].copy_from_slice(&src[..self.width]);
-                u64::from_be_bytes(be)
+        let little = self.byte_order == ByteOrder::LittleEndian;
+        match self.width {
+            1 => u64::from(src[0]),
+            2 => {
+                let b = [src[0], src[1]];
+                u64::from(if little {
+                    u16::from_le_bytes(b)
+                } else {
+                    u16::from_be_bytes(b)
+                })
             }
-            ByteOrder::LittleEndian => {
-                be[..self.width].copy_from_slice(&src[..self.width]);
-                u64::from_le_bytes(be)
+            4 => {
+                let b = [src[0], src[1], src[2], src[3]];
+                u64::from(if little {
+                    u32::from_le_bytes(b)
+                } else {
+                    u32::from_be_bytes(b)
+                })
+            }
+            _ => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&src[..8]);
+                if little {
+                    u64::from_le_bytes(b)
+                } else {
+                    u64::from_be_bytes(b)
+                }
             }
         }
     }
 
-    /// Checks `len` against the encode limit and the prefix width, and returns the
-    /// header bytes (the first `self.width` of the array).
+    /// Appends the header of a frame of `len` bytes, which the caller has checked
+    /// with [`check_encode`](Self::check_encode).
+    #[inline(always)]
+    pub(crate) fn put_header(&self, len: usize, dst: &mut BytesMut) {
+        let len = len as u64;
+        let little = self.byte_order == ByteOrder::LittleEndian;
+        match (self.width, little) {
+            (1, _) => dst.put_u8(len as u8),
+            (2, false) => dst.put_u16(len as u16),
+            (2, true) => dst.put_u16_le(len as u16),
+            (4, false) => dst.put_u32(len as u32),
+            (4, true) => dst.put_u32_le(len as u32),
+            (_, false) => dst.put_u64(len),
+            (_, true) => dst.put_u64_le(len),
+        }
+    }
+
+    /// Checks a payload length against the encode limit and the prefix width.
     #[inline]
-    pub(crate) fn header(&self, len: usize) -> Result<[u8; MAX_HEADER_LEN]> {
+    pub(crate) fn check_encode(&self, len: usize) -> Result<()> {
+        if len <= self.max_encode && (len as u64) <= self.width_max() {
+            Ok(())
+        } else {
+            Err(self.encode_error(len))
+        }
+    }
+
+    #[cold]
+    fn encode_error(&self, len: usize) -> Error {
         if len > self.max_encode {
-            return Err(Error::LimitExceeded {
+            Error::LimitExceeded {
                 limit: ENCODE_LIMIT,
                 actual: len as u64,
                 max: self.max_encode as u64,
-            });
-        }
-        let len64 = len as u64;
-        if len64 > self.width_max() {
-            return Err(Error::LimitExceeded {
+            }
+        } else {
+            Error::LimitExceeded {
                 limit: WIDTH_LIMIT,
-                actual: len64,
+                actual: len as u64,
                 max: self.width_max(),
-            });
-        }
-        let mut out = [0u8; MAX_HEADER_LEN];
-        match self.byte_order {
-            ByteOrder::BigEndian => {
-                out[..self.width].copy_from_slice(&len64.to_be_bytes()[8 - self.width..]);
-            }
-            ByteOrder::LittleEndian => {
-                out[..self.width].copy_from_slice(&len64.to_le_bytes()[..self.width]);
             }
         }
-        Ok(out)
     }
 
     /// Appends one frame (header, then payload) to `dst`.
     #[inline]
     pub(crate) fn encode_slice(&self, payload: &[u8], dst: &mut BytesMut) -> Result<()> {
-        let header = self.header(payload.len())?;
+        self.check_encode(payload.len())?;
         dst.reserve(self.width + payload.len());
-        dst.put_slice(&header[..self.width]);
+        self.put_header(payload.len(), dst);
         dst.put_slice(payload);
         Ok(())
     }
@@ -128,7 +158,9 @@ impl Settings {
 /// Settings for a [`LengthPrefixedCodec`].
 ///
 /// Setters take `&mut self` so a builder can be kept and reused; finish with
-/// [`new_codec`](Self::new_codec) or [`new_framed`](Self::new_framed).
+/// [`new_codec`](Self::new_codec), [`new_framed`](Self::new_framed),
+/// [`new_frame_writer`](Self::new_frame_writer) or
+/// [`new_frame_reader`](Self::new_frame_reader).
 ///
 /// ```
 /// use sock_codec::{ByteOrder, LengthPrefixedCodec};
@@ -356,6 +388,10 @@ impl LengthPrefixedCodec {
         }
     }
 
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     fn too_large(&self, len: u64) -> Error {
         Error::LimitExceeded {
             limit: DECODE_LIMIT,
@@ -369,7 +405,42 @@ impl Decoder for LengthPrefixedCodec {
     type Item = Bytes;
     type Error = Error;
 
+    #[inline]
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>> {
+        // The common case first: a whole frame within the limit is buffered.
+        if let Some(frame) = self.whole_frame(src) {
+            return Ok(Some(frame));
+        }
+        self.decode_slow(src)
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>> {
+        if let Some(frame) = self.decode(src)? {
+            return Ok(Some(frame));
+        }
+        self.eof_error(src)
+    }
+}
+
+impl LengthPrefixedCodec {
+    /// The next frame if it is whole in `src`, within the limit, and the decoder
+    /// is between frames; otherwise `None` and nothing changes.
+    #[inline(always)]
+    pub(crate) fn whole_frame(&mut self, src: &mut BytesMut) -> Option<Bytes> {
+        let width = self.settings.width;
+        if self.state != DecodeState::Head || src.len() < width {
+            return None;
+        }
+        let len = self.settings.read_len(src);
+        if len > self.settings.max_decode as u64 || ((src.len() - width) as u64) < len {
+            return None;
+        }
+        src.advance(width);
+        Some(src.split_to(len as usize).freeze())
+    }
+
+    /// Every state and every partial frame.
+    fn decode_slow(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>> {
         loop {
             match self.state {
                 DecodeState::Head => {
@@ -421,10 +492,9 @@ impl Decoder for LengthPrefixedCodec {
         }
     }
 
-    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>> {
-        if let Some(frame) = self.decode(src)? {
-            return Ok(Some(frame));
-        }
+    /// At end of stream with no whole frame left: a clean end, or what was missing.
+    #[cold]
+    fn eof_error(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>> {
         let context = match self.state {
             DecodeState::Head if src.is_empty() => return Ok(None),
             DecodeState::Head => format!(

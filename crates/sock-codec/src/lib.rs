@@ -4,6 +4,10 @@
 //! * [`LengthPrefixedCodec`]: a length (1, 2, 4 or 8 bytes, either byte order;
 //!   4-byte big-endian by default), then the payload, with separate limits for
 //!   what is read and what is written, checked before any buffer grows.
+//! * [`FrameWriter`] (a `Sink` of `Bytes` that writes large payloads without
+//!   copying them, with vectored writes) and [`FrameReader`] (a `Stream` of frames
+//!   that reads in large chunks): the same frames, faster than tokio-util's
+//!   `Framed` with `LengthDelimitedCodec`.
 //! * [`LineCodec`] (UTF-8 `String`s) and [`BytesLineCodec`] (raw `Bytes`): lines
 //!   ending in `\n`, `\r\n` accepted, with a maximum length checked as bytes arrive.
 //! * [`DataWriter`] and [`DataReader`]: UWP's typed writer and reader, so code that
@@ -20,6 +24,7 @@
 
 mod data_reader;
 mod data_writer;
+mod frame_io;
 mod length_prefixed;
 mod line;
 #[cfg(test)]
@@ -27,6 +32,10 @@ mod test_io;
 
 pub use data_reader::{DataReader, InputStreamOptions, DEFAULT_MAX_BUFFER_LENGTH};
 pub use data_writer::{DataWriter, NoStream};
+pub use frame_io::{
+    FrameReader, FrameWriter, DEFAULT_BACKPRESSURE_BOUNDARY, DEFAULT_COPY_THRESHOLD,
+    DEFAULT_READ_BUFFER,
+};
 pub use length_prefixed::{LengthPrefixedBuilder, LengthPrefixedCodec, DEFAULT_MAX_FRAME_LENGTH};
 pub use line::{BytesLineCodec, LineCodec, DEFAULT_MAX_LINE_LENGTH};
 pub use sock_core::{ByteOrder, Error, Result, UnicodeEncoding};
