@@ -25,6 +25,8 @@
 mod data_reader;
 mod data_writer;
 mod frame_io;
+#[doc(hidden)]
+pub mod fuzzing;
 mod length_prefixed;
 mod line;
 #[cfg(test)]
