@@ -389,7 +389,11 @@ impl DatagramSocketControl {
                 let _ = socket.set_tos_v4(LOW_LATENCY_TOS);
             }
         }
-        sys::enable_packet_info(&socket, v6)?;
+        if local.ip().is_unspecified() {
+            // Which local address a datagram was sent to is only a question
+            // when bound to all of them.
+            sys::enable_packet_info(&socket, v6)?;
+        }
         socket
             .bind(&family.to_wire(local).unwrap_or(local).into())
             .map_err(|e| with_context(e, format!("could not bind a udp socket to {local}")))?;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV6};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -26,10 +26,13 @@ use crate::DatagramSocket;
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DatagramMessage {
-    /// The datagram's bytes.
+    /// The datagram's bytes. They share one allocation with datagrams
+    /// received around the same time (freed when all are dropped); to keep a
+    /// few small datagrams for long, copy them out.
     pub data: Bytes,
     /// Who sent it (UWP's `RemoteAddress`). IPv4 senders on a dual-stack
-    /// socket appear as IPv4 addresses, not as mapped IPv6 ones.
+    /// socket appear as IPv4 addresses, not as mapped IPv6 ones; link-local
+    /// IPv6 senders carry their scope as a numeric zone (`fe80::1%2`).
     pub remote_address: HostName,
     /// The port it was sent from (UWP's `RemotePort`).
     pub remote_port: u16,
@@ -50,7 +53,13 @@ impl DatagramMessage {
             .remote_address
             .ip_addr()
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        SocketAddr::new(ip, self.remote_port)
+        let scope = self.remote_address.zone().and_then(|z| z.parse().ok());
+        match (ip, scope) {
+            (IpAddr::V6(v6), Some(scope)) => {
+                SocketAddr::V6(SocketAddrV6::new(v6, self.remote_port, 0, scope))
+            }
+            _ => SocketAddr::new(ip, self.remote_port),
+        }
     }
 
     /// A [`DataReader`] already loaded with the whole datagram (UWP's

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use sock_core::{Error, HostName, Result, ServiceName};
 use socket2::{SockAddr, SockRef, Socket};
 use tokio::io::Interest;
@@ -72,25 +72,110 @@ pub struct DatagramSocket {
     rx: Mutex<Rx>,
 }
 
-/// Receive state: the buffer the kernel writes into, datagrams received but
-/// not yet handed out, and the last host names made (so a burst from one
-/// sender does not format its address again for every datagram).
+/// Receive state: the buffer the kernel writes into, the arena datagrams are
+/// copied to (one allocation shared by many datagrams, reclaimed once they
+/// are all dropped), datagrams received but not yet handed out, and the last
+/// host names made, so a burst from one sender does not format its address
+/// for every datagram.
 #[derive(Default)]
 struct Rx {
     scratch: Vec<u8>,
-    pending: VecDeque<DatagramMessage>,
-    remote: Option<(IpAddr, HostName)>,
+    arena: BytesMut,
+    pending: VecDeque<Pending>,
+    remote: Option<(Source, HostName)>,
     local: Option<(IpAddr, HostName)>,
 }
 
-fn cached(slot: &mut Option<(IpAddr, HostName)>, ip: IpAddr) -> HostName {
-    match slot {
-        Some((cached, name)) if *cached == ip => name.clone(),
-        _ => {
-            let name = HostName::from(ip);
-            *slot = Some((ip, name.clone()));
-            name
+/// Bytes between receive slots in the scratch buffer (17 cache lines).
+const SLOT_STAGGER: usize = 17 * 64;
+
+/// The arena's allocation size: many datagrams per allocation.
+const ARENA_SIZE: usize = 256 * 1024;
+
+/// A sender's address without its port: the IP and, for IPv6, the scope.
+type Source = (IpAddr, u32);
+
+/// A received datagram before it becomes a [`DatagramMessage`].
+struct Pending {
+    data: Bytes,
+    source: SocketAddr,
+    local: IpAddr,
+    truncated: bool,
+}
+
+fn source_of(addr: &SocketAddr) -> Source {
+    match addr {
+        SocketAddr::V4(a) => (IpAddr::V4(*a.ip()), 0),
+        SocketAddr::V6(a) => (IpAddr::V6(*a.ip()), a.scope_id()),
+    }
+}
+
+/// The host name of a sender: a link-local IPv6 sender keeps its scope as
+/// a numeric zone, so a reply finds the way back.
+fn host_of(source: Source) -> HostName {
+    match source {
+        (ip @ IpAddr::V6(_), scope) if scope != 0 => {
+            HostName::new(&format!("{ip}%{scope}")).unwrap_or_else(|_| HostName::from(ip))
         }
+        (ip, _) => HostName::from(ip),
+    }
+}
+
+fn host_source(host: &HostName) -> Option<Source> {
+    let ip = host.ip_addr()?;
+    let scope = match host.zone() {
+        None => 0,
+        Some(zone) => zone.parse().ok()?,
+    };
+    Some((ip, scope))
+}
+
+impl Rx {
+    fn remote_name(&mut self, source: Source) -> HostName {
+        match &self.remote {
+            Some((cached, name)) if *cached == source => name.clone(),
+            _ => {
+                let name = host_of(source);
+                self.remote = Some((source, name.clone()));
+                name
+            }
+        }
+    }
+
+    fn local_name(&mut self, ip: IpAddr) -> HostName {
+        match &self.local {
+            Some((cached, name)) if *cached == ip => name.clone(),
+            _ => {
+                let name = HostName::from(ip);
+                self.local = Some((ip, name.clone()));
+                name
+            }
+        }
+    }
+
+    fn message(&mut self, p: Pending) -> DatagramMessage {
+        DatagramMessage {
+            remote_address: self.remote_name(source_of(&p.source)),
+            remote_port: p.source.port(),
+            local_address: self.local_name(p.local),
+            data: p.data,
+            truncated: p.truncated,
+        }
+    }
+
+    /// Fills a reused slot, keeping its host names when they are already
+    /// right (the common case of a batch from one sender): no allocation.
+    fn fill_slot(&mut self, slot: &mut DatagramMessage, p: Pending) {
+        let source = source_of(&p.source);
+        if host_source(&slot.remote_address) != Some(source) {
+            slot.remote_address = self.remote_name(source);
+        }
+        if slot.local_address.ip_addr() != Some(p.local) || slot.local_address.zone().is_some() {
+            slot.local_address = self.local_name(p.local);
+        }
+        slot.remote_port = p.source.port();
+        slot.data = p.data;
+        slot.truncated = p.truncated;
     }
 }
 
@@ -260,8 +345,11 @@ impl DatagramSocket {
     /// An ICMP report on a connected socket, or a failure of the socket.
     pub async fn recv(&self) -> Result<DatagramMessage> {
         loop {
-            if let Some(m) = lock(&self.rx).pending.pop_front() {
-                return Ok(m);
+            {
+                let mut rx = lock(&self.rx);
+                if let Some(p) = rx.pending.pop_front() {
+                    return Ok(rx.message(p));
+                }
             }
             self.fill(1).await?;
         }
@@ -316,8 +404,10 @@ impl DatagramSocket {
                 let mut rx = lock(&self.rx);
                 let n = rx.pending.len().min(messages.len());
                 if n > 0 {
-                    for (slot, m) in messages.iter_mut().zip(rx.pending.drain(..n)) {
-                        *slot = m;
+                    for slot in &mut messages[..n] {
+                        if let Some(p) = rx.pending.pop_front() {
+                            rx.fill_slot(slot, p);
+                        }
                     }
                     return Ok(n);
                 }
@@ -352,42 +442,49 @@ impl DatagramSocket {
     /// One non-blocking receive of up to `want` buffers into `rx.pending`.
     fn receive_now(&self, rx: &mut Rx, want: usize) -> io::Result<()> {
         let slots = want.clamp(1, sys::BATCH_SIZE);
-        let need = slots * self.slot_size;
+        // Slots start a few cache lines apart from a multiple of the slot
+        // size, so the starts of a batch's datagrams do not all fall in the
+        // same cache sets.
+        let stride = self.slot_size + SLOT_STAGGER;
+        let need = slots * stride;
         if rx.scratch.len() < need {
             rx.scratch = vec![0; need];
         }
         let Rx {
             scratch,
+            arena,
             pending,
-            remote,
-            local,
+            ..
         } = rx;
-        let mut bufs: Vec<&mut [u8]> = scratch[..need].chunks_mut(self.slot_size).collect();
+        let mut bufs: Vec<&mut [u8]> = scratch[..need]
+            .chunks_mut(stride)
+            .map(|chunk| &mut chunk[..self.slot_size])
+            .collect();
         let mut meta = [RecvMeta::default(); sys::BATCH_SIZE];
         let got = sys::recv(&self.io, &mut bufs, &mut meta)?;
-        let total = meta[..got].iter().map(|m| m.len).sum();
-        let mut data = BytesMut::with_capacity(total);
-        for (buf, m) in bufs.iter().zip(&meta[..got]) {
-            data.extend_from_slice(&buf[..m.len]);
+        let total: usize = meta[..got].iter().map(|m| m.len).sum();
+        if arena.capacity() < total {
+            // Reclaims the arena's allocation when every datagram copied
+            // there before is gone, else starts a new one.
+            arena.reserve(total.max(ARENA_SIZE));
         }
-        let mut data = data.freeze();
+        for (buf, m) in bufs.iter().zip(&meta[..got]) {
+            arena.extend_from_slice(&buf[..m.len]);
+        }
+        let mut data = arena.split().freeze();
         for m in &meta[..got] {
             let Some(source) = m.source.map(unmap) else {
                 data.advance(m.len);
                 continue;
             };
-            let remote_address = cached(remote, source.ip());
-            let local_ip = m.destination.map_or(self.local.ip(), unmap_ip);
-            let local_address = cached(local, local_ip);
+            let local = m.destination.map_or(self.local.ip(), unmap_ip);
             let mut chunk = data.split_to(m.len);
             let stride = if m.stride == 0 { m.len } else { m.stride };
             loop {
-                let piece = chunk.split_to(stride.min(chunk.len()));
-                pending.push_back(DatagramMessage {
-                    data: piece,
-                    remote_address: remote_address.clone(),
-                    remote_port: source.port(),
-                    local_address: local_address.clone(),
+                pending.push_back(Pending {
+                    data: chunk.split_to(stride.min(chunk.len())),
+                    source,
+                    local,
                     truncated: m.truncated,
                 });
                 if chunk.is_empty() {
@@ -781,8 +878,6 @@ impl fmt::Debug for DatagramSocket {
 mod tests {
     use std::time::Duration;
 
-    use bytes::Bytes;
-
     use super::*;
 
     async fn one_receive(receive_offload: bool) -> usize {
@@ -806,7 +901,7 @@ mod tests {
             .unwrap();
         let mut rx = lock(&receiver.rx);
         receiver.receive_now(&mut rx, 1).unwrap();
-        assert!(rx.pending.iter().all(|m| m.data.len() == 1000));
+        assert!(rx.pending.iter().all(|p| p.data.len() == 1000));
         rx.pending.len()
     }
 
