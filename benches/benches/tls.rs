@@ -1,5 +1,255 @@
-//! Bench target `tls`: skipped until sock-tls lands.
+//! Bench target `tls`: sock-tls against tokio-rustls used by hand, the peer
+//! people use today.
+//!
+//! Both sides of both contenders use the same rustls configuration: TLS 1.3
+//! only, the *ring* provider restricted to the cipher suite
+//! `TLS13_AES_128_GCM_SHA256` and the key exchange group `X25519`, an ECDSA
+//! P-256 server certificate (made with rcgen) issued by a CA that is the only
+//! trust root, no client authentication, rustls's default session caches. Both
+//! run on the current-thread runtime of `sock_benches::runtime()`, the client and
+//! the server joined in one task.
+//!
+//! * `tls_bulk` (bytes/s): over one established connection on a loopback TCP
+//!   pair (`TCP_NODELAY` on), each iteration writes 16 × 64 KiB with `write_all`,
+//!   flushes, and reads the 1 MiB back on the far side. `peer` is
+//!   `tokio_rustls::{TlsConnector, TlsAcceptor}`; `ours` is
+//!   `TlsClientConfig::connect` / `TlsServerConfig::accept` over `TcpStream`.
+//! * `tls_handshakes` (handshakes/s): each iteration runs one full handshake,
+//!   client and server, over a fresh in-memory pipe (`tokio::io::duplex`, so no
+//!   TCP set-up or `TIME_WAIT` is measured) and drops both ends. The client never
+//!   reads the server's session tickets, so every handshake is a full one. Ours
+//!   includes what the peer does not do: the handshake timeout, the
+//!   certificate-problem record and the connection information.
+//!
+//! Run with `cargo bench -p sock-benches --bench tls`; `cargo xtask bench`
+//! prints the peer/ours ratios.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Instant;
+
+use criterion::{Criterion, Throughput};
+use rustls::crypto::{ring, CryptoProvider};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use sock_core::{HostName, ProtectionLevel};
+use sock_tls::{TlsClientConfig, TlsServerConfig};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Runtime;
+use tokio_rustls::{TlsAcceptor, TlsConnector};
+
+const WRITE_LEN: usize = 64 * 1024;
+const WRITES: usize = 16;
+
+/// The certificate material both contenders use.
+struct Pki {
+    ca: CertificateDer<'static>,
+    chain: Vec<CertificateDer<'static>>,
+    key: Vec<u8>,
+}
+
+impl Pki {
+    fn new() -> Self {
+        let ca_key = rcgen::KeyPair::generate().expect("ca key");
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("ca params");
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = ca.self_signed(&ca_key).expect("ca");
+        let key = rcgen::KeyPair::generate().expect("server key");
+        let leaf = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .expect("leaf params")
+            .signed_by(&key, &ca, &ca_key)
+            .expect("leaf");
+        Self {
+            ca: ca.der().clone(),
+            chain: vec![leaf.der().clone()],
+            key: key.serialize_der(),
+        }
+    }
+
+    fn key(&self) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::try_from(self.key.clone()).expect("pkcs8 key")
+    }
+}
+
+/// *ring*, restricted to one suite and one group: the same on both sides.
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(CryptoProvider {
+        cipher_suites: vec![ring::cipher_suite::TLS13_AES_128_GCM_SHA256],
+        kx_groups: vec![ring::kx_group::X25519],
+        ..ring::default_provider()
+    })
+}
+
+/// The peer: rustls configurations handed to tokio-rustls.
+fn peer_configs(pki: &Pki) -> (TlsConnector, TlsAcceptor) {
+    let mut roots = RootCertStore::empty();
+    roots.add(pki.ca.clone()).expect("root");
+    let client = ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .expect("tls 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let server = ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .expect("tls 1.3")
+        .with_no_client_auth()
+        .with_single_cert(pki.chain.clone(), pki.key())
+        .expect("server cert");
+    (
+        TlsConnector::from(Arc::new(client)),
+        TlsAcceptor::from(Arc::new(server)),
+    )
+}
+
+/// Ours: the same, through sock-tls's builders.
+fn our_configs(pki: &Pki) -> (TlsClientConfig, TlsServerConfig) {
+    let client = TlsClientConfig::builder()
+        .protection_level(ProtectionLevel::Tls13)
+        .with_os_roots(false)
+        .add_root_certificate_der(pki.ca.clone())
+        .crypto_provider(provider())
+        .build()
+        .expect("client config");
+    let server = TlsServerConfig::builder()
+        .protection_level(ProtectionLevel::Tls13)
+        .certificate_chain_der(pki.chain.clone(), pki.key())
+        .crypto_provider(provider())
+        .build()
+        .expect("server config");
+    (client, server)
+}
+
+/// A connected loopback TCP pair with Nagle off.
+async fn tcp_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    let (client, accepted) = tokio::join!(TcpStream::connect(addr), listener.accept());
+    let client = client.expect("connect");
+    let (server, _) = accepted.expect("accept");
+    client.set_nodelay(true).expect("nodelay");
+    server.set_nodelay(true).expect("nodelay");
+    (client, server)
+}
+
+/// Writes 16 × 64 KiB on `tx` and reads them on `rx`.
+async fn bulk_round<W, R>(tx: &mut W, rx: &mut R, payload: &[u8], buf: &mut [u8])
+where
+    W: AsyncWrite + Unpin,
+    R: AsyncRead + Unpin,
+{
+    let total = WRITE_LEN * WRITES;
+    let write = async {
+        for _ in 0..WRITES {
+            tx.write_all(payload).await.expect("write");
+        }
+        tx.flush().await.expect("flush");
+    };
+    let read = async {
+        let mut got = 0;
+        while got < total {
+            let n = rx.read(buf).await.expect("read");
+            assert!(n > 0, "the stream ended early");
+            got += n;
+        }
+        got
+    };
+    let ((), got) = tokio::join!(write, read);
+    assert_eq!(got, total);
+    black_box(got);
+}
+
+fn time_rounds<W, R>(rt: &Runtime, tx: &mut W, rx: &mut R, iters: u64) -> std::time::Duration
+where
+    W: AsyncWrite + Unpin,
+    R: AsyncRead + Unpin,
+{
+    let payload = vec![0xa5; WRITE_LEN];
+    let mut buf = vec![0; WRITE_LEN];
+    rt.block_on(async {
+        let start = Instant::now();
+        for _ in 0..iters {
+            bulk_round(tx, rx, &payload, &mut buf).await;
+        }
+        start.elapsed()
+    })
+}
+
+fn tls_bulk(c: &mut Criterion, rt: &Runtime, pki: &Pki) {
+    let mut group = c.benchmark_group("tls_bulk");
+    group.throughput(Throughput::Bytes((WRITE_LEN * WRITES) as u64));
+
+    let (connector, acceptor) = peer_configs(pki);
+    let (mut tx, mut rx) = rt.block_on(async {
+        let (a, b) = tcp_pair().await;
+        let name = ServerName::try_from("localhost").expect("name");
+        let (client, server) = tokio::join!(connector.connect(name, a), acceptor.accept(b));
+        (client.expect("peer connect"), server.expect("peer accept"))
+    });
+    group.bench_function("peer", |bench| {
+        bench.iter_custom(|iters| time_rounds(rt, &mut tx, &mut rx, iters));
+    });
+    drop((tx, rx));
+
+    let (client, server) = our_configs(pki);
+    let (mut tx, mut rx) = rt.block_on(async {
+        let (a, b) = tcp_pair().await;
+        let host = HostName::new("localhost").expect("host");
+        let (tx, rx) = tokio::join!(client.connect(&host, a), server.accept(b));
+        (tx.expect("our connect"), rx.expect("our accept"))
+    });
+    group.bench_function("ours", |bench| {
+        bench.iter_custom(|iters| time_rounds(rt, &mut tx, &mut rx, iters));
+    });
+    group.finish();
+}
+
+fn tls_handshakes(c: &mut Criterion, rt: &Runtime, pki: &Pki) {
+    let mut group = c.benchmark_group("tls_handshakes");
+    group.throughput(Throughput::Elements(1));
+
+    let (connector, acceptor) = peer_configs(pki);
+    let name = ServerName::try_from("localhost").expect("name");
+    group.bench_function("peer", |bench| {
+        bench.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let (a, b) = tokio::io::duplex(64 * 1024);
+                    let (client, server) =
+                        tokio::join!(connector.connect(name.clone(), a), acceptor.accept(b));
+                    black_box((client.expect("peer connect"), server.expect("peer accept")));
+                }
+                start.elapsed()
+            })
+        });
+    });
+
+    let (client, server) = our_configs(pki);
+    let host = HostName::new("localhost").expect("host");
+    group.bench_function("ours", |bench| {
+        bench.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    let (a, b) = tokio::io::duplex(64 * 1024);
+                    let (tx, rx) = tokio::join!(client.connect(&host, a), server.accept(b));
+                    black_box((tx.expect("our connect"), rx.expect("our accept")));
+                }
+                start.elapsed()
+            })
+        });
+    });
+    group.finish();
+}
 
 fn main() {
-    println!("tls: skipped: sock-tls has not landed yet");
+    let rt = sock_benches::runtime();
+    let pki = Pki::new();
+    // What criterion_group!/criterion_main! expand to, without their undocumented
+    // public function.
+    let mut c = sock_benches::criterion().configure_from_args();
+    tls_bulk(&mut c, &rt, &pki);
+    tls_handshakes(&mut c, &rt, &pki);
+    c.final_summary();
 }
