@@ -913,3 +913,40 @@ mod tests {
         assert_eq!(one_receive(false).await, 1);
     }
 }
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn senders_keep_their_ipv6_scope_and_slots_are_reused_when_unchanged() {
+        let link_local: SocketAddr = "[fe80::1%3]:5353".parse().unwrap();
+        let name = host_of(source_of(&link_local));
+        assert_eq!(name.canonical_name(), "fe80::1%3");
+        assert_eq!(host_source(&name), Some(source_of(&link_local)));
+
+        let mut rx = Rx::default();
+        let mut slot = DatagramMessage::default();
+        let pending = |port| Pending {
+            data: Bytes::from_static(b"x"),
+            source: link_local
+                .to_string()
+                .replace("5353", port)
+                .parse()
+                .unwrap(),
+            local: "fe80::2".parse().unwrap(),
+            truncated: false,
+        };
+        rx.fill_slot(&mut slot, pending("5353"));
+        assert_eq!(slot.remote_addr(), link_local);
+        assert_eq!(slot.local_address.canonical_name(), "fe80::2");
+        let before = slot.remote_address.raw_name().as_ptr();
+        rx.fill_slot(&mut slot, pending("5354"));
+        assert_eq!(slot.remote_port, 5354);
+        // Same sender: the host name was kept, not made again.
+        assert_eq!(slot.remote_address.raw_name().as_ptr(), before);
+
+        let v4: SocketAddr = "10.1.2.3:9".parse().unwrap();
+        assert_eq!(host_of(source_of(&v4)).canonical_name(), "10.1.2.3");
+    }
+}

@@ -59,7 +59,9 @@ fn shared_port_sockets_each_receive_an_ipv4_multicast_datagram() {
                 for s in [&first, &second] {
                     let (text, local) = recv_text(s).await;
                     assert_eq!(text, "hello group");
-                    assert_eq!(local, group, "local address is the group");
+                    if cfg!(target_os = "linux") {
+                        assert_eq!(local, group, "local address is the group");
+                    }
                 }
 
                 // After leaving, the group's datagrams stop; the other group's
@@ -147,7 +149,9 @@ fn shared_port_sockets_each_receive_an_ipv6_multicast_datagram() {
                 for s in [&first, &second] {
                     let (text, local) = recv_text(s).await;
                     assert_eq!(text, "hello v6 group");
-                    assert_eq!(local, group);
+                    if cfg!(target_os = "linux") {
+                        assert_eq!(local, group);
+                    }
                 }
                 first.leave_multicast_group(&group).unwrap();
                 assert!(

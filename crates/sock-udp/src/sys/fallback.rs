@@ -71,7 +71,6 @@ pub(crate) fn recv(
     let (n, flags, addr) = SockRef::from(socket).recv_from_vectored(&mut slices)?;
     *m = RecvMeta {
         len: n.min(len),
-        real_len: n,
         source: addr.as_socket(),
         destination: None::<IpAddr>,
         stride: n.min(len),

@@ -212,7 +212,6 @@ pub(crate) fn recv(
         let real = hdrs[i].msg_len as usize;
         let m = &mut meta[i];
         m.truncated = h.msg_flags & libc::MSG_TRUNC != 0 || real > bufs[i].len();
-        m.real_len = real;
         m.len = real.min(bufs[i].len());
         m.source = socket_addr_from(&names[i]);
         m.destination = None;

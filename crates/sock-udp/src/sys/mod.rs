@@ -23,8 +23,6 @@ pub(crate) use fallback::*;
 pub(crate) struct RecvMeta {
     /// Bytes placed in the buffer.
     pub(crate) len: usize,
-    /// The datagram's real length (larger than `len` when truncated).
-    pub(crate) real_len: usize,
     /// Who sent it.
     pub(crate) source: Option<SocketAddr>,
     /// The address it was sent to (packet info), where known.
