@@ -50,7 +50,7 @@ pub struct DatagramSocketControl {
     multicast_only: bool,
     dont_fragment: bool,
     inbound_buffer_size: Option<usize>,
-    outbound_unicast_hop_limit: Option<u32>,
+    outbound_unicast_hop_limit: Option<u8>,
     quality_of_service: QualityOfService,
     max_message_size: usize,
     receive_offload: bool,
@@ -111,11 +111,11 @@ impl DatagramSocketControl {
         self
     }
 
-    /// The hop limit (IPv4 TTL) of unicast datagrams (UWP's
+    /// The hop limit (IPv4 TTL) of unicast datagrams, 1 to 255 (UWP's
     /// `OutboundUnicastHopLimit`; default: the system's, usually 64). It can
     /// also be changed after binding with
     /// [`DatagramSocket::set_outbound_unicast_hop_limit`].
-    pub fn outbound_unicast_hop_limit(mut self, hops: u32) -> Self {
+    pub fn outbound_unicast_hop_limit(mut self, hops: u8) -> Self {
         self.outbound_unicast_hop_limit = Some(hops);
         self
     }
@@ -171,7 +171,7 @@ impl DatagramSocketControl {
     }
 
     /// The unicast hop limit asked for, if any.
-    pub fn outbound_unicast_hop_limit_value(&self) -> Option<u32> {
+    pub fn outbound_unicast_hop_limit_value(&self) -> Option<u8> {
         self.outbound_unicast_hop_limit
     }
 
@@ -195,7 +195,7 @@ impl DatagramSocketControl {
         self.segmentation_offload
     }
 
-    pub(crate) fn set_hop_limit(&mut self, hops: u32) {
+    pub(crate) fn set_hop_limit(&mut self, hops: u8) {
         self.outbound_unicast_hop_limit = Some(hops);
     }
 
@@ -402,7 +402,14 @@ impl DatagramSocketControl {
 }
 
 /// Sets the unicast hop limit for the families the socket speaks.
-pub(crate) fn set_hop_limit(socket: &Socket, family: Family, hops: u32) -> io::Result<()> {
+pub(crate) fn set_hop_limit(socket: &Socket, family: Family, hops: u8) -> io::Result<()> {
+    if hops == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "outbound_unicast_hop_limit must be from 1 to 255, not 0",
+        ));
+    }
+    let hops = u32::from(hops);
     match family {
         Family::V4 => socket.set_ttl_v4(hops),
         Family::V6 => socket.set_unicast_hops_v6(hops),

@@ -800,8 +800,9 @@ impl DatagramSocket {
     ///
     /// # Errors
     ///
-    /// The system's refusal (a value over 255).
-    pub fn set_multicast_hop_limit(&self, hops: u32) -> Result<()> {
+    /// The system's refusal.
+    pub fn set_multicast_hop_limit(&self, hops: u8) -> Result<()> {
+        let hops = u32::from(hops);
         let sock = SockRef::from(&self.io);
         match self.family {
             Family::V4 => sock.set_multicast_ttl_v4(hops)?,
@@ -819,8 +820,8 @@ impl DatagramSocket {
     ///
     /// # Errors
     ///
-    /// The system's refusal (a value over 255, or 0).
-    pub fn set_outbound_unicast_hop_limit(&self, hops: u32) -> Result<()> {
+    /// `InvalidInput` for 0; the system's refusal.
+    pub fn set_outbound_unicast_hop_limit(&self, hops: u8) -> Result<()> {
         let sock = SockRef::from(&self.io);
         control::set_hop_limit(&sock, self.family, hops)?;
         lock(&self.control).set_hop_limit(hops);
@@ -832,12 +833,13 @@ impl DatagramSocket {
     /// # Errors
     ///
     /// The system's refusal.
-    pub fn outbound_unicast_hop_limit(&self) -> Result<u32> {
+    pub fn outbound_unicast_hop_limit(&self) -> Result<u8> {
         let sock = SockRef::from(&self.io);
-        Ok(match self.family {
+        let hops = match self.family {
             Family::V4 => sock.ttl_v4()?,
             Family::V6 | Family::Dual => sock.unicast_hops_v6()?,
-        })
+        };
+        Ok(u8::try_from(hops).unwrap_or(u8::MAX))
     }
 }
 

@@ -223,7 +223,8 @@ async fn options_apply_before_bind_and_hop_limit_changes_after() {
         socket.control().is_dont_fragment(),
         cfg!(target_os = "linux")
     );
-    assert!(socket.set_outbound_unicast_hop_limit(1000).is_err());
+    // 0 is no hop limit at all: refused.
+    assert!(socket.set_outbound_unicast_hop_limit(0).is_err());
 
     // Still a working socket.
     let peer = bind_v4(DatagramSocket::builder()).await;

@@ -78,7 +78,7 @@ fn shared_port_sockets_each_receive_an_ipv4_multicast_datagram() {
                 // are checked here).
                 sender.set_multicast_loopback(false).unwrap();
                 sender.set_multicast_loopback(true).unwrap();
-                assert!(sender.set_multicast_hop_limit(256).is_err());
+                sender.set_multicast_hop_limit(4).unwrap();
             });
         },
     );
