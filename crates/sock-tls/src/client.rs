@@ -328,7 +328,10 @@ impl TlsClientConfigBuilder {
     }
 
     /// Checks server certificates against these revocation lists (`X509 CRL`
-    /// PEM blocks). Certificates no list covers are accepted.
+    /// PEM blocks), revoked ones failing with `CertificateRevoked`. Certificates
+    /// no list covers are accepted, and the lists apply to chains that end in a
+    /// trusted root (not to one accepted under
+    /// [`UntrustedRoot`](IgnorableCertificateError::UntrustedRoot)).
     pub fn add_crls_pem(mut self, pem: &[u8]) -> Self {
         match pem::crls(pem, "certificate revocation lists") {
             Ok(crls) => self.crls.extend(crls),

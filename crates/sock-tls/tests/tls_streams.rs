@@ -87,3 +87,24 @@ async fn the_transport_is_reachable_and_given_back() {
     let tcp = client.into_inner();
     assert_eq!(tcp.local_addr().unwrap(), local);
 }
+
+#[tokio::test]
+async fn handshakes_and_streams_can_move_between_tasks() {
+    fn assert_send_sync<T: Send + Sync + 'static>(_: &T) {}
+    let ca = Ca::new("CA");
+    let server = server_config(&ca.server(&["localhost"]));
+    let client = client_trusting(&ca).build().unwrap();
+    let (c, s) = tcp_pair().await;
+    let host = HostName::new("localhost").unwrap();
+    // The futures borrow neither the configuration nor the host name.
+    let connect = client.connect(&host, c);
+    let accept = server.accept(s);
+    drop((client, server, host));
+    let connect = tokio::spawn(connect);
+    let accept = tokio::spawn(accept);
+    let (c, s) = bounded(async { tokio::join!(connect, accept) }).await;
+    let (c, s) = (c.unwrap().unwrap(), s.unwrap().unwrap());
+    assert_send_sync(&c);
+    assert_send_sync(&s);
+    assert_send_sync(c.info());
+}
