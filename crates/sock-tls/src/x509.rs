@@ -495,6 +495,64 @@ mod tests {
     }
 
     #[test]
+    fn an_rcgen_certificate_reads_back() {
+        use rcgen::{CertificateParams, DnType, KeyPair, SanType, SerialNumber};
+
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::default();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params.distinguished_name.push(DnType::CountryName, "NZ");
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "Bücher GmbH");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "device-7");
+        params.subject_alt_names = vec![
+            SanType::DnsName("device-7.example".try_into().unwrap()),
+            SanType::IpAddress("192.0.2.7".parse().unwrap()),
+            SanType::IpAddress("2001:db8::7".parse().unwrap()),
+            SanType::Rfc822Name("ops@example.com".try_into().unwrap()),
+            SanType::URI("spiffe://example/device-7".try_into().unwrap()),
+        ];
+        params.not_before = rcgen::date_time_ymd(2024, 2, 29);
+        params.not_after = rcgen::date_time_ymd(2051, 12, 31);
+        params.serial_number = Some(SerialNumber::from(vec![0x80, 0x01]));
+        let cert = params.self_signed(&key).unwrap();
+
+        let info = CertificateInfo::parse(cert.der()).unwrap();
+        assert_eq!(info.subject(), "C=NZ, O=Bücher GmbH, CN=device-7");
+        assert_eq!(info.issuer(), info.subject());
+        assert!(info.is_self_issued());
+        assert_eq!(info.common_name(), Some("device-7"));
+        assert_eq!(info.dns_names(), ["device-7.example"]);
+        assert_eq!(
+            info.ip_addresses(),
+            [
+                "192.0.2.7".parse::<IpAddr>().unwrap(),
+                "2001:db8::7".parse().unwrap()
+            ]
+        );
+        assert_eq!(info.email_addresses(), ["ops@example.com"]);
+        assert_eq!(info.uris(), ["spiffe://example/device-7"]);
+        assert_eq!(format_time(info.not_before()), "2024-02-29 00:00:00 UTC");
+        assert_eq!(format_time(info.not_after()), "2051-12-31 00:00:00 UTC");
+        assert_eq!(info.serial_number_hex(), "80:01");
+        assert!(info.is_valid_at(UNIX_EPOCH + Duration::from_secs(1_800_000_000)));
+        assert!(!info.is_valid_at(UNIX_EPOCH));
+        assert_eq!(info.subject_alternative_names().len(), 5);
+        assert!(info
+            .to_string()
+            .starts_with("C=NZ, O=Bücher GmbH, CN=device-7 (issued by"));
+
+        // Every truncation of a real certificate fails cleanly.
+        let der = cert.der().as_ref();
+        for end in 0..der.len() {
+            assert!(CertificateInfo::parse(&CertificateDer::from(&der[..end])).is_err());
+        }
+    }
+
+    #[test]
     fn oids_render_dotted() {
         assert_eq!(oid_to_string(&[0x55, 0x04, 0x03]), "2.5.4.3");
         assert_eq!(
