@@ -139,7 +139,7 @@ impl DatagramSocketControl {
 
     /// UDP receive offload (GRO, Linux; default `false`): the kernel may hand
     /// over several datagrams of one sender in one go, which the socket splits
-    /// again, so each still arrives as its own [`DatagramMessage`]. Fewer
+    /// again, so each still arrives as its own [`DatagramMessage`](crate::DatagramMessage). Fewer
     /// system calls for bulk receivers; ignored where the kernel lacks it.
     pub fn receive_offload(mut self, on: bool) -> Self {
         self.receive_offload = on;

@@ -921,6 +921,16 @@ mod name_tests {
     use super::*;
 
     #[test]
+    fn sockets_streams_and_messages_cross_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>() {}
+        send_sync::<DatagramSocket>();
+        send_sync::<DatagramMessage>();
+        send::<crate::Messages<'static>>();
+        send::<DatagramOutputStream<'static>>();
+    }
+
+    #[test]
     fn senders_keep_their_ipv6_scope_and_slots_are_reused_when_unchanged() {
         let link_local: SocketAddr = "[fe80::1%3]:5353".parse().unwrap();
         let name = host_of(source_of(&link_local));
