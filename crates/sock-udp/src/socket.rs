@@ -926,7 +926,7 @@ mod name_tests {
         fn send<T: Send>() {}
         send_sync::<DatagramSocket>();
         send_sync::<DatagramMessage>();
-        send::<crate::Messages<'static>>();
+        send::<Messages<'static>>();
         send::<DatagramOutputStream<'static>>();
     }
 
