@@ -8,15 +8,21 @@
 //! cargo xtask bench [--quick] [GROUP]
 //!                               criterion benches, then the peer/ours ratio table
 //!                               (also written to target/bench-report.md)
+//! cargo xtask fuzz [--seconds N] [TARGET]
+//!                               the fuzz targets in fuzz/, N seconds each (30):
+//!                               with cargo-fuzz if installed, else their bodies
+//!                               as property tests
 //! ```
 
 mod bench;
+mod fuzz;
 mod test;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-const USAGE: &str = "usage: cargo xtask <test [--stress] | ci | bench [--quick] [GROUP]>";
+const USAGE: &str =
+    "usage: cargo xtask <test [--stress] | ci | bench [--quick] [GROUP] | fuzz [--seconds N] [TARGET]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,6 +30,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("ci") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some(other) => Err(format!("unknown task {other:?}\n{USAGE}")),
         None => Err(USAGE.to_owned()),
     };

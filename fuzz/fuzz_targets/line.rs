@@ -1,0 +1,5 @@
+//! Fuzz target `line`: LineCodec and BytesLineCodec decoding, which must agree
+//! (body: `sock_codec::fuzzing::line`).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sock_codec::fuzzing::line(data));

@@ -1,0 +1,122 @@
+//! `cargo xtask fuzz [--seconds N] [TARGET]`: runs the fuzz targets in `fuzz/`.
+//!
+//! With cargo-fuzz installed (`cargo install cargo-fuzz`), each target runs under
+//! libFuzzer for N seconds (default 30) with `-rss_limit_mb=2048`. The machine
+//! has only a stable toolchain, so targets build with `--sanitizer none` (no
+//! AddressSanitizer, which needs nightly; the code under test is safe Rust).
+//! Where cargo-fuzz is missing or cannot build the targets, the same bodies
+//! (`sock_codec::fuzzing`) run for N seconds each as property tests on random
+//! inputs instead. Either way the first line printed says which mode ran.
+//! Nothing is installed.
+
+use std::process::{Command, Stdio};
+
+use crate::{cargo, check_options, project_root, run_step};
+
+/// Every target in `fuzz/fuzz_targets`, each named after its body in
+/// `sock_codec::fuzzing`.
+const TARGETS: &[&str] = &[
+    "length_prefixed",
+    "line",
+    "data_reader",
+    "host_name",
+    "service_name",
+];
+
+const DEFAULT_SECONDS: u64 = 30;
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    check_options(args, &["--seconds"])?;
+    let mut seconds = DEFAULT_SECONDS;
+    let mut targets: Vec<&str> = Vec::new();
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        if arg == "--seconds" {
+            let value = rest
+                .next()
+                .ok_or_else(|| format!("--seconds needs a number\n{}", crate::USAGE))?;
+            seconds = value
+                .parse()
+                .ok()
+                .filter(|s| *s > 0)
+                .ok_or_else(|| format!("--seconds {value:?}: expected a positive number"))?;
+        } else if let Some(target) = TARGETS.iter().find(|t| **t == arg) {
+            targets.push(target);
+        } else {
+            return Err(format!(
+                "unknown fuzz target {arg:?}; the targets are {}",
+                TARGETS.join(", ")
+            ));
+        }
+    }
+    if targets.is_empty() {
+        targets = TARGETS.to_vec();
+    }
+
+    if !cargo_fuzz_installed() {
+        println!(
+            "xtask fuzz: cargo-fuzz is not installed (`cargo install cargo-fuzz`): running \
+             the fuzz bodies as property tests instead, {seconds} s each"
+        );
+        return property_fallback(&targets, seconds);
+    }
+    // Build first, so that a toolchain that cannot build the targets falls back
+    // instead of being reported as a finding.
+    eprintln!("\n==> building the fuzz targets with cargo-fuzz");
+    for target in &targets {
+        let built = cargo(&["fuzz", "build", "--sanitizer", "none", target])
+            .status()
+            .map_err(|e| format!("cargo fuzz build: could not start: {e}"))?;
+        if !built.success() {
+            println!(
+                "xtask fuzz: cargo-fuzz could not build {target} on this toolchain ({built}): \
+                 running the fuzz bodies as property tests instead, {seconds} s each"
+            );
+            return property_fallback(&targets, seconds);
+        }
+    }
+
+    println!("xtask fuzz: mode cargo-fuzz (libFuzzer, --sanitizer none), {seconds} s per target");
+    for target in &targets {
+        let mut cmd = cargo(&["fuzz", "run", "--sanitizer", "none", target, "--"]);
+        cmd.arg(format!("-max_total_time={seconds}"))
+            .arg("-rss_limit_mb=2048");
+        run_step(&format!("fuzz {target} for {seconds} s"), cmd)
+            .map_err(|e| format!("{e}\nthe crashing input is under fuzz/artifacts/{target}/"))?;
+    }
+    println!("xtask fuzz: {} targets ran, no crash", targets.len());
+    Ok(())
+}
+
+/// Whether `cargo fuzz` runs here.
+fn cargo_fuzz_installed() -> bool {
+    cargo(&["fuzz", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Runs the bodies as time-bounded property tests (`tests/fuzz_bodies.rs`).
+fn property_fallback(targets: &[&str], seconds: u64) -> Result<(), String> {
+    println!("xtask fuzz: mode property tests (proptest), {seconds} s per body");
+    for target in targets {
+        let mut cmd: Command = cargo(&[
+            "test",
+            "--package",
+            "sock-codec",
+            "--release",
+            "--test",
+            "fuzz_bodies",
+            "--",
+            "--nocapture",
+            "--exact",
+        ]);
+        cmd.arg(format!("fuzz_{target}"))
+            .env("SOCK_FUZZ_SECONDS", seconds.to_string())
+            .current_dir(project_root());
+        run_step(&format!("fuzz body {target} for {seconds} s"), cmd)?;
+    }
+    println!("xtask fuzz: {} bodies ran, no failure", targets.len());
+    Ok(())
+}
