@@ -18,7 +18,44 @@
 //! [`Encoder`](tokio_util::codec::Encoder)s, so they frame any `AsyncRead`/`AsyncWrite`
 //! through `Framed`, `FramedRead` and `FramedWrite`, and any other tokio-util codec
 //! can take their place. Every error is a [`sock_core::Error`], which knows its UWP
-//! `SocketErrorStatus`.
+//! `SocketErrorStatus`; a limit crossed is [`Error::LimitExceeded`] naming the
+//! setter of that limit.
+//!
+//! # Examples
+//!
+//! The seed's C++ echo sample sends `WriteUInt32(MeasureString(s))` then
+//! `WriteString(s)`; that is a default `LengthPrefixedCodec` frame:
+//!
+//! ```
+//! use futures::StreamExt;
+//! use sock_codec::{DataWriter, LengthPrefixedCodec};
+//! use tokio_util::codec::FramedRead;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), sock_codec::Error> {
+//! let (client, server) = tokio::io::duplex(1024);
+//!
+//! let mut writer = DataWriter::new(client);
+//! let text = "grüße";
+//! writer.write_u32(writer.measure_string(text)); // bytes, not UTF-16 units
+//! writer.write_string(text);
+//! writer.store().await?;
+//!
+//! let mut frames = FramedRead::new(server, LengthPrefixedCodec::new());
+//! let frame = frames.next().await.transpose()?.expect("a frame");
+//! assert_eq!(&frame[..], text.as_bytes());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Cancel safety
+//!
+//! The codecs hold their state between calls, so `Framed` streams and sinks
+//! built on them are as cancel safe as tokio-util's: a cancelled `next()` loses
+//! no bytes, and so does [`FrameReader`].
+//! [`DataReader::load`] keeps whatever it read before a cancellation, and
+//! [`DataWriter::store`] removes from its buffer exactly what the stream took, so
+//! no byte is lost or sent twice.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
