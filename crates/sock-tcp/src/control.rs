@@ -171,6 +171,26 @@ impl SocketOptions {
     /// On an IPv6 socket talking to an IPv4-mapped peer (an accepted dual-stack
     /// connection) both the IPv6 and the IPv4 option are set.
     pub(crate) fn apply(&self, socket: SockRef<'_>, peer: SocketAddr) -> io::Result<()> {
+        let v4_traffic = match peer {
+            SocketAddr::V4(_) => true,
+            SocketAddr::V6(a) => a.ip().to_ipv4_mapped().is_some(),
+        };
+        self.apply_for(socket, peer.is_ipv6(), v4_traffic)
+    }
+
+    /// Applies the options to a listening socket bound to `local`, for the
+    /// platforms where accepted sockets inherit them: a dual-stack socket gets
+    /// both the IPv6 and the IPv4 options.
+    pub(crate) fn apply_to_listener(
+        &self,
+        socket: SockRef<'_>,
+        local: SocketAddr,
+    ) -> io::Result<()> {
+        let v4_traffic = local.is_ipv4() || !socket.only_v6()?;
+        self.apply_for(socket, local.is_ipv6(), v4_traffic)
+    }
+
+    fn apply_for(&self, socket: SockRef<'_>, v6: bool, v4_traffic: bool) -> io::Result<()> {
         if self.no_delay {
             socket.set_tcp_nodelay(true)?;
         }
@@ -183,13 +203,9 @@ impl SocketOptions {
         if let Some(size) = self.outbound_buffer_size {
             socket.set_send_buffer_size(size)?;
         }
-        let v4_traffic = match peer {
-            SocketAddr::V4(_) => true,
-            SocketAddr::V6(a) => a.ip().to_ipv4_mapped().is_some(),
-        };
         if let Some(hops) = self.hop_limit {
             let hops = u32::from(hops);
-            if peer.is_ipv6() {
+            if v6 {
                 socket.set_unicast_hops_v6(hops)?;
             }
             if v4_traffic {
@@ -197,7 +213,7 @@ impl SocketOptions {
             }
         }
         if self.quality_of_service == QualityOfService::LowLatency {
-            if peer.is_ipv6() {
+            if v6 {
                 socket.set_tclass_v6(LOW_LATENCY_TRAFFIC_CLASS)?;
             }
             if v4_traffic {

@@ -1,19 +1,71 @@
 //! What a socket knows about itself: `StreamSocketInformation`,
 //! `RoundTripTimeStatistics` and `StreamSocketListenerInformation`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use sock_core::{HostName, ServiceName};
+use tokio::net::TcpStream;
 
-/// What a connected socket remembers from its making.
-#[derive(Debug, Clone)]
+/// What a connected socket remembers from its making. Accepting is on the hot
+/// path of a server, so what an accepted socket may never be asked for (its
+/// local address, names as strings) is worked out on first use.
+#[derive(Debug)]
 pub(crate) struct Meta {
-    pub(crate) local: SocketAddr,
+    local: OnceLock<SocketAddr>,
     pub(crate) remote: SocketAddr,
-    pub(crate) remote_host: HostName,
-    pub(crate) remote_service: ServiceName,
+    /// The host and service given to `connect`; `None` for an accepted
+    /// socket, whose "names" are the peer's address and port.
+    pub(crate) given: Option<(HostName, ServiceName)>,
     pub(crate) close: CloseSettings,
+}
+
+impl Meta {
+    pub(crate) fn new(
+        local: Option<SocketAddr>,
+        remote: SocketAddr,
+        given: Option<(HostName, ServiceName)>,
+        close: CloseSettings,
+    ) -> Self {
+        let cell = OnceLock::new();
+        if let Some(local) = local {
+            let _ = cell.set(local);
+        }
+        Self {
+            local: cell,
+            remote,
+            given,
+            close,
+        }
+    }
+
+    /// The local address, read from `stream` the first time it is needed.
+    pub(crate) fn local(&self, stream: &TcpStream) -> SocketAddr {
+        *self.local.get_or_init(|| {
+            stream.local_addr().unwrap_or_else(|_| {
+                let ip = match self.remote.ip() {
+                    IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                    IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+                };
+                SocketAddr::new(ip, 0)
+            })
+        })
+    }
+
+    pub(crate) fn remote_host_name(&self) -> HostName {
+        match &self.given {
+            Some((host, _)) => host.clone(),
+            None => HostName::from(self.remote.ip()),
+        }
+    }
+
+    pub(crate) fn remote_service_name(&self) -> ServiceName {
+        match &self.given {
+            Some((_, service)) => service.clone(),
+            None => ServiceName::from(self.remote.port()),
+        }
+    }
 }
 
 /// How `close` drains the peer.

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use futures_core::Stream;
 use sock_core::{Error, HostName, Result, ServiceName, TransportProtocol};
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use tokio::net::TcpListener;
 use tokio::time::Sleep;
 
@@ -251,6 +251,9 @@ pub struct StreamSocketListener {
     listener: TcpListener,
     options: Arc<SocketOptions>,
     local: SocketAddr,
+    /// The local address of every accepted connection, when it is known
+    /// without asking (the listener is bound to one address).
+    connection_local: Option<SocketAddr>,
 }
 
 impl StreamSocketListener {
@@ -292,7 +295,7 @@ impl StreamSocketListener {
     }
 
     /// Adopts a bound, listening tokio `TcpListener`; accepted sockets get
-    /// the default options.
+    /// the default options (`no_delay` on).
     ///
     /// # Errors
     ///
@@ -303,10 +306,14 @@ impl StreamSocketListener {
 
     fn new(listener: TcpListener, options: SocketOptions) -> Result<Self> {
         let local = listener.local_addr()?;
+        if sys::ACCEPTED_SOCKETS_INHERIT_OPTIONS {
+            options.apply_to_listener(SockRef::from(&listener), local)?;
+        }
         Ok(Self {
             listener,
             options: Arc::new(options),
             local,
+            connection_local: (!local.ip().is_unspecified()).then_some(local),
         })
     }
 
@@ -352,10 +359,13 @@ impl StreamSocketListener {
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<Result<StreamSocket>> {
         loop {
             let error = match ready!(self.listener.poll_accept(cx)) {
-                Ok((stream, peer)) => match StreamSocket::accepted(stream, peer, &self.options) {
-                    Ok(socket) => return Poll::Ready(Ok(socket)),
-                    Err(e) => e,
-                },
+                Ok((stream, peer)) => {
+                    match StreamSocket::accepted(stream, self.connection_local, peer, &self.options)
+                    {
+                        Ok(socket) => return Poll::Ready(Ok(socket)),
+                        Err(e) => e,
+                    }
+                }
                 Err(e) => e,
             };
             if sys::accept_error(&error) != AcceptError::PerConnection {

@@ -135,14 +135,14 @@ impl StreamSocket {
     /// When the stream's addresses cannot be read (it is not connected).
     pub fn from_tcp_stream(stream: TcpStream) -> Result<Self> {
         let peer = stream.peer_addr()?;
-        let options = SocketOptions::default();
-        Self::new(
+        let local = stream.local_addr()?;
+        Ok(Self::new(
             stream,
+            Some(local),
             peer,
-            HostName::from(peer.ip()),
-            ServiceName::from(peer.port()),
-            &options,
-        )
+            None,
+            &SocketOptions::default(),
+        ))
     }
 
     /// A socket that just connected: applies nothing (the options were set
@@ -154,51 +154,50 @@ impl StreamSocket {
         service: ServiceName,
         options: &SocketOptions,
     ) -> Result<Self> {
-        Self::new(stream, peer, host, service, options)
+        let local = stream.local_addr()?;
+        Ok(Self::new(
+            stream,
+            Some(local),
+            peer,
+            Some((host, service)),
+            options,
+        ))
     }
 
-    /// A socket the listener accepted: applies the listener's options.
+    /// A socket the listener accepted: applies the listener's options (where
+    /// accepted sockets do not inherit them from the listener).
+    /// `local` is the listener's address when that is the connection's too
+    /// (it listens on one address), `None` when it listens on every interface.
     pub(crate) fn accepted(
         stream: TcpStream,
+        local: Option<SocketAddr>,
         peer: SocketAddr,
         options: &SocketOptions,
     ) -> io::Result<Self> {
-        options.apply(SockRef::from(&stream), peer)?;
-        Self::new(
-            stream,
-            peer,
-            HostName::from(peer.ip()),
-            ServiceName::from(peer.port()),
-            options,
-        )
-        .map_err(io::Error::from)
+        if !crate::sys::ACCEPTED_SOCKETS_INHERIT_OPTIONS {
+            options.apply(SockRef::from(&stream), peer)?;
+        }
+        Ok(Self::new(stream, local, peer, None, options))
     }
 
     fn new(
         stream: TcpStream,
+        local: Option<SocketAddr>,
         peer: SocketAddr,
-        remote_host: HostName,
-        remote_service: ServiceName,
+        given: Option<(HostName, ServiceName)>,
         options: &SocketOptions,
-    ) -> Result<Self> {
-        let local = stream.local_addr()?;
-        let meta = Meta {
-            local,
-            remote: peer,
-            remote_host,
-            remote_service,
-            close: options.close,
-        };
+    ) -> Self {
+        let meta = Meta::new(local, peer, given, options.close);
         let mut read = ReadSide::default();
         let mut write = DirState::default();
         read.state.set_idle_timeout(options.idle_timeout);
         write.set_idle_timeout(options.idle_timeout);
-        Ok(Self {
+        Self {
             transport: Transport::Plain(stream),
             read,
             write,
             shared: Shared::new(meta),
-        })
+        }
     }
 
     /// Addresses, names and round-trip statistics (UWP's `Information`).
@@ -207,20 +206,21 @@ impl StreamSocket {
     /// statistics are read from the kernel at each call.
     pub fn information(&self) -> StreamSocketInformation {
         let meta = &self.shared.meta;
+        let local = self.local_addr();
         StreamSocketInformation {
-            local_address: HostName::from(meta.local.ip()),
-            local_port: meta.local.port(),
+            local_address: HostName::from(local.ip()),
+            local_port: local.port(),
             remote_address: HostName::from(meta.remote.ip()),
             remote_port: meta.remote.port(),
-            remote_host_name: meta.remote_host.clone(),
-            remote_service_name: meta.remote_service.clone(),
+            remote_host_name: meta.remote_host_name(),
+            remote_service_name: meta.remote_service_name(),
             round_trip_time: crate::sys::round_trip_time(self.transport.tcp()),
         }
     }
 
     /// The local address of the connection.
     pub fn local_addr(&self) -> SocketAddr {
-        self.shared.meta.local
+        self.shared.meta.local(self.transport.tcp())
     }
 
     /// The peer's address.

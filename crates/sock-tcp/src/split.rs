@@ -122,7 +122,7 @@ impl<'a> InputStream<'a> {
 
     /// The local address of the connection.
     pub fn local_addr(&self) -> SocketAddr {
-        self.shared.meta.local
+        self.shared.meta.local(self.tcp())
     }
 
     /// The peer's address.
@@ -145,6 +145,15 @@ impl<'a> InputStream<'a> {
     /// [`StreamSocket::set_idle_timeout`].
     pub fn set_idle_timeout(&mut self, timeout: Option<Duration>) {
         self.side.state.set_idle_timeout(timeout);
+    }
+}
+
+impl InputStream<'_> {
+    fn tcp(&self) -> &tokio::net::TcpStream {
+        match &self.io {
+            ReadIo::Plain(r) => r.as_ref(),
+            ReadIo::PlainOwned(r) => r.as_ref(),
+        }
     }
 }
 
@@ -219,7 +228,7 @@ impl<'a> OutputStream<'a> {
 
     /// The local address of the connection.
     pub fn local_addr(&self) -> SocketAddr {
-        self.shared.meta.local
+        self.shared.meta.local(self.tcp())
     }
 
     /// The peer's address.
@@ -242,6 +251,15 @@ impl<'a> OutputStream<'a> {
     /// [`StreamSocket::set_idle_timeout`].
     pub fn set_idle_timeout(&mut self, timeout: Option<Duration>) {
         self.state.set_idle_timeout(timeout);
+    }
+}
+
+impl OutputStream<'_> {
+    fn tcp(&self) -> &tokio::net::TcpStream {
+        match &self.io {
+            WriteIo::Plain(w) => w.as_ref(),
+            WriteIo::PlainOwned(w) => w.as_ref(),
+        }
     }
 }
 

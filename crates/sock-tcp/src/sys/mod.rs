@@ -14,6 +14,12 @@ mod fallback;
 #[cfg(not(unix))]
 pub(crate) use fallback::*;
 
+/// Whether sockets accepted by a listener start with the listener's socket
+/// options (`TCP_NODELAY`, keep-alive, send buffer, TTL/hop limit, TOS/traffic
+/// class). On Linux an accepted socket is a copy of the listening one, so the
+/// options are set once on the listener instead of on every connection.
+pub(crate) const ACCEPTED_SOCKETS_INHERIT_OPTIONS: bool = cfg!(target_os = "linux");
+
 /// What an `accept` failure means for the accept loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AcceptError {
