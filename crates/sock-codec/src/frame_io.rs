@@ -151,11 +151,15 @@ impl<W: AsyncWrite> FrameWriter<W> {
             this.buf.reserve(this.settings.width + len);
             this.settings.put_header(len, this.buf);
             this.buf.put_slice(&payload);
-        } else {
-            this.settings.put_header(len, this.buf);
-            *this.large_pending += len;
-            this.large.push_back((this.buf.len(), payload));
+            return Ok(());
         }
+        queue_large(
+            this.settings,
+            this.buf,
+            this.large,
+            this.large_pending,
+            payload,
+        );
         Ok(())
     }
 
@@ -239,9 +243,24 @@ impl<W: AsyncWrite> FrameWriter<W> {
     }
 }
 
+/// Queues a large payload after its header, without copying it.
+#[inline(never)]
+fn queue_large(
+    settings: &Settings,
+    buf: &mut BytesMut,
+    large: &mut VecDeque<(usize, Bytes)>,
+    large_pending: &mut usize,
+    payload: Bytes,
+) {
+    settings.put_header(payload.len(), buf);
+    *large_pending += payload.len();
+    large.push_back((buf.len(), payload));
+}
+
 impl<W: AsyncWrite> Sink<Bytes> for FrameWriter<W> {
     type Error = Error;
 
+    #[inline]
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if self.buf.len() + self.large_pending >= self.backpressure {
             ready!(self.poll_write_out(cx))?;
@@ -249,6 +268,7 @@ impl<W: AsyncWrite> Sink<Bytes> for FrameWriter<W> {
         Poll::Ready(Ok(()))
     }
 
+    #[inline]
     fn start_send(self: Pin<&mut Self>, item: Bytes) -> Result<()> {
         self.queue(item)
     }
@@ -275,7 +295,9 @@ pin_project! {
     ///
     /// Compared with tokio-util's `FramedRead` it reads in larger chunks (64 KiB by
     /// default), so frames that queue up at the socket come in with fewer reads,
-    /// and a large frame is read straight into a buffer of its size.
+    /// and a large frame is read straight into a buffer of its size and handed
+    /// out without a copy. Frames of up to 256 bytes are copied into their own
+    /// allocation, so one that the caller keeps does not pin a read buffer.
     ///
     /// The stream ends after the first error.
     #[derive(Debug)]

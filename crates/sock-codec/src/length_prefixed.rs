@@ -28,6 +28,11 @@ pub(crate) const ENCODE_LIMIT: &str = "max_encode_frame_length";
 /// ([`LengthPrefixedBuilder::prefix_width`]).
 pub(crate) const WIDTH_LIMIT: &str = "prefix_width";
 
+/// Frames up to this long are copied out of the read buffer: an allocation of
+/// their own costs about what sharing the buffer does, and a small frame kept by
+/// the caller does not pin a whole read buffer.
+const SMALL_FRAME: usize = 256;
+
 // ===== Settings =====
 
 /// The wire settings of a codec, shared with [`FrameWriter`](crate::FrameWriter)
@@ -67,34 +72,19 @@ impl Settings {
     /// Reads a length from the first `self.width` bytes of `src`.
     #[inline(always)]
     pub(crate) fn read_len(&self, src: &[u8]) -> u64 {
-        let little = self.byte_order == ByteOrder::LittleEndian;
-        match self.width {
-            1 => u64::from(src[0]),
-            2 => {
-                let b = [src[0], src[1]];
-                u64::from(if little {
-                    u16::from_le_bytes(b)
-                } else {
-                    u16::from_be_bytes(b)
-                })
-            }
-            4 => {
-                let b = [src[0], src[1], src[2], src[3]];
-                u64::from(if little {
-                    u32::from_le_bytes(b)
-                } else {
-                    u32::from_be_bytes(b)
-                })
-            }
-            _ => {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(&src[..8]);
-                if little {
-                    u64::from_le_bytes(b)
-                } else {
-                    u64::from_be_bytes(b)
-                }
-            }
+        fn array<const N: usize>(src: &[u8]) -> [u8; N] {
+            let mut out = [0u8; N];
+            out.copy_from_slice(&src[..N]);
+            out
+        }
+        match (self.width, self.byte_order) {
+            (1, _) => u64::from(src[0]),
+            (2, ByteOrder::BigEndian) => u64::from(u16::from_be_bytes(array(src))),
+            (2, ByteOrder::LittleEndian) => u64::from(u16::from_le_bytes(array(src))),
+            (4, ByteOrder::BigEndian) => u64::from(u32::from_be_bytes(array(src))),
+            (4, ByteOrder::LittleEndian) => u64::from(u32::from_le_bytes(array(src))),
+            (_, ByteOrder::BigEndian) => u64::from_be_bytes(array(src)),
+            (_, ByteOrder::LittleEndian) => u64::from_le_bytes(array(src)),
         }
     }
 
@@ -435,8 +425,14 @@ impl LengthPrefixedCodec {
         if len > self.settings.max_decode as u64 || ((src.len() - width) as u64) < len {
             return None;
         }
+        let len = len as usize;
+        if len <= SMALL_FRAME {
+            let frame = Bytes::copy_from_slice(&src[width..width + len]);
+            src.advance(width + len);
+            return Some(frame);
+        }
         src.advance(width);
-        Some(src.split_to(len as usize).freeze())
+        Some(src.split_to(len).freeze())
     }
 
     /// Every state and every partial frame.
