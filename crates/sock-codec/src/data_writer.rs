@@ -270,6 +270,10 @@ impl<W: AsyncWrite + Unpin> DataWriter<W> {
 
 #[cfg(test)]
 mod tests {
+    use std::io;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
     use super::*;
     use crate::test_io::{block_on, TrickleWriter};
 
@@ -324,6 +328,52 @@ mod tests {
             assert_eq!(w.store().await.unwrap(), 0);
             assert_eq!(w.get_ref().flushes, 2);
             assert_eq!(w.get_ref().bytes().len(), 12);
+        });
+    }
+
+    /// A stand-in for a datagram output stream: writes accumulate, and each
+    /// flush sends what was written as one datagram.
+    #[derive(Default)]
+    struct Datagrams {
+        pending: Vec<u8>,
+        sent: Vec<Vec<u8>>,
+    }
+
+    impl AsyncWrite for Datagrams {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.pending.extend_from_slice(buf);
+            Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_flush(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            let datagram = std::mem::take(&mut self.pending);
+            self.sent.push(datagram);
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn one_store_is_one_datagram_on_a_datagram_stream() {
+        block_on(async {
+            let mut w = DataWriter::new(Datagrams::default());
+            w.write_u32(5);
+            w.write_string("hello");
+            w.store().await.unwrap();
+            w.write_u8(1);
+            w.write_u8(2);
+            w.store().await.unwrap();
+            assert_eq!(
+                w.get_ref().sent,
+                vec![b"\0\0\0\x05hello".to_vec(), vec![1, 2]]
+            );
         });
     }
 
