@@ -214,7 +214,7 @@ impl SocketOptions {
         }
         if self.quality_of_service == QualityOfService::LowLatency {
             if v6 {
-                socket.set_tclass_v6(LOW_LATENCY_TRAFFIC_CLASS)?;
+                crate::sys::set_traffic_class_v6(&socket, LOW_LATENCY_TRAFFIC_CLASS)?;
             }
             if v4_traffic {
                 socket.set_tos_v4(LOW_LATENCY_TRAFFIC_CLASS)?;

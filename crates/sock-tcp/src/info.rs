@@ -30,11 +30,11 @@ impl Meta {
     ) -> Self {
         let cell = OnceLock::new();
         if let Some(local) = local {
-            let _ = cell.set(local);
+            let _ = cell.set(canonical(local));
         }
         Self {
             local: cell,
-            remote,
+            remote: canonical(remote),
             given,
             close,
         }
@@ -43,7 +43,7 @@ impl Meta {
     /// The local address, read from `stream` the first time it is needed.
     pub(crate) fn local(&self, stream: &TcpStream) -> SocketAddr {
         *self.local.get_or_init(|| {
-            stream.local_addr().unwrap_or_else(|_| {
+            stream.local_addr().map(canonical).unwrap_or_else(|_| {
                 let ip = match self.remote.ip() {
                     IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
                     IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
@@ -65,6 +65,18 @@ impl Meta {
             Some((_, service)) => service.clone(),
             None => ServiceName::from(self.remote.port()),
         }
+    }
+}
+
+/// An IPv4 peer of a dual-stack socket shows as the IPv4 address it is,
+/// not as `::ffff:a.b.c.d`.
+fn canonical(addr: SocketAddr) -> SocketAddr {
+    match addr {
+        SocketAddr::V6(a) => match a.ip().to_ipv4_mapped() {
+            Some(v4) => SocketAddr::new(IpAddr::V4(v4), a.port()),
+            None => addr,
+        },
+        SocketAddr::V4(_) => addr,
     }
 }
 

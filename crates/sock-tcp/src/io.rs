@@ -195,14 +195,17 @@ struct IdleTimer {
 impl IdleTimer {
     /// Arms the timer when an operation starts waiting; true once it fires.
     fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {
-        let deadline = Instant::now() + self.after;
-        let sleep = self
-            .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
         if !self.armed {
-            sleep.as_mut().reset(deadline);
+            let deadline = Instant::now() + self.after;
+            match &mut self.sleep {
+                Some(sleep) => sleep.as_mut().reset(deadline),
+                None => self.sleep = Some(Box::pin(tokio::time::sleep_until(deadline))),
+            }
             self.armed = true;
         }
+        let Some(sleep) = &mut self.sleep else {
+            unreachable!("armed above")
+        };
         if sleep.as_mut().poll(cx).is_ready() {
             self.armed = false;
             return true;

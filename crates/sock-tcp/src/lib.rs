@@ -73,6 +73,12 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Runtime
+//!
+//! Everything runs on a tokio runtime with both the I/O and the time driver
+//! enabled (`#[tokio::main]` does that): connect and idle timeouts, graceful
+//! close and the accept loop's back-off use timers.
+//!
 //! # Cancel safety
 //!
 //! Reads and writes through `AsyncRead`/`AsyncWrite`, `accept` and `connect`

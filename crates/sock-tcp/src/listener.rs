@@ -177,11 +177,7 @@ impl StreamSocketListenerControl {
             if addr.is_ipv6() {
                 socket.set_only_v6(!dual_stack)?;
             }
-            // As std and tokio do on Unix: a restarted server can rebind at
-            // once despite connections in TIME_WAIT; two live listeners still
-            // cannot share the port.
-            #[cfg(unix)]
-            socket.set_reuse_address(true)?;
+            sys::before_listener_bind(&socket)?;
             socket.set_nonblocking(true)?;
             socket.bind(&addr.into())?;
             socket.listen(i32::try_from(self.backlog).unwrap_or(i32::MAX))?;
@@ -315,6 +311,10 @@ impl StreamSocketListener {
             local,
             connection_local: (!local.ip().is_unspecified()).then_some(local),
         })
+    }
+
+    pub(crate) fn options(&self) -> &SocketOptions {
+        &self.options
     }
 
     /// Where the listener listens (UWP's `Information`: the port it bound).

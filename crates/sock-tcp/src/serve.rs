@@ -97,7 +97,8 @@ pub struct Serve<H> {
     listener: StreamSocketListener,
     handler: H,
     max_connections: usize,
-    idle_timeout: Option<Duration>,
+    /// `None` until set: then the listener's idle timeout, or the default.
+    idle_timeout: Option<Option<Duration>>,
     shutdown: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     shutdown_timeout: Duration,
 }
@@ -120,7 +121,7 @@ impl<H> Serve<H> {
             listener,
             handler,
             max_connections: DEFAULT_MAX_CONNECTIONS,
-            idle_timeout: Some(DEFAULT_SERVE_IDLE_TIMEOUT),
+            idle_timeout: None,
             shutdown: None,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
@@ -133,12 +134,13 @@ impl<H> Serve<H> {
         self
     }
 
-    /// The idle timeout of every served socket
-    /// ([`DEFAULT_SERVE_IDLE_TIMEOUT`]); `None` lets reads and writes wait
-    /// forever (for long-lived quiet connections that have their own
-    /// heartbeat). The listener's own `idle_timeout`, if set, is replaced.
+    /// The idle timeout of every served socket; `None` lets reads and
+    /// writes wait forever (for long-lived quiet connections that have their
+    /// own heartbeat). Unless set here, served sockets keep the idle timeout
+    /// of the listener's control, or get [`DEFAULT_SERVE_IDLE_TIMEOUT`] when
+    /// the control has none.
     pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.idle_timeout = timeout;
+        self.idle_timeout = Some(timeout);
         self
     }
 
@@ -188,6 +190,12 @@ impl<H> Serve<H> {
             shutdown,
             shutdown_timeout,
         } = self;
+        let idle_timeout = idle_timeout.unwrap_or_else(|| {
+            listener
+                .options()
+                .idle_timeout
+                .or(Some(DEFAULT_SERVE_IDLE_TIMEOUT))
+        });
         let handler = Arc::new(handler);
         let mut shutdown = shutdown.unwrap_or_else(|| Box::pin(std::future::pending()));
         let permits = Arc::new(Semaphore::new(max_connections));

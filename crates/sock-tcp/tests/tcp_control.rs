@@ -129,8 +129,15 @@ async fn the_dual_stack_listener_takes_ipv4_and_ipv6_and_reports_its_port() {
         within(async { tokio::join!(StreamSocket::connect(&v4(), port), listener.accept()) }).await;
     assert_eq!(c4.unwrap().peer_addr().port(), port);
     let s4 = s4.unwrap();
-    // An IPv4 peer on a dual-stack listener still gets its IPv4 options.
+    // An IPv4 peer on a dual-stack listener still gets its IPv4 options, and
+    // shows as the IPv4 address it is (not ::ffff:127.0.0.1).
     assert_eq!(SockRef::from(&s4).ttl_v4().unwrap(), 17);
+    assert!(s4.peer_addr().is_ipv4(), "{}", s4.peer_addr());
+    assert!(s4.local_addr().is_ipv4(), "{}", s4.local_addr());
+    assert_eq!(
+        s4.information().remote_address.kind(),
+        sock_core::HostNameType::Ipv4
+    );
     if support::has_ipv6() {
         let v6 = sock_core::HostName::new("::1").unwrap();
         let (c6, s6) =

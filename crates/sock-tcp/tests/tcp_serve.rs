@@ -248,3 +248,31 @@ async fn a_quiet_client_is_cut_off_by_the_idle_timeout() {
     let report = within(server).await.unwrap();
     assert_eq!(report.failed, 1, "{report:?}");
 }
+
+#[tokio::test]
+async fn the_listener_idle_timeout_is_kept_unless_serve_sets_one() {
+    let listener = StreamSocketListener::builder()
+        .idle_timeout(Some(Duration::from_millis(100)))
+        .bind_endpoint(Some(&v4()), 0)
+        .await
+        .unwrap();
+    let port = listener.information().local_port;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(
+        listener
+            .serve(|mut socket: StreamSocket| async move {
+                let mut buf = [0u8; 1];
+                socket.read(&mut buf).await.map(|_| ())
+            })
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .into_future(),
+    );
+    // Far sooner than DEFAULT_SERVE_IDLE_TIMEOUT (60 s): the listener's 100 ms.
+    let mut quiet = within(StreamSocket::connect(&v4(), port)).await.unwrap();
+    let mut buf = [0u8; 1];
+    assert_eq!(within(quiet.read(&mut buf)).await.unwrap(), 0);
+    stop.send(()).unwrap();
+    assert_eq!(within(server).await.unwrap().failed, 1);
+}

@@ -3,6 +3,7 @@
 
 use std::io;
 
+use socket2::{SockRef, Socket};
 use tokio::net::TcpStream;
 
 use super::AcceptError;
@@ -22,6 +23,18 @@ pub(crate) fn accept_error(err: &io::Error) -> AcceptError {
         io::ErrorKind::OutOfMemory => AcceptError::Resources,
         _ => AcceptError::Other,
     }
+}
+
+/// Prepares a listening socket before `bind`: nothing here (on Windows,
+/// `SO_REUSEADDR` would let another program take the port over).
+pub(crate) fn before_listener_bind(_socket: &Socket) -> io::Result<()> {
+    Ok(())
+}
+
+/// Sets the IPv6 traffic class: not available here, so IPv6 packets keep the
+/// default class (quality of service is best effort).
+pub(crate) fn set_traffic_class_v6(_socket: &SockRef<'_>, _class: u32) -> io::Result<()> {
+    Ok(())
 }
 
 /// Whether a failure to bind `[::]` means IPv6 is missing here.

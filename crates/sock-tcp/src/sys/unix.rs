@@ -4,6 +4,7 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
+use socket2::{SockRef, Socket};
 use tokio::net::TcpStream;
 
 use super::AcceptError;
@@ -48,6 +49,18 @@ pub(crate) fn accept_error(err: &io::Error) -> AcceptError {
         }
         _ => AcceptError::Other,
     }
+}
+
+/// Prepares a listening socket before `bind`: as std and tokio do on Unix,
+/// `SO_REUSEADDR` lets a restarted server bind again at once despite
+/// connections in TIME_WAIT (two live listeners still cannot share a port).
+pub(crate) fn before_listener_bind(socket: &Socket) -> io::Result<()> {
+    socket.set_reuse_address(true)
+}
+
+/// Sets the IPv6 traffic class (`IPV6_TCLASS`).
+pub(crate) fn set_traffic_class_v6(socket: &SockRef<'_>, class: u32) -> io::Result<()> {
+    socket.set_tclass_v6(class)
 }
 
 /// Whether a failure to bind `[::]` means IPv6 is missing here (so binding
