@@ -26,8 +26,12 @@ use crate::{LengthPrefixedBuilder, LengthPrefixedCodec};
 pub const DEFAULT_COPY_THRESHOLD: usize = 4 * 1024;
 /// Bytes a [`FrameWriter`] holds before `poll_ready` writes some out: 64 KiB.
 pub const DEFAULT_BACKPRESSURE_BOUNDARY: usize = 64 * 1024;
-/// What a [`FrameReader`] asks the stream for per read, at least: 64 KiB.
-pub const DEFAULT_READ_BUFFER: usize = 64 * 1024;
+/// The most a [`FrameReader`] asks the stream for in one read: 256 KiB. It starts
+/// at 8 KiB and doubles while reads fill what it asked for.
+pub const DEFAULT_READ_BUFFER: usize = 256 * 1024;
+
+/// What a [`FrameReader`] asks for in its first read.
+const INITIAL_READ: usize = 8 * 1024;
 
 /// The most slices handed to one vectored write (Linux's `UIO_MAXIOV` is 1024).
 const MAX_SLICES: usize = 64;
@@ -293,8 +297,9 @@ pin_project! {
     /// `Result<Bytes>`, decoded by a [`LengthPrefixedCodec`] (its limits, skip mode
     /// and errors).
     ///
-    /// Compared with tokio-util's `FramedRead` it reads in larger chunks (64 KiB by
-    /// default), so frames that queue up at the socket come in with fewer reads,
+    /// Compared with tokio-util's `FramedRead` (8 KiB reads) it reads in chunks that
+    /// grow while reads come back full (from 8 KiB up to 256 KiB by default), so
+    /// frames that queue up at the socket come in with fewer reads,
     /// and a large frame is read straight into a buffer of its size and handed
     /// out without a copy. Frames of up to 256 bytes are copied into their own
     /// allocation, so one that the caller keeps does not pin a read buffer.
@@ -306,7 +311,9 @@ pin_project! {
         inner: R,
         codec: LengthPrefixedCodec,
         buf: BytesMut,
+        // What the next read asks for, at least (adapts up to `max_read`).
         read_size: usize,
+        max_read: usize,
         eof: bool,
         done: bool,
     }
@@ -324,15 +331,19 @@ impl<R: AsyncRead> FrameReader<R> {
             inner,
             codec,
             buf: BytesMut::new(),
-            read_size: DEFAULT_READ_BUFFER,
+            read_size: INITIAL_READ,
+            max_read: DEFAULT_READ_BUFFER,
             eof: false,
             done: false,
         }
     }
 
-    /// Sets how much room each read asks for, at least.
+    /// Sets the most room one read asks for (256 KiB by default). Reads start
+    /// at 8 KiB (or this, if smaller) and double while they come back full, so an
+    /// idle connection holds a small buffer and a busy one needs few reads.
     pub fn set_read_buffer_size(&mut self, bytes: usize) {
-        self.read_size = bytes.max(1);
+        self.max_read = bytes.max(1);
+        self.read_size = self.read_size.min(self.max_read);
     }
 
     /// The codec (e.g. for [`LengthPrefixedCodec::skipped_frames`]).
@@ -403,13 +414,19 @@ impl<R: AsyncRead> Stream for FrameReader<R> {
             if this.buf.capacity() - this.buf.len() < *this.read_size / 4 {
                 this.buf.reserve(*this.read_size);
             }
+            let room = this.buf.capacity() - this.buf.len();
             match ready!(tokio_util::io::poll_read_buf(
                 this.inner.as_mut(),
                 cx,
                 this.buf
             )) {
                 Ok(0) => *this.eof = true,
-                Ok(_) => {}
+                Ok(n) => {
+                    // A full read: more is probably waiting, ask for more next time.
+                    if n == room && *this.read_size < *this.max_read {
+                        *this.read_size = (*this.read_size * 2).min(*this.max_read);
+                    }
+                }
                 Err(e) => {
                     *this.done = true;
                     return Poll::Ready(Some(Err(e.into())));
@@ -567,6 +584,45 @@ mod tests {
             );
             assert!(r.next().await.is_none());
         });
+    }
+
+    /// Fills every read completely with zeros (an endless run of empty frames),
+    /// recording how much room each read offered.
+    struct Firehose {
+        offered: Vec<usize>,
+    }
+
+    impl AsyncRead for Firehose {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            self.offered.push(buf.remaining());
+            buf.put_slice(&vec![0; buf.remaining()]);
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn frame_reader_reads_grow_while_they_come_back_full() {
+        let mut r = FrameReader::new(Firehose {
+            offered: Vec::new(),
+        });
+        r.set_read_buffer_size(64 * 1024);
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut r = Pin::new(&mut r);
+        for _ in 0..200_000 {
+            match r.as_mut().poll_next(&mut cx) {
+                Poll::Ready(Some(Ok(frame))) => assert!(frame.is_empty()),
+                other => panic!("{other:?}"),
+            }
+        }
+        let offered = &r.get_ref().offered;
+        assert_eq!(offered[0], INITIAL_READ, "{offered:?}");
+        assert!(offered.iter().any(|&o| o >= 64 * 1024), "{offered:?}");
+        assert!(offered.iter().all(|&o| o <= 2 * 64 * 1024), "{offered:?}");
     }
 
     #[test]
