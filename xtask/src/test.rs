@@ -12,6 +12,7 @@ const STANDALONE_PACKAGES: &[&str] = &[
     "sock-core",
     "sock-codec",
     "sock-tls",
+    "sock-handoff",
     "sock-tcp",
     "sock-udp",
     "sock",

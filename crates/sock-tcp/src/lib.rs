@@ -94,6 +94,7 @@
 
 mod connect;
 mod control;
+mod handoff;
 mod info;
 mod io;
 mod listener;

@@ -54,6 +54,7 @@
 
 mod batch;
 mod control;
+mod handoff;
 mod message;
 mod output;
 mod resolve;

@@ -1,0 +1,3 @@
+//! Handing datagram sockets to another process and adopting them back.
+//!
+//! Being built; nothing here yet.
