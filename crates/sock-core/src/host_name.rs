@@ -161,6 +161,15 @@ impl HostName {
         } else {
             idna::domain_to_ascii(name).map_err(|_| bad("is not a valid internationalised name"))?
         };
+        // IDNA folds characters such as "１" or "²" to ASCII digits; a name that ends
+        // up all digits and dots is an IPv4 literal or nothing, exactly as if it had
+        // been typed in ASCII, so that the canonical name parses back to this host.
+        if ascii.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            let addr: Ipv4Addr = ascii.parse().map_err(|_| {
+                bad("normalises to a malformed IPv4 literal (expected four numbers 0-255 joined by dots)")
+            })?;
+            return Ok(Self::from_ipv4(input.to_owned(), addr));
+        }
         if ascii.len() > MAX_NAME_LEN {
             return Err(bad(&format!(
                 "is {} bytes long; a name may have at most {MAX_NAME_LEN}",
@@ -471,6 +480,15 @@ mod tests {
         ),
     ];
 
+    /// Full-width digits fold to an IPv4 literal, as if typed in ASCII.
+    #[test]
+    fn names_that_fold_to_digits_are_ipv4_literals() {
+        let host = HostName::new("１２７.０.０.１").unwrap();
+        assert_eq!(host.kind(), HostNameType::Ipv4);
+        assert_eq!(host.canonical_name(), "127.0.0.1");
+        assert_eq!(HostName::new(host.canonical_name()).unwrap(), host);
+    }
+
     /// (input, a fragment of the reason)
     const INVALID: &[(&str, &str)] = &[
         ("", "is empty"),
@@ -502,6 +520,8 @@ mod tests {
         ("fe80::1%", "empty IPv6 zone"),
         ("fe80::1%eth/0", "IPv6 zone with a character"),
         ("xn--a.example", "punycode"),
+        ("²", "normalises to a malformed IPv4"),
+        ("１.２", "normalises to a malformed IPv4"),
     ];
 
     #[test]
