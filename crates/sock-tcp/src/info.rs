@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use sock_core::{HostName, ServiceName};
+use sock_core::{HostName, ProtectionLevel, ServiceName};
 use tokio::net::TcpStream;
 
 /// What a connected socket remembers from its making. Accepting is on the hot
@@ -19,6 +19,10 @@ pub(crate) struct Meta {
     /// socket, whose "names" are the peer's address and port.
     pub(crate) given: Option<(HostName, ServiceName)>,
     pub(crate) close: CloseSettings,
+    /// The TLS settings of the control the socket connected with, for
+    /// `upgrade_to_tls`.
+    #[cfg(feature = "tls")]
+    pub(crate) client_tls: crate::tls::ClientTls,
 }
 
 impl Meta {
@@ -26,7 +30,7 @@ impl Meta {
         local: Option<SocketAddr>,
         remote: SocketAddr,
         given: Option<(HostName, ServiceName)>,
-        close: CloseSettings,
+        options: &crate::control::SocketOptions,
     ) -> Self {
         let cell = OnceLock::new();
         if let Some(local) = local {
@@ -36,7 +40,9 @@ impl Meta {
             local: cell,
             remote: canonical(remote),
             given,
-            close,
+            close: options.close,
+            #[cfg(feature = "tls")]
+            client_tls: options.client_tls.clone(),
         }
     }
 
@@ -51,6 +57,12 @@ impl Meta {
                 SocketAddr::new(ip, 0)
             })
         })
+    }
+
+    /// The local address if it is known without asking the stream.
+    #[cfg(feature = "tls")]
+    pub(crate) fn local_known(&self) -> Option<SocketAddr> {
+        self.local.get().copied()
     }
 
     pub(crate) fn remote_host_name(&self) -> HostName {
@@ -111,6 +123,58 @@ pub struct StreamSocketInformation {
     /// Round-trip-time statistics from the kernel (`TCP_INFO`); `None` where
     /// the platform does not report them.
     pub round_trip_time: Option<RoundTripTimeStatistics>,
+    /// The protection in effect (UWP's `ProtectionLevel`): `PlainSocket`, or
+    /// `Tls12` / `Tls13` for the TLS version negotiated.
+    pub protection_level: ProtectionLevel,
+    /// What the TLS handshake negotiated and found (version, cipher suite,
+    /// the peer's certificates, certificate problems); `None` in plain text.
+    #[cfg(feature = "tls")]
+    pub tls: Option<sock_tls::TlsConnectionInfo>,
+}
+
+#[cfg(feature = "tls")]
+impl StreamSocketInformation {
+    /// The server's end-entity certificate, parsed (UWP's `ServerCertificate`);
+    /// `None` in plain text and on the server side.
+    pub fn server_certificate(&self) -> Option<&sock_tls::CertificateInfo> {
+        self.client_side_tls()?.peer_certificate()
+    }
+
+    /// The server's certificate chain as it sent it, end-entity first, DER
+    /// (UWP's `ServerCertificate` and `ServerIntermediateCertificates`).
+    pub fn server_certificate_chain(&self) -> &[sock_tls::CertificateDer<'static>] {
+        self.client_side_tls()
+            .map_or(&[], sock_tls::TlsConnectionInfo::peer_certificates)
+    }
+
+    /// The problems found with the server's certificate and waived by the
+    /// control's ignorable errors (UWP's `ServerCertificateErrors`).
+    pub fn server_certificate_errors(&self) -> &[sock_tls::CertificateProblem] {
+        self.client_side_tls()
+            .map_or(&[], sock_tls::TlsConnectionInfo::certificate_errors)
+    }
+
+    /// How serious those problems are (UWP's `ServerCertificateErrorSeverity`).
+    pub fn server_certificate_error_severity(&self) -> crate::ServerCertificateErrorSeverity {
+        crate::ServerCertificateErrorSeverity::of(self.server_certificate_errors())
+    }
+
+    /// On an accepted TLS socket, the client's verified certificate (when the
+    /// listener asked for one and the client presented it).
+    pub fn client_identity(&self) -> Option<&sock_tls::CertificateInfo> {
+        let tls = self.tls.as_ref()?;
+        if tls.side() == sock_tls::rustls::Side::Server {
+            tls.peer_identity()
+        } else {
+            None
+        }
+    }
+
+    fn client_side_tls(&self) -> Option<&sock_tls::TlsConnectionInfo> {
+        self.tls
+            .as_ref()
+            .filter(|t| t.side() == sock_tls::rustls::Side::Client)
+    }
 }
 
 /// Round-trip-time statistics of a TCP connection, as UWP's

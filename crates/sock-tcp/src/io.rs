@@ -1,5 +1,5 @@
-//! What every byte of a `StreamSocket` passes through: the transport (plain TCP
-//! today), `cancel_io`, the idle timeout, and bytes kept from an earlier reader.
+//! What every byte of a `StreamSocket` passes through: the transport (plain TCP,
+//! or TLS over it with the `tls` feature), `cancel_io`, the idle timeout, and bytes kept from an earlier reader.
 //!
 //! Everything here is generic over `AsyncRead`/`AsyncWrite`, so another
 //! transport (TLS over the same TCP stream) only adds a `Transport` variant and
@@ -31,6 +31,9 @@ pub(crate) const MAX_IOVECS: usize = 1024;
 pub(crate) enum Transport {
     /// Bytes go straight to the TCP stream.
     Plain(TcpStream),
+    /// Bytes go through TLS over the TCP stream.
+    #[cfg(feature = "tls")]
+    Tls(Box<crate::tls::TlsIo>),
 }
 
 impl Transport {
@@ -38,6 +41,8 @@ impl Transport {
     pub(crate) fn tcp(&self) -> &TcpStream {
         match self {
             Self::Plain(s) => s,
+            #[cfg(feature = "tls")]
+            Self::Tls(s) => s.get_ref().get_ref(),
         }
     }
 }
@@ -50,6 +55,8 @@ impl AsyncRead for Transport {
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            #[cfg(feature = "tls")]
+            Self::Tls(s) => Pin::new(&mut **s).poll_read(cx, buf),
         }
     }
 }
@@ -62,6 +69,8 @@ impl AsyncWrite for Transport {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            #[cfg(feature = "tls")]
+            Self::Tls(s) => Pin::new(&mut **s).poll_write(cx, buf),
         }
     }
 
@@ -72,24 +81,32 @@ impl AsyncWrite for Transport {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            #[cfg(feature = "tls")]
+            Self::Tls(s) => Pin::new(&mut **s).poll_write_vectored(cx, bufs),
         }
     }
 
     fn is_write_vectored(&self) -> bool {
         match self {
             Self::Plain(s) => s.is_write_vectored(),
+            #[cfg(feature = "tls")]
+            Self::Tls(s) => s.is_write_vectored(),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_flush(cx),
+            #[cfg(feature = "tls")]
+            Self::Tls(s) => Pin::new(&mut **s).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            #[cfg(feature = "tls")]
+            Self::Tls(s) => Pin::new(&mut **s).poll_shutdown(cx),
         }
     }
 }

@@ -103,6 +103,8 @@ mod serve;
 mod socket;
 mod split;
 mod sys;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use control::{
     KeepAlive, StreamSocketControl, DEFAULT_CLOSE_DRAIN_LIMIT, DEFAULT_CLOSE_TIMEOUT,
@@ -120,6 +122,17 @@ pub use serve::{
 };
 pub use socket::{CancelIoHandle, StreamSocket};
 pub use split::{InputStream, OutputStream, ReuniteError};
+#[cfg(feature = "tls")]
+pub use tls::{
+    ServerCertificateErrorSeverity, TlsConnectError, DEFAULT_MAX_PENDING_TLS_HANDSHAKES,
+};
 
 #[doc(no_inline)]
-pub use sock_core::{Error, HostName, QualityOfService, Result, ServiceName, SocketErrorStatus};
+pub use sock_core::{
+    Error, HostName, ProtectionLevel, QualityOfService, Result, ServiceName, SocketErrorStatus,
+};
+#[cfg(feature = "tls")]
+#[doc(no_inline)]
+pub use sock_tls::{
+    IgnorableCertificateError, TlsClientConfig, TlsConnectionInfo, TlsServerConfig,
+};

@@ -58,6 +58,10 @@ pub const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 pub struct StreamSocketListenerControl {
     options: SocketOptions,
     backlog: u32,
+    #[cfg(feature = "tls")]
+    tls: Option<sock_tls::TlsServerConfig>,
+    #[cfg(feature = "tls")]
+    max_pending_handshakes: usize,
 }
 
 impl Default for StreamSocketListenerControl {
@@ -65,6 +69,10 @@ impl Default for StreamSocketListenerControl {
         Self {
             options: SocketOptions::default(),
             backlog: DEFAULT_BACKLOG,
+            #[cfg(feature = "tls")]
+            tls: None,
+            #[cfg(feature = "tls")]
+            max_pending_handshakes: crate::tls::DEFAULT_MAX_PENDING_TLS_HANDSHAKES,
         }
     }
 }
@@ -81,6 +89,34 @@ impl StreamSocketListenerControl {
     /// ([`DEFAULT_BACKLOG`]; the kernel may cap it).
     pub fn backlog(mut self, backlog: u32) -> Self {
         self.backlog = backlog;
+        self
+    }
+
+    /// Makes every accepted connection TLS with this server configuration
+    /// (certificate, client authentication, versions, handshake timeout).
+    ///
+    /// Each server handshake runs on its own task, never inside `accept`:
+    /// [`accept`](StreamSocketListener::accept),
+    /// [`incoming`](StreamSocketListener::incoming) and
+    /// [`serve`](StreamSocketListener::serve) hand out only sockets whose
+    /// handshake has completed, while up to
+    /// [`max_pending_tls_handshakes`](Self::max_pending_tls_handshakes) run at
+    /// once, so a client that stalls (until the configuration's handshake
+    /// timeout) or sends garbage costs only its own connection. Failed
+    /// handshakes are counted
+    /// ([`failed_tls_handshakes`](StreamSocketListener::failed_tls_handshakes)).
+    #[cfg(feature = "tls")]
+    pub fn tls_server_config(mut self, config: sock_tls::TlsServerConfig) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
+    /// How many server handshakes may run at once
+    /// ([`DEFAULT_MAX_PENDING_TLS_HANDSHAKES`](crate::DEFAULT_MAX_PENDING_TLS_HANDSHAKES);
+    /// at least 1); further connections wait in the backlog.
+    #[cfg(feature = "tls")]
+    pub fn max_pending_tls_handshakes(mut self, max: usize) -> Self {
+        self.max_pending_handshakes = max;
         self
     }
 
@@ -157,7 +193,16 @@ impl StreamSocketListenerControl {
                 }
             }
         };
-        StreamSocketListener::new(listener, self.options.clone())
+        let listener = StreamSocketListener::new(listener, self.options.clone())?;
+        #[cfg(feature = "tls")]
+        let listener = StreamSocketListener {
+            tls: self
+                .tls
+                .clone()
+                .map(|config| crate::tls::ServerTls::new(config, self.max_pending_handshakes)),
+            ..listener
+        };
+        Ok(listener)
     }
 
     fn bind_any(&self, port: u16) -> Result<TcpListener> {
@@ -250,6 +295,9 @@ pub struct StreamSocketListener {
     /// The local address of every accepted connection, when it is known
     /// without asking (the listener is bound to one address).
     connection_local: Option<SocketAddr>,
+    /// The server handshakes, for a TLS listener.
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::ServerTls>,
 }
 
 impl StreamSocketListener {
@@ -310,6 +358,8 @@ impl StreamSocketListener {
             options: Arc::new(options),
             local,
             connection_local: (!local.ip().is_unspecified()).then_some(local),
+            #[cfg(feature = "tls")]
+            tls: None,
         })
     }
 
@@ -335,7 +385,10 @@ impl StreamSocketListener {
     /// Accepts the next connection, with the listener's options applied.
     ///
     /// Connections that die before they are accepted (reset, aborted) are
-    /// skipped.
+    /// skipped. On a TLS listener the socket's handshake has completed;
+    /// handshakes run concurrently on their own tasks, and connections whose
+    /// handshake fails are skipped (see
+    /// [`tls_server_config`](StreamSocketListenerControl::tls_server_config)).
     ///
     /// # Errors
     ///
@@ -357,6 +410,27 @@ impl StreamSocketListener {
     ///
     /// As [`accept`](Self::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<Result<StreamSocket>> {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            return tls.poll_accept(cx, |cx| self.poll_accept_tcp(cx));
+        }
+        self.poll_accept_tcp(cx)
+    }
+
+    /// How many TLS handshakes with accepted connections have failed (or timed
+    /// out) so far; those connections were closed and never handed out.
+    #[cfg(feature = "tls")]
+    pub fn failed_tls_handshakes(&self) -> u64 {
+        self.tls.as_ref().map_or(0, crate::tls::ServerTls::failed)
+    }
+
+    /// Whether accepted connections are TLS.
+    #[cfg(feature = "tls")]
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    fn poll_accept_tcp(&self, cx: &mut Context<'_>) -> Poll<Result<StreamSocket>> {
         loop {
             let error = match ready!(self.listener.poll_accept(cx)) {
                 Ok((stream, peer)) => {

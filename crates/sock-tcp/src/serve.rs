@@ -62,6 +62,9 @@ pub struct ServeReport {
     /// Accept failures that were not about one connection (out of file
     /// descriptors, …); each was followed by a pause, then accepting resumed.
     pub accept_errors: u64,
+    /// On a TLS listener, connections whose handshake failed or timed out
+    /// (each was closed; no handler ran for it).
+    pub failed_tls_handshakes: u64,
 }
 
 impl ServeReport {
@@ -201,6 +204,8 @@ impl<H> Serve<H> {
         let permits = Arc::new(Semaphore::new(max_connections));
         let mut tasks: JoinSet<bool> = JoinSet::new();
         let mut report = ServeReport::default();
+        #[cfg(feature = "tls")]
+        let failed_before = listener.failed_tls_handshakes();
         let mut incoming = listener.incoming();
 
         'serve: loop {
@@ -238,6 +243,10 @@ impl<H> Serve<H> {
 
         // Stop accepting: the listener closes, new connections are refused.
         drop(incoming);
+        #[cfg(feature = "tls")]
+        {
+            report.failed_tls_handshakes = listener.failed_tls_handshakes() - failed_before;
+        }
         drop(listener);
         let deadline = Instant::now() + shutdown_timeout;
         loop {

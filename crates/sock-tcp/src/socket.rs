@@ -187,7 +187,7 @@ impl StreamSocket {
         given: Option<(HostName, ServiceName)>,
         options: &SocketOptions,
     ) -> Self {
-        let meta = Meta::new(local, peer, given, options.close);
+        let meta = Meta::new(local, peer, given, options);
         let mut read = ReadSide::default();
         let mut write = DirState::default();
         read.state.set_idle_timeout(options.idle_timeout);
@@ -215,6 +215,19 @@ impl StreamSocket {
             remote_host_name: meta.remote_host_name(),
             remote_service_name: meta.remote_service_name(),
             round_trip_time: crate::sys::round_trip_time(self.transport.tcp()),
+            protection_level: self.protection_level(),
+            #[cfg(feature = "tls")]
+            tls: self.tls_info().cloned(),
+        }
+    }
+
+    /// The protection in effect: `PlainSocket`, or `Tls12` / `Tls13` for the
+    /// TLS version negotiated.
+    pub fn protection_level(&self) -> sock_core::ProtectionLevel {
+        match &self.transport {
+            Transport::Plain(_) => sock_core::ProtectionLevel::PlainSocket,
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => crate::tls::level_of(tls.info()),
         }
     }
 
@@ -307,6 +320,15 @@ impl StreamSocket {
                     OutputStream::borrowed_plain(w, write, shared),
                 )
             }
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => {
+                shared.meta.local(tls.get_ref().get_ref());
+                let (r, w) = tokio::io::split(&mut **tls);
+                (
+                    InputStream::borrowed_tls(r, read, shared),
+                    OutputStream::borrowed_tls(w, write, shared),
+                )
+            }
         }
     }
 
@@ -329,6 +351,15 @@ impl StreamSocket {
                 (
                     InputStream::owned_plain(r, read, Arc::clone(&shared)),
                     OutputStream::owned_plain(w, write, shared),
+                )
+            }
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => {
+                shared.meta.local(tls.get_ref().get_ref());
+                let (r, w) = tokio::io::split(tls);
+                (
+                    InputStream::owned_tls(r, read, Arc::clone(&shared)),
+                    OutputStream::owned_tls(w, write, shared),
                 )
             }
         }
@@ -422,7 +453,13 @@ impl StreamSocket {
         let mut drained = 0usize;
         let mut buf = vec![0u8; 16 * 1024];
         loop {
-            let n = self.read(&mut buf).await?;
+            let n = match self.read(&mut buf).await {
+                Ok(n) => n,
+                // A TLS peer that closes without close_notify: what it sent
+                // is being thrown away anyway.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
+                Err(e) => return Err(e.into()),
+            };
             if n == 0 {
                 return Ok(());
             }

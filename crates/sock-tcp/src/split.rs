@@ -58,12 +58,20 @@ impl<T: Default> Slot<'_, T> {
 enum ReadIo<'a> {
     Plain(tcp::ReadHalf<'a>),
     PlainOwned(tcp::OwnedReadHalf),
+    #[cfg(feature = "tls")]
+    Tls(tokio::io::ReadHalf<&'a mut crate::tls::TlsIo>),
+    #[cfg(feature = "tls")]
+    TlsOwned(tokio::io::ReadHalf<Box<crate::tls::TlsIo>>),
 }
 
 #[derive(Debug)]
 enum WriteIo<'a> {
     Plain(tcp::WriteHalf<'a>),
     PlainOwned(tcp::OwnedWriteHalf),
+    #[cfg(feature = "tls")]
+    Tls(tokio::io::WriteHalf<&'a mut crate::tls::TlsIo>),
+    #[cfg(feature = "tls")]
+    TlsOwned(tokio::io::WriteHalf<Box<crate::tls::TlsIo>>),
 }
 
 /// The receiving direction of a [`StreamSocket`] (UWP's `InputStream`): an
@@ -122,7 +130,7 @@ impl<'a> InputStream<'a> {
 
     /// The local address of the connection.
     pub fn local_addr(&self) -> SocketAddr {
-        self.shared.meta.local(self.tcp())
+        local_addr(&self.shared, self.tcp())
     }
 
     /// The peer's address.
@@ -148,11 +156,82 @@ impl<'a> InputStream<'a> {
     }
 }
 
+/// The local address from the TCP stream, or, for TLS halves (which cannot
+/// reach it), as recorded when the socket was split.
+fn local_addr(shared: &Shared, tcp: Option<&tokio::net::TcpStream>) -> SocketAddr {
+    match tcp {
+        Some(tcp) => shared.meta.local(tcp),
+        #[cfg(feature = "tls")]
+        None => shared
+            .meta
+            .local_known()
+            .expect("the local address is recorded before a tls socket is split"),
+        #[cfg(not(feature = "tls"))]
+        None => unreachable!("plain halves reach their stream"),
+    }
+}
+
 impl InputStream<'_> {
-    fn tcp(&self) -> &tokio::net::TcpStream {
+    fn tcp(&self) -> Option<&tokio::net::TcpStream> {
         match &self.io {
-            ReadIo::Plain(r) => r.as_ref(),
-            ReadIo::PlainOwned(r) => r.as_ref(),
+            ReadIo::Plain(r) => Some(r.as_ref()),
+            ReadIo::PlainOwned(r) => Some(r.as_ref()),
+            #[cfg(feature = "tls")]
+            ReadIo::Tls(_) | ReadIo::TlsOwned(_) => None,
+        }
+    }
+}
+
+#[cfg(feature = "tls")]
+impl<'a> InputStream<'a> {
+    pub(crate) fn borrowed_tls(
+        half: tokio::io::ReadHalf<&'a mut crate::tls::TlsIo>,
+        side: &'a mut ReadSide,
+        shared: &Arc<Shared>,
+    ) -> Self {
+        Self {
+            io: ReadIo::Tls(half),
+            side: Slot::Borrowed(side),
+            shared: Arc::clone(shared),
+        }
+    }
+
+    pub(crate) fn owned_tls(
+        half: tokio::io::ReadHalf<Box<crate::tls::TlsIo>>,
+        side: ReadSide,
+        shared: Arc<Shared>,
+    ) -> InputStream<'static> {
+        InputStream {
+            io: ReadIo::TlsOwned(half),
+            side: Slot::Owned(side),
+            shared,
+        }
+    }
+}
+
+#[cfg(feature = "tls")]
+impl<'a> OutputStream<'a> {
+    pub(crate) fn borrowed_tls(
+        half: tokio::io::WriteHalf<&'a mut crate::tls::TlsIo>,
+        state: &'a mut DirState,
+        shared: &Arc<Shared>,
+    ) -> Self {
+        Self {
+            io: WriteIo::Tls(half),
+            state: Slot::Borrowed(state),
+            shared: Arc::clone(shared),
+        }
+    }
+
+    pub(crate) fn owned_tls(
+        half: tokio::io::WriteHalf<Box<crate::tls::TlsIo>>,
+        state: DirState,
+        shared: Arc<Shared>,
+    ) -> OutputStream<'static> {
+        OutputStream {
+            io: WriteIo::TlsOwned(half),
+            state: Slot::Owned(state),
+            shared,
         }
     }
 }
@@ -180,6 +259,13 @@ impl InputStream<'static> {
                     shared: self.shared,
                 })
             }
+            #[cfg(feature = "tls")]
+            (ReadIo::TlsOwned(r), WriteIo::TlsOwned(w)) => Ok(StreamSocket {
+                transport: Transport::Tls(r.unsplit(w)),
+                read: self.side.into_owned(),
+                write: output.state.into_owned(),
+                shared: self.shared,
+            }),
             _ => unreachable!("'static halves are owned halves"),
         }
     }
@@ -228,7 +314,7 @@ impl<'a> OutputStream<'a> {
 
     /// The local address of the connection.
     pub fn local_addr(&self) -> SocketAddr {
-        self.shared.meta.local(self.tcp())
+        local_addr(&self.shared, self.tcp())
     }
 
     /// The peer's address.
@@ -255,10 +341,12 @@ impl<'a> OutputStream<'a> {
 }
 
 impl OutputStream<'_> {
-    fn tcp(&self) -> &tokio::net::TcpStream {
+    fn tcp(&self) -> Option<&tokio::net::TcpStream> {
         match &self.io {
-            WriteIo::Plain(w) => w.as_ref(),
-            WriteIo::PlainOwned(w) => w.as_ref(),
+            WriteIo::Plain(w) => Some(w.as_ref()),
+            WriteIo::PlainOwned(w) => Some(w.as_ref()),
+            #[cfg(feature = "tls")]
+            WriteIo::Tls(_) | WriteIo::TlsOwned(_) => None,
         }
     }
 }
@@ -285,6 +373,10 @@ impl AsyncRead for InputStream<'_> {
         match &mut this.io {
             ReadIo::Plain(r) => sio::poll_read(Pin::new(r), &mut this.side, cancel, cx, buf),
             ReadIo::PlainOwned(r) => sio::poll_read(Pin::new(r), &mut this.side, cancel, cx, buf),
+            #[cfg(feature = "tls")]
+            ReadIo::Tls(r) => sio::poll_read(Pin::new(r), &mut this.side, cancel, cx, buf),
+            #[cfg(feature = "tls")]
+            ReadIo::TlsOwned(r) => sio::poll_read(Pin::new(r), &mut this.side, cancel, cx, buf),
         }
     }
 }
@@ -302,6 +394,16 @@ macro_rules! with_write_half {
                 $body
             }
             WriteIo::PlainOwned(w) => {
+                let $io = Pin::new(w);
+                $body
+            }
+            #[cfg(feature = "tls")]
+            WriteIo::Tls(w) => {
+                let $io = Pin::new(w);
+                $body
+            }
+            #[cfg(feature = "tls")]
+            WriteIo::TlsOwned(w) => {
                 let $io = Pin::new(w);
                 $body
             }
@@ -334,6 +436,10 @@ impl AsyncWrite for OutputStream<'_> {
         match &self.io {
             WriteIo::Plain(w) => w.is_write_vectored(),
             WriteIo::PlainOwned(w) => w.is_write_vectored(),
+            #[cfg(feature = "tls")]
+            WriteIo::Tls(w) => w.is_write_vectored(),
+            #[cfg(feature = "tls")]
+            WriteIo::TlsOwned(w) => w.is_write_vectored(),
         }
     }
 

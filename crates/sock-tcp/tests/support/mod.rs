@@ -86,3 +86,6 @@ pub(crate) fn silent_listener() -> (std::net::TcpListener, Vec<std::net::TcpStre
     }
     panic!("the accept queue of a listen(0) socket never filled");
 }
+
+#[cfg(feature = "tls")]
+pub(crate) mod certs;
