@@ -28,6 +28,20 @@
 //!   connections, idle timeout, graceful shutdown). Accepted sockets get the
 //!   listener's options, and the accept loop survives running out of file
 //!   descriptors.
+//! - **TLS** (feature `tls`, with `sock-tls`):
+//!   [`protection_level`](StreamSocketControl::protection_level) (`Tls12`,
+//!   `Tls13`, `Ssl` = best available; weak levels are `Unsupported`, never a
+//!   plaintext fallback), client certificates, trust roots, ignorable server
+//!   certificate errors, or a whole `TlsClientConfig`;
+//!   [`connect_with_tls_info`](StreamSocketControl::connect_with_tls_info)
+//!   keeps the server's chain and certificate errors when the handshake fails;
+//!   [`upgrade_to_tls`](StreamSocket::upgrade_to_tls) for STARTTLS keeps the
+//!   bytes already buffered; a listener with
+//!   [`tls_server_config`](StreamSocketListenerControl::tls_server_config)
+//!   runs each server handshake on its own task and hands out finished ones;
+//!   `information()` shows the version, the server certificate, the
+//!   certificate errors and, on the server, the verified client;
+//!   [`close`](StreamSocket::close) sends `close_notify`.
 //!
 //! # Examples
 //!

@@ -409,7 +409,8 @@ impl StreamSocket {
     /// Closes the connection gracefully.
     ///
     /// Sends what is still buffered, shuts down the sending direction (the peer
-    /// reads the end of the stream), then reads and discards what the peer
+    /// reads the end of the stream; on a TLS socket `close_notify` goes first,
+    /// so the peer knows nothing was cut off), then reads and discards what the peer
     /// still sends until it closes its side too, and closes. Waiting for the
     /// peer avoids the reset that closing with unread data causes, which can
     /// make the peer lose the last data it was sent.

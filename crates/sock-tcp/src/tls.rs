@@ -4,6 +4,7 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -448,14 +449,16 @@ impl StreamSocket {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: dropping the future drops the socket.
-    pub async fn upgrade_to_tls(
+    /// Not cancel safe: dropping the future drops the socket. The future owns
+    /// what it needs, so it can be spawned or joined freely.
+    pub fn upgrade_to_tls(
         self,
         level: ProtectionLevel,
         host: &HostName,
-    ) -> std::result::Result<Self, TlsConnectError> {
-        let config = self.shared.meta.client_tls.build(level)?;
-        self.upgrade_to_tls_with(&config, host).await
+    ) -> impl Future<Output = std::result::Result<Self, TlsConnectError>> + Send + 'static {
+        let config = self.shared.meta.client_tls.build(level);
+        let host = host.clone();
+        async move { self.upgrade_to_tls_with(&config?, &host).await }
     }
 
     /// As [`upgrade_to_tls`](Self::upgrade_to_tls), with a whole client
@@ -468,14 +471,18 @@ impl StreamSocket {
     /// # Cancel safety
     ///
     /// Not cancel safe: dropping the future drops the socket.
-    pub async fn upgrade_to_tls_with(
+    pub fn upgrade_to_tls_with(
         self,
         config: &TlsClientConfig,
         host: &HostName,
-    ) -> std::result::Result<Self, TlsConnectError> {
-        let (io, rest) = self.into_prefixed()?;
-        let tls = config.connect(host, io).await?;
-        Ok(rest.with_tls(tls))
+    ) -> impl Future<Output = std::result::Result<Self, TlsConnectError>> + Send + 'static {
+        let handshake = self
+            .into_prefixed()
+            .map(|(io, rest)| (config.connect(host, io), rest));
+        async move {
+            let (handshake, rest) = handshake?;
+            Ok(rest.with_tls(handshake.await?))
+        }
     }
 
     /// Runs a TLS handshake as the server on this connection: STARTTLS on
@@ -489,13 +496,17 @@ impl StreamSocket {
     /// # Cancel safety
     ///
     /// Not cancel safe: dropping the future drops the socket.
-    pub async fn upgrade_to_tls_server(
+    pub fn upgrade_to_tls_server(
         self,
         config: &TlsServerConfig,
-    ) -> std::result::Result<Self, TlsConnectError> {
-        let (io, rest) = self.into_prefixed()?;
-        let tls = config.accept(io).await?;
-        Ok(rest.with_tls(tls))
+    ) -> impl Future<Output = std::result::Result<Self, TlsConnectError>> + Send + 'static {
+        let handshake = self
+            .into_prefixed()
+            .map(|(io, rest)| (config.accept(io), rest));
+        async move {
+            let (handshake, rest) = handshake?;
+            Ok(rest.with_tls(handshake.await?))
+        }
     }
 
     /// Takes the TCP stream and the buffered bytes out for a handshake.
