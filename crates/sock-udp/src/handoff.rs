@@ -1,3 +1,115 @@
-//! Handing datagram sockets to another process and adopting them back.
+//! Handing datagram sockets to another process and adopting them back: UWP's
+//! `TransferOwnership` and `SocketActivityInformation`, with sock-handoff.
 //!
-//! Being built; nothing here yet.
+//! Unix only (Linux passes sockets; other Unix systems return `Unsupported`).
+
+#[cfg(unix)]
+mod unix {
+    use std::os::fd::AsFd;
+
+    use sock_core::Result;
+    use sock_handoff::{
+        Activation, HandoffChannel, SocketActivityInformation, SocketActivityKind, TransferError,
+    };
+    use socket2::{SockRef, Socket};
+
+    use crate::resolve::{unmap, Family};
+    use crate::{DatagramSocket, DatagramSocketControl};
+
+    impl DatagramSocket {
+        /// Hands the socket, with its `id` and `context`, to the process at
+        /// the other end of `to` (UWP's `TransferOwnership(id, context)`).
+        ///
+        /// Datagrams that arrive while it travels wait in the kernel's
+        /// receive queue for the new owner. UWP's rule that pending I/O must
+        /// be cancelled first is kept by taking the socket by value: nothing
+        /// can be waiting on it. Datagrams this socket already took from the
+        /// kernel in a batch but has not handed out yet (only after
+        /// `recv`/`messages` read several at once) stay with this process and
+        /// are dropped: receive until a `recv` would wait before handing over.
+        /// Options set on the socket (port sharing, buffer sizes, multicast
+        /// memberships) travel with it.
+        ///
+        /// # Errors
+        ///
+        /// A [`TransferError`] with the socket, still usable, when the id or
+        /// context is too long (`max_id_len`, `max_context_len`) or the peer
+        /// has gone.
+        ///
+        /// # Cancel safety
+        ///
+        /// Not cancel safe: dropping the future closes this copy of the
+        /// socket, and the peer may or may not have received it.
+        pub async fn transfer_ownership(
+            self,
+            id: &str,
+            context: &[u8],
+            to: &mut HandoffChannel,
+        ) -> std::result::Result<(), TransferError<Self>> {
+            let sent = to
+                .send(
+                    SocketActivityKind::DatagramSocket,
+                    id,
+                    context,
+                    self.get_ref().as_fd(),
+                )
+                .await;
+            match sent {
+                Ok(()) => Ok(()),
+                Err(error) => Err(TransferError::new(error, self)),
+            }
+        }
+
+        /// Adopts a datagram socket handed over by another process,
+        /// non-blocking and close-on-exec, with the default control (a
+        /// connected socket stays connected to its peer). Read `info.id` and
+        /// `info.context` first if you need them.
+        ///
+        /// Must be called inside a tokio runtime.
+        ///
+        /// # Errors
+        ///
+        /// When `info` is not a [`SocketActivityKind::DatagramSocket`] or its
+        /// descriptor is not a UDP socket (the error names what it is).
+        pub fn from_socket_activity(info: SocketActivityInformation) -> Result<Self> {
+            Self::adopt(info.into_udp_socket()?)
+        }
+
+        /// Adopts the UDP socket named `name` that a service manager passed
+        /// (`LISTEN_PID`, `LISTEN_FDS`, `LISTEN_FDNAMES`; without names, each
+        /// is called `"unknown"`). The variables are left in the
+        /// environment; use [`Activation::from_env`] with `unset_env` to
+        /// remove them.
+        ///
+        /// Must be called inside a tokio runtime.
+        ///
+        /// # Errors
+        ///
+        /// When the variables are absent or name another process, no
+        /// descriptor has that name, it was adopted already, or it is not a
+        /// UDP socket (a TCP listener, say: the error names the descriptor and
+        /// what it is). `Unsupported` off Linux.
+        pub fn from_activation(name: &str) -> Result<Self> {
+            Self::adopt(Activation::from_env(false)?.take_udp_socket(name)?)
+        }
+
+        /// Wraps a non-blocking std socket, finding its family and peer.
+        fn adopt(socket: std::net::UdpSocket) -> Result<Self> {
+            let local = socket.local_addr()?;
+            let family = if local.is_ipv4() {
+                Family::V4
+            } else if SockRef::from(&socket).only_v6()? {
+                Family::V6
+            } else {
+                Family::Dual
+            };
+            let peer = socket.peer_addr().ok().map(unmap);
+            Self::from_parts(
+                Socket::from(socket),
+                family,
+                DatagramSocketControl::new(),
+                peer,
+            )
+        }
+    }
+}
