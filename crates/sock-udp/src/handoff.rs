@@ -7,7 +7,7 @@
 mod unix {
     use std::os::fd::AsFd;
 
-    use sock_core::Result;
+    use sock_core::{Error, Result};
     use sock_handoff::{
         Activation, HandoffChannel, SocketActivityInformation, SocketActivityKind, TransferError,
     };
@@ -25,14 +25,15 @@ mod unix {
         /// be cancelled first is kept by taking the socket by value: nothing
         /// can be waiting on it. Datagrams this socket already took from the
         /// kernel in a batch but has not handed out yet (only after
-        /// `recv`/`messages` read several at once) stay with this process and
-        /// are dropped: receive until a `recv` would wait before handing over.
+        /// `recv`/`messages` read several at once) could not travel, so the
+        /// hand-off is refused while there are any: receive them first.
         /// Options set on the socket (port sharing, buffer sizes, multicast
         /// memberships) travel with it.
         ///
         /// # Errors
         ///
-        /// A [`TransferError`] with the socket, still usable, when the id or
+        /// A [`TransferError`] with the socket, still usable, when it holds
+        /// datagrams already received from the kernel, when the id or
         /// context is too long (`max_id_len`, `max_context_len`) or the peer
         /// has gone.
         ///
@@ -46,6 +47,14 @@ mod unix {
             context: &[u8],
             to: &mut HandoffChannel,
         ) -> std::result::Result<(), TransferError<Self>> {
+            let queued = self.queued_datagrams();
+            if queued > 0 {
+                let error = Error::unsupported(
+                    format!("transfer_ownership of a datagram socket holding {queued} received datagrams"),
+                    "receive the datagrams already taken from the kernel before handing the socket over",
+                );
+                return Err(TransferError::new(error, self));
+            }
             let sent = to
                 .send(
                     SocketActivityKind::DatagramSocket,

@@ -17,6 +17,11 @@
 //!   datagram).
 //! * Multicast: [`join_multicast_group`](DatagramSocket::join_multicast_group)
 //!   for IPv4 and IPv6.
+//! * Hand-off: [`transfer_ownership`](DatagramSocket::transfer_ownership)
+//!   passes the socket to another process over a [`HandoffChannel`];
+//!   [`from_socket_activity`](DatagramSocket::from_socket_activity) and
+//!   [`from_activation`](DatagramSocket::from_activation) adopt one (UWP's
+//!   socket broker, and service-manager socket activation).
 //! * Batches: [`send_batch`](DatagramSocket::send_batch) and
 //!   [`recv_batch`](DatagramSocket::recv_batch) use `sendmmsg`/`recvmmsg` and
 //!   UDP GSO/GRO where Linux has them, and plain calls elsewhere.
@@ -65,4 +70,9 @@ pub use control::{DatagramSocketControl, DEFAULT_MAX_MESSAGE_SIZE};
 pub use message::{DatagramMessage, Messages};
 pub use output::DatagramOutputStream;
 pub use resolve::{MAX_DATAGRAM_SIZE_V4, MAX_DATAGRAM_SIZE_V6};
+#[cfg(unix)]
+#[doc(no_inline)]
+pub use sock_handoff::{
+    HandoffChannel, SocketActivityInformation, SocketActivityKind, TransferError,
+};
 pub use socket::{DatagramSocket, DatagramSocketInformation};

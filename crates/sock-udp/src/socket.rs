@@ -439,6 +439,12 @@ impl DatagramSocket {
         }
     }
 
+    /// Datagrams already taken from the kernel (by a batch receive) but not yet
+    /// handed out; they live only in this process.
+    pub(crate) fn queued_datagrams(&self) -> usize {
+        lock(&self.rx).pending.len()
+    }
+
     /// One non-blocking receive of up to `want` buffers into `rx.pending`.
     fn receive_now(&self, rx: &mut Rx, want: usize) -> io::Result<()> {
         let slots = want.clamp(1, sys::BATCH_SIZE);
@@ -913,6 +919,63 @@ mod tests {
     async fn receive_offload_reads_a_segmented_send_in_one_call() {
         assert_eq!(one_receive(true).await, 10);
         assert_eq!(one_receive(false).await, 1);
+    }
+
+    /// Datagrams taken from the kernel but not handed out cannot travel with
+    /// the socket, so a hand-off waits until they are read, and the socket comes
+    /// back usable.
+    #[tokio::test]
+    async fn transfer_is_refused_while_received_datagrams_are_queued() {
+        let lo = HostName::new("127.0.0.1").unwrap();
+        let receiver = DatagramSocket::builder()
+            .receive_offload(true)
+            .bind_endpoint(Some(&lo), "")
+            .await
+            .unwrap();
+        let sender = DatagramSocket::bind_service_name("").await.unwrap();
+        let batch = vec![Bytes::from(vec![7u8; 1000]); 10];
+        sender
+            .send_batch(receiver.local_addr(), &batch)
+            .await
+            .unwrap();
+        let ten_seconds = Duration::from_secs(10);
+        tokio::time::timeout(ten_seconds, receiver.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let queued = receiver.queued_datagrams();
+        assert_eq!(queued, 9, "one GRO read took all ten datagrams");
+
+        let (mut ours, mut theirs) = sock_handoff::HandoffChannel::pair().unwrap();
+        let refused = receiver
+            .transfer_ownership("udp", b"", &mut ours)
+            .await
+            .unwrap_err();
+        assert!(
+            refused
+                .error()
+                .to_string()
+                .contains("holding 9 received datagrams"),
+            "{}",
+            refused.error()
+        );
+        let receiver = refused.into_socket();
+        for _ in 0..queued {
+            tokio::time::timeout(ten_seconds, receiver.recv())
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        receiver
+            .transfer_ownership("udp", b"ctx", &mut ours)
+            .await
+            .unwrap();
+        let info = tokio::time::timeout(ten_seconds, theirs.recv())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!((info.id.as_str(), &info.context[..]), ("udp", &b"ctx"[..]));
     }
 }
 
