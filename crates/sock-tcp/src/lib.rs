@@ -134,6 +134,11 @@ pub use serve::{
     HandlerOutcome, Serve, ServeReport, DEFAULT_MAX_CONNECTIONS, DEFAULT_SERVE_IDLE_TIMEOUT,
     DEFAULT_SHUTDOWN_TIMEOUT,
 };
+#[cfg(unix)]
+#[doc(no_inline)]
+pub use sock_handoff::{
+    HandoffChannel, SocketActivityInformation, SocketActivityKind, TransferError,
+};
 pub use socket::{CancelIoHandle, StreamSocket};
 pub use split::{InputStream, OutputStream, ReuniteError};
 #[cfg(feature = "tls")]
