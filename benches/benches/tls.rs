@@ -1,25 +1,29 @@
-//! Bench target `tls`: sock-tls against tokio-rustls used by hand, the peer
-//! people use today.
+//! Bench target `tls`: TLS on sock-tcp's `StreamSocket` against tokio-rustls
+//! used by hand over tokio's `TcpStream`, the peer people use today.
 //!
 //! Both sides of both contenders use the same rustls configuration: TLS 1.3
 //! only, the *ring* provider restricted to the cipher suite
 //! `TLS13_AES_128_GCM_SHA256` and the key exchange group `X25519`, an ECDSA
-//! P-256 server certificate (made with rcgen) issued by a CA that is the only
-//! trust root, no client authentication, rustls's default session caches. Both
-//! run on the current-thread runtime of `sock_benches::runtime()`, the client and
-//! the server joined in one task.
+//! P-256 server certificate for `localhost` and `127.0.0.1` (made with rcgen)
+//! issued by a CA that is the only trust root, the server name `127.0.0.1`, no
+//! client authentication, rustls's default session caches. Both run on the
+//! current-thread runtime of `sock_benches::runtime()`, over loopback TCP with
+//! `TCP_NODELAY` on.
 //!
-//! * `tls_bulk` (bytes/s): over one established connection on a loopback TCP
-//!   pair (`TCP_NODELAY` on), each iteration writes 16 × 64 KiB with `write_all`,
-//!   flushes, and reads the 1 MiB back on the far side. `peer` is
-//!   `tokio_rustls::{TlsConnector, TlsAcceptor}`; `ours` is
-//!   `TlsClientConfig::connect` / `TlsServerConfig::accept` over `TcpStream`.
-//! * `tls_handshakes` (handshakes/s): each iteration runs one full handshake,
-//!   client and server, over a fresh in-memory pipe (`tokio::io::duplex`, so no
-//!   TCP set-up or `TIME_WAIT` is measured) and drops both ends. The client never
-//!   reads the server's session tickets, so every handshake is a full one. Ours
-//!   includes what the peer does not do: the handshake timeout, the
-//!   certificate-problem record and the connection information.
+//! * `tls_bulk` (bytes/s): over one established connection, each iteration
+//!   writes 16 × 64 KiB with `write_all`, flushes, and reads the 1 MiB back on
+//!   the far side. `peer` is `tokio_rustls::{TlsConnector, TlsAcceptor}` over a
+//!   `TcpStream` pair; `ours` is a `StreamSocket` connected at `Tls13` (a whole
+//!   `TlsClientConfig`) to a `StreamSocketListener` with a `TlsServerConfig`.
+//! * `tls_handshakes` (connections/s): each iteration opens a TCP connection to
+//!   a listener, runs one full TLS handshake on both sides and drops both ends.
+//!   The client never reads the server's session tickets, so every handshake is
+//!   a full one. `peer`: `TcpStream::connect` + `TcpListener::accept` +
+//!   tokio-rustls; `ours`: `StreamSocketControl::connect` at `Tls13` +
+//!   `StreamSocketListener::accept`, which includes what the peer does not do:
+//!   the connect machinery (timeouts, Happy Eyeballs), the handshake timeout,
+//!   the certificate-problem record, the connection information, and the
+//!   listener's server handshake on its own task.
 //!
 //! Run with `cargo bench -p sock-benches --bench tls`; `cargo xtask bench`
 //! prints the peer/ours ratios.
@@ -33,6 +37,7 @@ use rustls::crypto::{ring, CryptoProvider};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use sock_core::{HostName, ProtectionLevel};
+use sock_tcp::{StreamSocket, StreamSocketListener};
 use sock_tls::{TlsClientConfig, TlsServerConfig};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -56,10 +61,11 @@ impl Pki {
         ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         let ca = ca.self_signed(&ca_key).expect("ca");
         let key = rcgen::KeyPair::generate().expect("server key");
-        let leaf = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
-            .expect("leaf params")
-            .signed_by(&key, &ca, &ca_key)
-            .expect("leaf");
+        let leaf =
+            rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+                .expect("leaf params")
+                .signed_by(&key, &ca, &ca_key)
+                .expect("leaf");
         Self {
             ca: ca.der().clone(),
             chain: vec![leaf.der().clone()],
@@ -182,8 +188,8 @@ fn tls_bulk(c: &mut Criterion, rt: &Runtime, pki: &Pki) {
     let (connector, acceptor) = peer_configs(pki);
     let (mut tx, mut rx) = rt.block_on(async {
         let (a, b) = tcp_pair().await;
-        let name = ServerName::try_from("localhost").expect("name");
-        let (client, server) = tokio::join!(connector.connect(name, a), acceptor.accept(b));
+        let (client, server) =
+            tokio::join!(connector.connect(server_name(), a), acceptor.accept(b));
         (client.expect("peer connect"), server.expect("peer accept"))
     });
     group.bench_function("peer", |bench| {
@@ -193,9 +199,10 @@ fn tls_bulk(c: &mut Criterion, rt: &Runtime, pki: &Pki) {
 
     let (client, server) = our_configs(pki);
     let (mut tx, mut rx) = rt.block_on(async {
-        let (a, b) = tcp_pair().await;
-        let host = HostName::new("localhost").expect("host");
-        let (tx, rx) = tokio::join!(client.connect(&host, a), server.accept(b));
+        let listener = our_listener(server).await;
+        let port = listener.information().local_port;
+        let control = StreamSocket::builder().tls_client_config(client);
+        let (tx, rx) = tokio::join!(control.connect(&loopback(), port), listener.accept());
         (tx.expect("our connect"), rx.expect("our accept"))
     });
     group.bench_function("ours", |bench| {
@@ -209,31 +216,43 @@ fn tls_handshakes(c: &mut Criterion, rt: &Runtime, pki: &Pki) {
     group.throughput(Throughput::Elements(1));
 
     let (connector, acceptor) = peer_configs(pki);
-    let name = ServerName::try_from("localhost").expect("name");
+    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let addr = listener.local_addr().expect("local addr");
     group.bench_function("peer", |bench| {
         bench.iter_custom(|iters| {
             rt.block_on(async {
                 let start = Instant::now();
                 for _ in 0..iters {
-                    let (a, b) = tokio::io::duplex(64 * 1024);
-                    let (client, server) =
-                        tokio::join!(connector.connect(name.clone(), a), acceptor.accept(b));
+                    let client = async {
+                        let tcp = TcpStream::connect(addr).await.expect("connect");
+                        tcp.set_nodelay(true).expect("nodelay");
+                        connector.connect(server_name(), tcp).await
+                    };
+                    let server = async {
+                        let (tcp, _) = listener.accept().await.expect("accept");
+                        tcp.set_nodelay(true).expect("nodelay");
+                        acceptor.accept(tcp).await
+                    };
+                    let (client, server) = tokio::join!(client, server);
                     black_box((client.expect("peer connect"), server.expect("peer accept")));
                 }
                 start.elapsed()
             })
         });
     });
+    drop(listener);
 
     let (client, server) = our_configs(pki);
-    let host = HostName::new("localhost").expect("host");
+    let listener = rt.block_on(our_listener(server));
+    let port = listener.information().local_port;
+    let control = StreamSocket::builder().tls_client_config(client);
+    let host = loopback();
     group.bench_function("ours", |bench| {
         bench.iter_custom(|iters| {
             rt.block_on(async {
                 let start = Instant::now();
                 for _ in 0..iters {
-                    let (a, b) = tokio::io::duplex(64 * 1024);
-                    let (tx, rx) = tokio::join!(client.connect(&host, a), server.accept(b));
+                    let (tx, rx) = tokio::join!(control.connect(&host, port), listener.accept());
                     black_box((tx.expect("our connect"), rx.expect("our accept")));
                 }
                 start.elapsed()
@@ -241,6 +260,24 @@ fn tls_handshakes(c: &mut Criterion, rt: &Runtime, pki: &Pki) {
         });
     });
     group.finish();
+}
+
+/// The server name both contenders check the certificate against.
+fn server_name() -> ServerName<'static> {
+    ServerName::try_from("127.0.0.1").expect("name")
+}
+
+fn loopback() -> HostName {
+    HostName::new("127.0.0.1").expect("host")
+}
+
+/// A TLS listener on 127.0.0.1 (sock-tcp).
+async fn our_listener(config: TlsServerConfig) -> StreamSocketListener {
+    StreamSocketListener::builder()
+        .tls_server_config(config)
+        .bind_endpoint(Some(&loopback()), 0)
+        .await
+        .expect("bind")
 }
 
 fn main() {
