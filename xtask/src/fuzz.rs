@@ -21,6 +21,7 @@ const TARGETS: &[&str] = &[
     "data_reader",
     "host_name",
     "service_name",
+    "server_bytes",
 ];
 
 const DEFAULT_SECONDS: u64 = 30;

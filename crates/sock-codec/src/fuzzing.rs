@@ -7,13 +7,17 @@
 //! grew past what the limit allows, a re-encoding that differs from what was
 //! decoded, a failed read that consumed bytes. Not part of the API.
 
-use std::future::Future;
-use std::pin::pin;
+use std::future::{poll_fn, Future};
+use std::io;
+use std::pin::{pin, Pin};
 use std::task::{Context, Poll, Waker};
 
 use bytes::{Bytes, BytesMut};
+use futures_core::Stream;
+use futures_sink::Sink;
 use sock_core::{ByteOrder, HostName, ServiceName, UnicodeEncoding};
-use tokio_util::codec::{Decoder, Encoder};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_util::codec::{Decoder, Encoder, FramedRead, FramedWrite};
 
 use crate::{
     BytesLineCodec, DataReader, DataWriter, InputStreamOptions, LengthPrefixedCodec, LineCodec,
@@ -295,6 +299,129 @@ pub fn service_name(data: &[u8]) {
             assert_eq!(again, service);
         }
         Err(e) => assert!(!e.to_string().is_empty()),
+    }
+}
+
+/// An in-memory client: hands out `data` in chunks whose sizes cycle
+/// through `sizes`, then the end of the stream. Never waits.
+struct Client<'a> {
+    data: &'a [u8],
+    sizes: [u8; 3],
+    turn: usize,
+}
+
+impl AsyncRead for Client<'_> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let size = usize::from(self.sizes[self.turn % 3])
+            .max(1)
+            .min(self.data.len())
+            .min(buf.remaining());
+        let (now, rest) = self.data.split_at(size);
+        buf.put_slice(now);
+        self.data = rest;
+        self.turn += 1;
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Where the server's replies go: takes at most `per_write` bytes a write.
+struct Replies {
+    out: Vec<u8>,
+    per_write: usize,
+}
+
+impl AsyncWrite for Replies {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let n = buf.len().min(self.per_write);
+        self.out.extend_from_slice(&buf[..n]);
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// A server fed arbitrary bytes: an echo handler, as a user writes one,
+/// reading from a client that sends `data` in chunks and writing to a stream
+/// that takes a few bytes per write. Even bytes of the first one pick
+/// length-prefixed frames (`FrameReader`/`FrameWriter`), odd ones lines
+/// (`BytesLineCodec` through `FramedRead`/`FramedWrite`).
+///
+/// It never panics; it ends, cleanly or with an error; its read buffer never
+/// holds more than one frame (or line) and one read; and it echoes exactly
+/// what it decoded: with frames, a prefix of its input, and all of it when
+/// the input ended between frames.
+pub fn server_bytes(data: &[u8]) {
+    let ([mode, max, c0, c1], wire) = config::<4>(data);
+    let max = 1 + usize::from(max) * 8;
+    let client = Client {
+        data: wire,
+        sizes: [c0, c1, 3],
+        turn: 0,
+    };
+    let replies = Replies {
+        out: Vec::new(),
+        per_write: 1 + usize::from(c1 % 64),
+    };
+    // At most one frame (or line), its header (or terminator), one read.
+    let bound = 8 + max + 256;
+    if mode & 1 == 0 {
+        let mut settings = LengthPrefixedCodec::builder();
+        settings.max_frame_length(max);
+        let mut frames = settings.new_frame_reader(client);
+        let mut writer = settings.new_frame_writer(replies);
+        let ended = now(async {
+            while let Some(frame) = poll_fn(|cx| Pin::new(&mut frames).poll_next(cx)).await {
+                let frame = frame?;
+                assert!(frame.len() <= max, "frame over max_frame_length");
+                assert!(frames.read_buffer().len() <= bound, "read buffer grew");
+                poll_fn(|cx| Pin::new(&mut writer).poll_ready(cx)).await?;
+                Pin::new(&mut writer).start_send(frame)?;
+                poll_fn(|cx| Pin::new(&mut writer).poll_flush(cx)).await?;
+            }
+            Ok::<_, sock_core::Error>(())
+        });
+        let echoed = writer.into_inner().out;
+        assert!(wire.starts_with(&echoed), "echoed what was never sent");
+        if ended.is_ok() {
+            assert_eq!(echoed.len(), wire.len(), "a clean end left frames unechoed");
+        }
+    } else {
+        let mut lines = FramedRead::new(client, BytesLineCodec::with_max_length(max));
+        let mut writer = FramedWrite::new(replies, BytesLineCodec::with_max_length(max));
+        let mut echoed_lines = 0usize;
+        let _ = now(async {
+            while let Some(line) = poll_fn(|cx| Pin::new(&mut lines).poll_next(cx)).await {
+                let line = line?;
+                assert!(
+                    line.len() <= max && !line.contains(&b'\n'),
+                    "line over its limit"
+                );
+                assert!(lines.read_buffer().len() <= bound, "read buffer grew");
+                poll_fn(|cx| Sink::<Bytes>::poll_ready(Pin::new(&mut writer), cx)).await?;
+                Pin::new(&mut writer).start_send(line)?;
+                poll_fn(|cx| Sink::<Bytes>::poll_flush(Pin::new(&mut writer), cx)).await?;
+                echoed_lines += 1;
+            }
+            Ok::<_, sock_core::Error>(())
+        });
+        let echoed = writer.into_inner().out;
+        // Each echoed line ends in `\n`; none is longer than what was sent.
+        assert_eq!(echoed.iter().filter(|&&b| b == b'\n').count(), echoed_lines);
+        assert!(echoed.len() <= wire.len() + 1, "echoed more than was sent");
     }
 }
 

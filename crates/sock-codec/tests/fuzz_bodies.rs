@@ -72,6 +72,11 @@ fn fuzz_service_name() {
     fuzz("service_name", fuzzing::service_name);
 }
 
+#[test]
+fn fuzz_server_bytes() {
+    fuzz("server_bytes", fuzzing::server_bytes);
+}
+
 /// Text-shaped inputs reach deeper into the name parsers than random bytes.
 #[test]
 fn fuzz_names_with_name_shaped_text() {
