@@ -33,6 +33,9 @@ pub const DEFAULT_READ_BUFFER: usize = 256 * 1024;
 /// What a [`FrameReader`] asks for in its first read.
 const INITIAL_READ: usize = 8 * 1024;
 
+/// The write buffer's size between bursts.
+const INITIAL_WRITE: usize = 8 * 1024;
+
 /// The most slices handed to one vectored write (Linux's `UIO_MAXIOV` is 1024).
 const MAX_SLICES: usize = 64;
 
@@ -111,7 +114,7 @@ impl<W: AsyncWrite> FrameWriter<W> {
         Self {
             inner,
             settings: *codec.settings(),
-            buf: BytesMut::with_capacity(8 * 1024),
+            buf: BytesMut::with_capacity(INITIAL_WRITE),
             large: VecDeque::new(),
             large_pending: 0,
             copy_threshold: DEFAULT_COPY_THRESHOLD,
@@ -278,7 +281,12 @@ impl<W: AsyncWrite> Sink<Bytes> for FrameWriter<W> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let grown = self.buf.len() > INITIAL_WRITE;
         ready!(self.as_mut().poll_write_out(cx))?;
+        if grown {
+            // A burst grew the buffer; once it is out, do not keep it.
+            *self.as_mut().project().buf = BytesMut::with_capacity(INITIAL_WRITE);
+        }
         ready!(self.project().inner.poll_flush(cx))?;
         Poll::Ready(Ok(()))
     }
@@ -415,11 +423,19 @@ impl<R: AsyncRead> Stream for FrameReader<R> {
                 this.buf.reserve(*this.read_size);
             }
             let room = this.buf.capacity() - this.buf.len();
-            match ready!(tokio_util::io::poll_read_buf(
-                this.inner.as_mut(),
-                cx,
-                this.buf
-            )) {
+            let read = tokio_util::io::poll_read_buf(this.inner.as_mut(), cx, this.buf);
+            let Poll::Ready(read) = read else {
+                // Idle with nothing buffered: give a grown buffer back, so an
+                // idle connection costs little however busy it was.
+                if this.buf.is_empty()
+                    && (this.buf.capacity() > INITIAL_READ || *this.read_size > INITIAL_READ)
+                {
+                    *this.buf = BytesMut::new();
+                    *this.read_size = INITIAL_READ.min(*this.max_read);
+                }
+                return Poll::Pending;
+            };
+            match read {
                 Ok(0) => *this.eof = true,
                 Ok(n) => {
                     // A full read: more is probably waiting, ask for more next time.
@@ -623,6 +639,58 @@ mod tests {
         assert_eq!(offered[0], INITIAL_READ, "{offered:?}");
         assert!(offered.iter().any(|&o| o >= 64 * 1024), "{offered:?}");
         assert!(offered.iter().all(|&o| o <= 2 * 64 * 1024), "{offered:?}");
+    }
+
+    /// Full reads for a while, then nothing more (the peer went quiet).
+    struct Burst {
+        reads_left: usize,
+    }
+
+    impl AsyncRead for Burst {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            if self.reads_left == 0 {
+                return Poll::Pending;
+            }
+            self.reads_left -= 1;
+            buf.put_slice(&vec![0; buf.remaining()]);
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    fn frame_reader_gives_a_grown_buffer_back_when_the_peer_goes_quiet() {
+        let mut r = FrameReader::new(Burst { reads_left: 40 });
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut grew = false;
+        loop {
+            match Pin::new(&mut r).poll_next(&mut cx) {
+                Poll::Ready(Some(Ok(_))) => grew |= r.read_size > INITIAL_READ,
+                Poll::Pending => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(grew, "the burst should have grown the reads");
+        assert_eq!(r.buf.capacity(), 0, "an idle reader holds no buffer");
+        assert_eq!(r.read_size, INITIAL_READ);
+    }
+
+    #[test]
+    fn frame_writer_drops_a_grown_buffer_after_the_burst_is_flushed() {
+        block_on(async {
+            let mut w = FrameWriter::new(Vec::new());
+            for _ in 0..100 {
+                w.feed(Bytes::from(vec![1u8; 200])).await.unwrap();
+            }
+            assert!(w.buf.len() > INITIAL_WRITE);
+            w.flush().await.unwrap();
+            assert!(w.buf.capacity() <= INITIAL_WRITE, "{}", w.buf.capacity());
+            assert_eq!(w.get_ref().len(), 100 * 204);
+        });
     }
 
     #[test]
