@@ -390,16 +390,16 @@ mod tests {
             "localhost",
         ),
         (
-            "example.com",
+            "example.test",
             HostNameType::DomainName,
-            "example.com",
-            "example.com",
+            "example.test",
+            "example.test",
         ),
         (
-            "www.Example.COM.",
+            "www.Example.TEST.",
             HostNameType::DomainName,
-            "www.example.com",
-            "www.example.com",
+            "www.example.test",
+            "www.example.test",
         ),
         ("a", HostNameType::DomainName, "a", "a"),
         ("a-b.c-d", HostNameType::DomainName, "a-b.c-d", "a-b.c-d"),
@@ -594,8 +594,8 @@ mod tests {
         assert_eq!(h.zone(), Some("eth0"));
         assert!(HostName::new("localhost").unwrap().is_loopback());
         assert!(HostName::new("127.0.0.7").unwrap().is_loopback());
-        assert!(!HostName::new("example.com").unwrap().is_loopback());
-        let from_ip = HostName::from(IpAddr::from([10, 0, 0, 1]));
+        assert!(!HostName::new("example.test").unwrap().is_loopback());
+        let from_ip = HostName::from(IpAddr::from([192, 0, 2, 1]));
         assert_eq!(from_ip.kind(), HostNameType::Ipv4);
     }
 

@@ -40,7 +40,7 @@ use crate::{HandshakeError, TlsConnectionInfo, TlsStream};
 ///     .protection_level(ProtectionLevel::Tls12)
 ///     .client_certificate_pem_files("client.pem", "client.key")
 ///     .build()?;
-/// let host = HostName::new("example.com")?;
+/// let host = HostName::new("mail.example.test")?;
 /// let tcp = tokio::net::TcpStream::connect((host.canonical_name(), 443)).await?;
 /// let tls = config.connect(&host, tcp).await?;
 /// println!("negotiated {:?}", tls.info().protocol_version());

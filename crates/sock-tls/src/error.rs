@@ -197,7 +197,7 @@ pub(crate) fn describe_certificate_error(error: &CertificateError) -> String {
     }
 }
 
-/// A name as webpki presents it (`DnsName("a.example")`, `IpAddress(10.0.0.1)`),
+/// A name as webpki presents it (`DnsName("a.example")`, `IpAddress(192.0.2.1)`),
 /// without the wrapping.
 fn presented_name(presented: &str) -> &str {
     for (open, close) in [

@@ -512,7 +512,7 @@ mod tests {
             SanType::DnsName("device-7.example".try_into().unwrap()),
             SanType::IpAddress("192.0.2.7".parse().unwrap()),
             SanType::IpAddress("2001:db8::7".parse().unwrap()),
-            SanType::Rfc822Name("ops@example.com".try_into().unwrap()),
+            SanType::Rfc822Name("ops@example.test".try_into().unwrap()),
             SanType::URI("spiffe://example/device-7".try_into().unwrap()),
         ];
         params.not_before = rcgen::date_time_ymd(2024, 2, 29);
@@ -533,7 +533,7 @@ mod tests {
                 "2001:db8::7".parse().unwrap()
             ]
         );
-        assert_eq!(info.email_addresses(), ["ops@example.com"]);
+        assert_eq!(info.email_addresses(), ["ops@example.test"]);
         assert_eq!(info.uris(), ["spiffe://example/device-7"]);
         assert_eq!(format_time(info.not_before()), "2024-02-29 00:00:00 UTC");
         assert_eq!(format_time(info.not_after()), "2051-12-31 00:00:00 UTC");

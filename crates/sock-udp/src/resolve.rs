@@ -209,18 +209,18 @@ mod tests {
     #[test]
     fn a_family_mismatch_is_an_error_naming_the_address() {
         let err = Family::V6
-            .to_wire("10.0.0.1:9".parse().unwrap())
+            .to_wire("192.0.2.1:9".parse().unwrap())
             .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "cannot send to 10.0.0.1:9 from an ipv6-only socket"
+            "cannot send to 192.0.2.1:9 from an ipv6-only socket"
         );
         assert!(Family::V4.to_wire("[::1]:9".parse().unwrap()).is_err());
         assert_eq!(
             Family::V4
-                .to_wire("[::ffff:10.0.0.1]:9".parse().unwrap())
+                .to_wire("[::ffff:192.0.2.1]:9".parse().unwrap())
                 .unwrap(),
-            "10.0.0.1:9".parse().unwrap()
+            "192.0.2.1:9".parse().unwrap()
         );
     }
 

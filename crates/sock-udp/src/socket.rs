@@ -1021,7 +1021,7 @@ mod name_tests {
         // Same sender: the host name was kept, not made again.
         assert_eq!(slot.remote_address.raw_name().as_ptr(), before);
 
-        let v4: SocketAddr = "10.1.2.3:9".parse().unwrap();
-        assert_eq!(host_of(source_of(&v4)).canonical_name(), "10.1.2.3");
+        let v4: SocketAddr = "198.51.100.3:9".parse().unwrap();
+        assert_eq!(host_of(source_of(&v4)).canonical_name(), "198.51.100.3");
     }
 }
