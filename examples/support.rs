@@ -1,9 +1,29 @@
-//! Helpers shared by the examples: a tiny argument parser.
+//! Helpers shared by the examples: a tiny argument parser, and printing a
+//! failure the way the sockets guide does.
 //!
 //! Every example runs with no arguments as a self-contained story on loopback,
 //! which is also how `cargo xtask test` smoke-runs it.
 
 use std::collections::HashMap;
+
+use sock_core::{Error, Report, SocketErrorStatus};
+
+/// As the guide prints a failure: the status when it has one, then the message
+/// with its causes.
+pub fn describe(err: &Error) -> String {
+    match err.status() {
+        SocketErrorStatus::Unknown => Report(err).to_string(),
+        status => format!("{status}: {}", Report(err)),
+    }
+}
+
+/// A failure and who had it (`"server"`, `"client"`, …), for the story's prefix.
+pub type Failure = (&'static str, Error);
+
+/// Tags an error with who had it: `.map_err(fail("client"))`.
+pub fn fail(who: &'static str) -> impl FnOnce(Error) -> Failure {
+    move |err| (who, err)
+}
 
 /// Command-line options of the form `--name value` and bare `--flag`s.
 #[derive(Debug, Default)]

@@ -20,8 +20,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use sock_core::{Error, HostName, Report, SocketErrorStatus};
-use sock_examples::Args;
+use sock_core::{Error, HostName, SocketErrorStatus};
+use sock_examples::{describe, Args};
 use sock_tcp::{StreamSocket, StreamSocketListener};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -57,13 +57,6 @@ fn usage(problem: &str) -> ExitCode {
     eprintln!("batched-sends: {problem}");
     eprintln!("usage: batched-sends [--count BUFFERS]");
     ExitCode::from(2)
-}
-
-fn describe(err: &Error) -> String {
-    match err.status() {
-        SocketErrorStatus::Unknown => Report(err).to_string(),
-        status => format!("{status}: {}", Report(err)),
-    }
 }
 
 async fn run(count: usize) -> Result<(), Error> {

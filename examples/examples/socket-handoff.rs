@@ -50,8 +50,8 @@ mod unix {
 
     use futures::{SinkExt, StreamExt};
     use sock_codec::LineCodec;
-    use sock_core::{Error, HostName, Report, SocketErrorStatus};
-    use sock_examples::Args;
+    use sock_core::{Error, HostName, SocketErrorStatus};
+    use sock_examples::{describe, fail, Args, Failure};
     use sock_tcp::{HandoffChannel, StreamSocket, StreamSocketListener};
     use tokio::io::{AsyncBufReadExt, BufReader};
     use tokio::task::JoinSet;
@@ -75,23 +75,8 @@ mod unix {
     /// The id the listener travels with.
     const LISTENER_ID: &str = "echo-listener";
 
-    type Failure = (&'static str, Error);
-
-    fn fail(who: &'static str) -> impl FnOnce(Error) -> Failure {
-        move |err| (who, err)
-    }
-
     fn fail_io(who: &'static str) -> impl FnOnce(std::io::Error) -> Failure {
         move |err| (who, Error::Io(err))
-    }
-
-    /// As the guide prints a failure: the status when it has one, else the
-    /// message.
-    fn describe(err: &Error) -> String {
-        match err.status() {
-            SocketErrorStatus::Unknown => Report(err).to_string(),
-            status => format!("{status}: {}", Report(err)),
-        }
     }
 
     async fn within<T>(

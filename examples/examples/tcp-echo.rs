@@ -27,8 +27,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use sock_codec::{LengthPrefixedCodec, LineCodec};
-use sock_core::{Error, HostName, Report, SocketErrorStatus};
-use sock_examples::Args;
+use sock_core::{Error, HostName, SocketErrorStatus};
+use sock_examples::{describe, fail, Args, Failure};
 use sock_tcp::{StreamSocket, StreamSocketListener};
 use tokio_util::codec::Framed;
 
@@ -71,20 +71,6 @@ fn usage(problem: &str) -> ExitCode {
          [--serve ADDR:PORT | --connect ADDR:PORT --message TEXT]"
     );
     ExitCode::from(2)
-}
-
-/// As the guide prints a failure: the status when it has one, else the message.
-fn describe(err: &Error) -> String {
-    match err.status() {
-        SocketErrorStatus::Unknown => Report(err).to_string(),
-        status => format!("{status}: {}", Report(err)),
-    }
-}
-
-type Failure = (&'static str, Error);
-
-fn fail(who: &'static str) -> impl FnOnce(Error) -> Failure {
-    move |err| (who, err)
 }
 
 /// How messages are cut out of the byte stream.

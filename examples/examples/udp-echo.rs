@@ -17,8 +17,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use sock_codec::DataWriter;
-use sock_core::{Error, HostName, Report, SocketErrorStatus};
-use sock_examples::Args;
+use sock_core::{Error, HostName};
+use sock_examples::{describe, fail, Args, Failure};
 use sock_udp::{DatagramMessage, DatagramSocket};
 
 const SERVER_PORT: &str = "1337";
@@ -60,20 +60,6 @@ fn usage(problem: &str) -> ExitCode {
     eprintln!("udp-echo: {problem}");
     eprintln!("usage: udp-echo [--serve ADDR:PORT | --connect ADDR:PORT --message TEXT [--timeout SECONDS]]");
     ExitCode::from(2)
-}
-
-/// As the guide prints a failure: the status when it has one, else the message.
-fn describe(err: &Error) -> String {
-    match err.status() {
-        SocketErrorStatus::Unknown => Report(err).to_string(),
-        status => format!("{status}: {}", Report(err)),
-    }
-}
-
-type Failure = (&'static str, Error);
-
-fn fail(who: &'static str) -> impl FnOnce(Error) -> Failure {
-    move |err| (who, err)
 }
 
 /// Splits `host:port` (`[v6]:port` for IPv6).
