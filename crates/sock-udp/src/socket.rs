@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
+use std::mem::MaybeUninit;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -72,13 +73,19 @@ pub struct DatagramSocket {
     rx: Mutex<Rx>,
 }
 
-/// Receive state: the buffer the kernel writes into, the arena datagrams are
-/// copied to (one allocation shared by many datagrams, reclaimed once they
-/// are all dropped), datagrams received but not yet handed out, and the last
-/// host names made, so a burst from one sender does not format its address
-/// for every datagram.
+/// Receive state: the landing zone the kernel writes datagrams of up to
+/// `head` bytes straight into, the buffer it writes the rest of longer ones
+/// (or receive-offload batches) into, the arena those are copied to (each of
+/// landing and arena is one allocation shared by many datagrams, reclaimed
+/// once they are all dropped), datagrams received but not yet handed out, and
+/// the last host names made, so a burst from one sender does not format its
+/// address for every datagram.
 #[derive(Default)]
 struct Rx {
+    // Where datagrams land; empty between receives (all handed out).
+    landing: BytesMut,
+    // Room per datagram in the landing zone (0: not learned yet).
+    head: usize,
     scratch: Vec<u8>,
     arena: BytesMut,
     pending: VecDeque<Pending>,
@@ -91,6 +98,11 @@ const SLOT_STAGGER: usize = 17 * 64;
 
 /// The arena's allocation size: many datagrams per allocation.
 const ARENA_SIZE: usize = 256 * 1024;
+
+/// The most of one datagram received straight into the landing zone; the
+/// room per datagram follows the largest of the previous batch, so longer
+/// ones are rare (and then copied, as with receive offload).
+const MAX_HEAD: usize = 2048;
 
 /// A sender's address without its port: the IP and, for IPv6, the scope.
 type Source = (IpAddr, u32);
@@ -177,6 +189,17 @@ impl Rx {
         slot.data = p.data;
         slot.truncated = p.truncated;
     }
+}
+
+/// The bytes of a slice the caller knows to be initialised.
+///
+/// # Safety
+///
+/// Every byte of `bytes` is initialised.
+unsafe fn assume_init(bytes: &[MaybeUninit<u8>]) -> &[u8] {
+    // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and the caller
+    // promises the bytes are initialised.
+    unsafe { &*(std::ptr::from_ref::<[MaybeUninit<u8>]>(bytes) as *const [u8]) }
 }
 
 /// Errors that report an ICMP message about an earlier send.
@@ -446,45 +469,93 @@ impl DatagramSocket {
     }
 
     /// One non-blocking receive of up to `want` buffers into `rx.pending`.
+    ///
+    /// Without receive offload, each datagram lands straight in the landing
+    /// zone (no copy) when it fits the room learned from the previous batch;
+    /// the rest of a longer one goes to the scratch buffer, and then the whole
+    /// datagram is copied to the arena. With receive offload a buffer holds
+    /// many datagrams: all of it goes to the scratch buffer and is copied.
     fn receive_now(&self, rx: &mut Rx, want: usize) -> io::Result<()> {
         let slots = want.clamp(1, sys::BATCH_SIZE);
+        let head = if self.gro {
+            0
+        } else if rx.head == 0 {
+            MAX_HEAD.min(self.slot_size)
+        } else {
+            rx.head.min(self.slot_size)
+        };
+        let heads = slots * head;
+        if rx.landing.capacity() < heads {
+            // Reclaims the landing zone's allocation when every datagram
+            // received there before is gone, else starts a new one.
+            rx.landing.reserve(heads.max(ARENA_SIZE));
+        }
         // Slots start a few cache lines apart from a multiple of the slot
         // size, so the starts of a batch's datagrams do not all fall in the
         // same cache sets.
-        let stride = self.slot_size + SLOT_STAGGER;
+        let tail = self.slot_size - head;
+        let stride = tail + SLOT_STAGGER;
         let need = slots * stride;
         if rx.scratch.len() < need {
             rx.scratch = vec![0; need];
         }
         let Rx {
+            landing,
             scratch,
             arena,
             pending,
             ..
         } = rx;
-        let mut bufs: Vec<&mut [u8]> = scratch[..need]
+        let mut head_slices = landing.spare_capacity_mut()[..heads].chunks_mut(head.max(1));
+        let mut bufs: Vec<(&mut [MaybeUninit<u8>], &mut [u8])> = scratch[..need]
             .chunks_mut(stride)
-            .map(|chunk| &mut chunk[..self.slot_size])
+            .map(|chunk| (head_slices.next().unwrap_or_default(), &mut chunk[..tail]))
             .collect();
         let mut meta = [RecvMeta::default(); sys::BATCH_SIZE];
         let got = sys::recv(&self.io, &mut bufs, &mut meta)?;
-        let total: usize = meta[..got].iter().map(|m| m.len).sum();
-        if arena.capacity() < total {
+        let copied: usize = meta[..got]
+            .iter()
+            .filter(|m| m.len > head)
+            .map(|m| m.len)
+            .sum();
+        if arena.capacity() < copied {
             // Reclaims the arena's allocation when every datagram copied
             // there before is gone, else starts a new one.
-            arena.reserve(total.max(ARENA_SIZE));
+            arena.reserve(copied.max(ARENA_SIZE));
         }
-        for (buf, m) in bufs.iter().zip(&meta[..got]) {
-            arena.extend_from_slice(&buf[..m.len]);
+        for ((h, t), m) in bufs.iter_mut().zip(&meta[..got]) {
+            if m.len > head {
+                // SAFETY: the kernel filled the whole head before the tail.
+                arena.extend_from_slice(unsafe { assume_init(h) });
+                arena.extend_from_slice(&t[..m.len - head]);
+            } else {
+                // What the datagram left of its head is handed out with the
+                // landing zone (and skipped): make it initialised bytes.
+                h[m.len..].fill(MaybeUninit::new(0));
+            }
         }
-        let mut data = arena.split().freeze();
+        drop(bufs);
+        // SAFETY: each of the first `got` heads is initialised: the kernel
+        // wrote a datagram's bytes, the rest was zeroed just above, and
+        // `heads` is within the spare capacity.
+        unsafe { landing.set_len(got * head) };
+        let mut copied = arena.split().freeze();
+        let mut longest = 0;
         for m in &meta[..got] {
+            longest = longest.max(m.len);
+            let data = if m.len <= head {
+                let data = landing.split_to(m.len).freeze();
+                landing.advance(head - m.len);
+                data
+            } else {
+                landing.advance(head);
+                copied.split_to(m.len)
+            };
             let Some(source) = m.source.map(unmap) else {
-                data.advance(m.len);
                 continue;
             };
             let local = m.destination.map_or(self.local.ip(), unmap_ip);
-            let mut chunk = data.split_to(m.len);
+            let mut chunk = data;
             let stride = if m.stride == 0 { m.len } else { m.stride };
             loop {
                 pending.push_back(Pending {
@@ -497,6 +568,10 @@ impl DatagramSocket {
                     break;
                 }
             }
+        }
+        if got > 0 {
+            // Room for the longest datagram of this batch, in whole cache lines.
+            rx.head = longest.div_ceil(64).clamp(1, MAX_HEAD / 64) * 64;
         }
         Ok(())
     }
@@ -911,6 +986,53 @@ mod tests {
         receiver.receive_now(&mut rx, 1).unwrap();
         assert!(rx.pending.iter().all(|p| p.data.len() == 1000));
         rx.pending.len()
+    }
+
+    /// Datagrams land in place when they fit the room learned from the
+    /// previous batch and are copied when longer; either way each arrives
+    /// whole, in order, and stays intact while later receives reuse memory.
+    #[tokio::test]
+    async fn datagrams_of_any_size_arrive_whole_and_kept_ones_stay_intact() {
+        let lo = HostName::new("127.0.0.1").unwrap();
+        let receiver = DatagramSocket::bind_endpoint(Some(&lo), "").await.unwrap();
+        let sender = DatagramSocket::bind_service_name("").await.unwrap();
+        let rounds: [&[(usize, usize)]; 3] = [
+            &[(100, 5)],
+            &[(1500, 5), (3000, 3), (0, 1), (64, 40)],
+            &[(1200, 40), (100, 2), (2048, 2), (2049, 1)],
+        ];
+        let mut sent = Vec::new();
+        let mut kept = Vec::new();
+        let mut slots = vec![DatagramMessage::default(); 64];
+        for round in rounds {
+            let mut batch = Vec::new();
+            for &(size, count) in round {
+                for _ in 0..count {
+                    let fill = (sent.len() % 251) as u8;
+                    batch.push(Bytes::from(vec![fill; size]));
+                    sent.push(batch.last().unwrap().clone());
+                }
+            }
+            let n = sender
+                .send_batch(receiver.local_addr(), &batch)
+                .await
+                .unwrap();
+            assert_eq!(n, batch.len());
+            let mut got = 0;
+            while got < batch.len() {
+                let n =
+                    tokio::time::timeout(Duration::from_secs(10), receiver.recv_batch(&mut slots))
+                        .await
+                        .unwrap()
+                        .unwrap();
+                kept.extend(slots[..n].iter().map(|m| m.data.clone()));
+                got += n;
+            }
+        }
+        assert_eq!(kept.len(), sent.len());
+        for (i, (got, want)) in kept.iter().zip(&sent).enumerate() {
+            assert_eq!(got, want, "datagram {i}");
+        }
     }
 
     /// One segmented send reaches a GRO socket as one buffer, which one

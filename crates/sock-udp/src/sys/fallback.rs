@@ -57,17 +57,17 @@ pub(crate) fn is_gso_failure(_err: &io::Error) -> bool {
 /// Receives one datagram into the first buffer.
 pub(crate) fn recv(
     socket: &UdpSocket,
-    bufs: &mut [&mut [u8]],
+    bufs: &mut [(&mut [MaybeUninit<u8>], &mut [u8])],
     meta: &mut [RecvMeta],
 ) -> io::Result<usize> {
-    let (Some(buf), Some(m)) = (bufs.first_mut(), meta.first_mut()) else {
+    let (Some((head, tail)), Some(m)) = (bufs.first_mut(), meta.first_mut()) else {
         return Ok(0);
     };
-    let len = buf.len();
+    let len = head.len() + tail.len();
     // SAFETY: an initialised byte slice viewed as maybe-uninitialised bytes;
     // the socket only writes initialised bytes into it.
-    let uninit = unsafe { &mut *(std::ptr::from_mut::<[u8]>(buf) as *mut [MaybeUninit<u8>]) };
-    let mut slices = [MaybeUninitSlice::new(uninit)];
+    let tail = unsafe { &mut *(std::ptr::from_mut::<[u8]>(tail) as *mut [MaybeUninit<u8>]) };
+    let mut slices = [MaybeUninitSlice::new(head), MaybeUninitSlice::new(tail)];
     let (n, flags, addr) = SockRef::from(socket).recv_from_vectored(&mut slices)?;
     *m = RecvMeta {
         len: n.min(len),

@@ -4,7 +4,7 @@
 
 use std::ffi::CString;
 use std::io;
-use std::mem;
+use std::mem::{self, MaybeUninit};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsRawFd, RawFd};
 use std::ptr;
@@ -151,13 +151,17 @@ fn socket_addr_from(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
 /// Receives up to `min(bufs.len(), BATCH_SIZE)` datagrams without blocking,
 /// one per buffer, filling `meta` for each. Returns how many arrived.
 ///
+/// Each buffer is a pair: the kernel fills the first slice, then the second
+/// (`meta.len` counts both); the first `min(meta.len, first.len())` bytes of
+/// the first are initialised on return.
+///
 /// # Errors
 ///
 /// `WouldBlock` when none is waiting; otherwise the socket's error (an ICMP
 /// report on a connected socket, for example).
 pub(crate) fn recv(
     socket: &UdpSocket,
-    bufs: &mut [&mut [u8]],
+    bufs: &mut [(&mut [MaybeUninit<u8>], &mut [u8])],
     meta: &mut [RecvMeta],
 ) -> io::Result<usize> {
     let fd = socket.as_raw_fd();
@@ -169,19 +173,26 @@ pub(crate) fn recv(
     let mut names: [libc::sockaddr_storage; BATCH_SIZE] = unsafe { mem::zeroed() };
     let mut ctrl = [CmsgBuf([0; CMSG_LEN]); BATCH_SIZE];
     // SAFETY: as above.
-    let mut iovs: [libc::iovec; BATCH_SIZE] = unsafe { mem::zeroed() };
+    let mut iovs: [[libc::iovec; 2]; BATCH_SIZE] = unsafe { mem::zeroed() };
     // SAFETY: as above.
     let mut hdrs: [libc::mmsghdr; BATCH_SIZE] = unsafe { mem::zeroed() };
     for i in 0..n {
-        iovs[i] = libc::iovec {
-            iov_base: bufs[i].as_mut_ptr().cast(),
-            iov_len: bufs[i].len(),
-        };
+        let (head, tail) = &mut bufs[i];
+        iovs[i] = [
+            libc::iovec {
+                iov_base: head.as_mut_ptr().cast(),
+                iov_len: head.len(),
+            },
+            libc::iovec {
+                iov_base: tail.as_mut_ptr().cast(),
+                iov_len: tail.len(),
+            },
+        ];
         let h = &mut hdrs[i].msg_hdr;
         h.msg_name = ptr::from_mut(&mut names[i]).cast();
         h.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        h.msg_iov = ptr::from_mut(&mut iovs[i]);
-        h.msg_iovlen = 1;
+        h.msg_iov = iovs[i].as_mut_ptr();
+        h.msg_iovlen = 2;
         h.msg_control = ctrl[i].0.as_mut_ptr().cast();
         h.msg_controllen = CMSG_LEN as _;
     }
@@ -210,9 +221,10 @@ pub(crate) fn recv(
     for i in 0..received {
         let h = &hdrs[i].msg_hdr;
         let real = hdrs[i].msg_len as usize;
+        let room = bufs[i].0.len() + bufs[i].1.len();
         let m = &mut meta[i];
-        m.truncated = h.msg_flags & libc::MSG_TRUNC != 0 || real > bufs[i].len();
-        m.len = real.min(bufs[i].len());
+        m.truncated = h.msg_flags & libc::MSG_TRUNC != 0 || real > room;
+        m.len = real.min(room);
         m.source = socket_addr_from(&names[i]);
         m.destination = None;
         m.stride = m.len;
