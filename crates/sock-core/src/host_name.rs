@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::str::FromStr;
 
 use crate::{Error, Result};
@@ -274,6 +274,38 @@ impl HostName {
         match &self.repr {
             Repr::V6(_, zone) => zone.as_deref(),
             _ => None,
+        }
+    }
+
+    /// The socket address of an IP-literal host at `port`, its IPv6 zone turned
+    /// into the scope id (a zone is an interface index or, on Unix, an
+    /// interface name); `None` for a domain name, which needs resolving.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidHostName`] when the zone names no network interface here.
+    pub fn socket_addr(&self, port: u16) -> Option<Result<SocketAddr>> {
+        match &self.repr {
+            Repr::Domain => None,
+            Repr::V4(ip) => Some(Ok(SocketAddr::from((*ip, port)))),
+            Repr::V6(ip, zone) => {
+                let scope = match zone {
+                    None => Ok(0),
+                    Some(zone) => zone
+                        .parse::<u32>()
+                        .ok()
+                        .or_else(|| crate::sys::interface_index(zone))
+                        .ok_or_else(|| {
+                            Error::invalid_host_name(
+                                &self.raw,
+                                &format!(
+                                    "has the zone {zone:?}, which names no network interface here"
+                                ),
+                            )
+                        }),
+                };
+                Some(scope.map(|scope| SocketAddr::V6(SocketAddrV6::new(*ip, port, 0, scope))))
+            }
         }
     }
 
@@ -597,6 +629,48 @@ mod tests {
         assert!(!HostName::new("example.test").unwrap().is_loopback());
         let from_ip = HostName::from(IpAddr::from([192, 0, 2, 1]));
         assert_eq!(from_ip.kind(), HostNameType::Ipv4);
+    }
+
+    #[test]
+    fn literals_become_socket_addresses_with_their_zone_as_scope() {
+        let v4 = HostName::new("127.0.0.1").unwrap();
+        assert_eq!(
+            v4.socket_addr(80).unwrap().unwrap(),
+            "127.0.0.1:80".parse().unwrap()
+        );
+        let v6 = HostName::new("[::1]").unwrap();
+        assert_eq!(
+            v6.socket_addr(80).unwrap().unwrap(),
+            "[::1]:80".parse().unwrap()
+        );
+        assert!(HostName::new("localhost")
+            .unwrap()
+            .socket_addr(80)
+            .is_none());
+
+        let Some(Ok(SocketAddr::V6(numeric))) = HostName::new("fe80::1%7").unwrap().socket_addr(9)
+        else {
+            panic!("a numeric zone is a scope id")
+        };
+        assert_eq!(numeric.scope_id(), 7);
+        if cfg!(target_os = "linux") {
+            let Some(Ok(SocketAddr::V6(lo))) = HostName::new("fe80::1%lo").unwrap().socket_addr(9)
+            else {
+                panic!("lo is an interface")
+            };
+            assert_eq!(lo.scope_id(), 1);
+        }
+        let err = HostName::new("fe80::1%no-such-if0")
+            .unwrap()
+            .socket_addr(9)
+            .unwrap()
+            .unwrap_err();
+        assert!(err.is_invalid_input(), "{err}");
+        assert!(
+            err.to_string()
+                .contains("\"no-such-if0\", which names no network interface"),
+            "{err}"
+        );
     }
 
     proptest::proptest! {

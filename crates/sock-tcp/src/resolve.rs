@@ -4,12 +4,10 @@
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::net::{IpAddr, SocketAddr, SocketAddrV6};
+use std::net::SocketAddr;
 use std::pin::Pin;
 
 use sock_core::{Error, HostName, Result};
-
-use crate::sys;
 
 /// The future a [`Resolve`] returns: the addresses for a name, best first.
 pub type Resolving = Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>> + Send>>;
@@ -124,22 +122,7 @@ pub(crate) async fn resolve(
 /// The address of an IP-literal host (with its zone as scope id), or `None`
 /// for a name.
 pub(crate) fn literal(host: &HostName, port: u16) -> Result<Option<SocketAddr>> {
-    match host.ip_addr() {
-        None => Ok(None),
-        Some(IpAddr::V4(ip)) => Ok(Some(SocketAddr::from((ip, port)))),
-        Some(IpAddr::V6(ip)) => {
-            let scope = match host.zone() {
-                None => 0,
-                Some(zone) => sys::scope_id(zone).ok_or_else(|| {
-                    Error::invalid_host_name(
-                        host.raw_name(),
-                        &format!("zone {zone:?} is neither an interface name nor an index"),
-                    )
-                })?,
-            };
-            Ok(Some(SocketAddr::V6(SocketAddrV6::new(ip, port, 0, scope))))
-        }
-    }
+    host.socket_addr(port).transpose()
 }
 
 /// Orders addresses for Happy Eyeballs (RFC 8305 §4): families alternate,

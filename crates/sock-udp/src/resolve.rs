@@ -7,8 +7,6 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
 use sock_core::{Error, HostName, Result, ServiceName, TransportProtocol};
 
-use crate::sys;
-
 /// The largest UDP payload over IPv4 (65,535 − 20-byte IP header − 8-byte UDP header).
 pub const MAX_DATAGRAM_SIZE_V4: usize = 65_507;
 /// The largest UDP payload over IPv6 without jumbograms (65,535 − 8-byte UDP header).
@@ -137,8 +135,8 @@ pub(crate) fn unmap_ip(ip: IpAddr) -> IpAddr {
 /// answers with nothing, [`Error::InvalidHostName`] for a zone that names no
 /// interface.
 pub(crate) async fn resolve(host: &HostName, port: u16) -> Result<Vec<SocketAddr>> {
-    if let Some(ip) = host.ip_addr() {
-        return Ok(vec![literal(host, ip, port)?]);
+    if let Some(addr) = host.socket_addr(port) {
+        return Ok(vec![addr?]);
     }
     if host.is_loopback() {
         return Ok(vec![
@@ -159,25 +157,6 @@ pub(crate) async fn resolve(host: &HostName, port: u16) -> Result<Vec<SocketAddr
         });
     }
     Ok(addrs)
-}
-
-fn literal(host: &HostName, ip: IpAddr, port: u16) -> Result<SocketAddr> {
-    match (ip, host.zone()) {
-        (IpAddr::V6(v6), Some(zone)) => {
-            let scope = zone
-                .parse::<u32>()
-                .ok()
-                .or_else(|| sys::interface_index(zone))
-                .ok_or_else(|| {
-                    Error::invalid_host_name(
-                        host.raw_name(),
-                        &format!("has the zone {zone:?}, which names no network interface here"),
-                    )
-                })?;
-            Ok(SocketAddr::V6(SocketAddrV6::new(v6, port, 0, scope)))
-        }
-        _ => Ok(SocketAddr::new(ip, port)),
-    }
 }
 
 /// The first of `addrs` the socket can reach, or an error naming the host.

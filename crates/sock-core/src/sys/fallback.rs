@@ -3,6 +3,11 @@
 
 use crate::SocketErrorStatus;
 
+/// Interface names are not looked up here: only numeric zones work.
+pub(crate) fn interface_index(_name: &str) -> Option<u32> {
+    None
+}
+
 pub(crate) fn errno_status(_errno: i32) -> SocketErrorStatus {
     SocketErrorStatus::Unknown
 }

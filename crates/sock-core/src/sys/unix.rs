@@ -46,6 +46,14 @@ const EAI: &[(i32, S)] = &[
     (libc::EAI_SOCKTYPE, S::SocketTypeNotSupported),
 ];
 
+/// The index of the network interface called `name` (`if_nametoindex(3)`).
+pub(crate) fn interface_index(name: &str) -> Option<u32> {
+    let name = std::ffi::CString::new(name).ok()?;
+    // SAFETY: `name` is a valid NUL-terminated string that outlives the call.
+    let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
+    (index != 0).then_some(index)
+}
+
 pub(crate) fn errno_status(errno: i32) -> S {
     ERRNO
         .iter()

@@ -9,11 +9,6 @@ use tokio::net::TcpStream;
 use super::AcceptError;
 use crate::RoundTripTimeStatistics;
 
-/// The scope id for an IPv6 zone: only numeric zones are known here.
-pub(crate) fn scope_id(zone: &str) -> Option<u32> {
-    zone.parse().ok()
-}
-
 /// Sorts an `accept` failure by its kind.
 pub(crate) fn accept_error(err: &io::Error) -> AcceptError {
     match err.kind() {

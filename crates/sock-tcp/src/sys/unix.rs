@@ -10,17 +10,6 @@ use tokio::net::TcpStream;
 use super::AcceptError;
 use crate::{RoundTripTimeStatistics, StreamSocket, StreamSocketListener};
 
-/// The scope id for an IPv6 zone: a number, or an interface name.
-pub(crate) fn scope_id(zone: &str) -> Option<u32> {
-    if let Ok(index) = zone.parse::<u32>() {
-        return Some(index);
-    }
-    let name = std::ffi::CString::new(zone).ok()?;
-    // SAFETY: `name` is a valid NUL-terminated string that outlives the call.
-    let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
-    (index != 0).then_some(index)
-}
-
 /// Sorts an `accept` failure (after `accept4(2)`'s list of errors that belong
 /// to the pending connection rather than to the listener).
 pub(crate) fn accept_error(err: &io::Error) -> AcceptError {
@@ -194,13 +183,5 @@ mod tests {
             AcceptError::PerConnection
         );
         assert_eq!(accept_error(&e(libc::EBADF)), AcceptError::Other);
-    }
-
-    #[test]
-    fn numeric_and_named_zones_resolve() {
-        assert_eq!(scope_id("3"), Some(3));
-        assert_eq!(scope_id("lo"), Some(1));
-        assert_eq!(scope_id("no-such-if0"), None);
-        assert_eq!(scope_id("a\0b"), None);
     }
 }

@@ -102,8 +102,3 @@ pub(crate) fn send<B: AsRef<[u8]>>(
 pub(crate) fn interface_index_of(_ip: IpAddr) -> io::Result<u32> {
     Ok(0)
 }
-
-/// Interface lookup by name is not available here.
-pub(crate) fn interface_index(_name: &str) -> Option<u32> {
-    None
-}

@@ -2,7 +2,6 @@
 //! `IP_PKTINFO`/`IPV6_RECVPKTINFO` for the local address, `MSG_TRUNC`, path-MTU
 //! discovery for "don't fragment", and interface lookup for multicast joins.
 
-use std::ffi::CString;
 use std::io;
 use std::mem::{self, MaybeUninit};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
@@ -382,12 +381,4 @@ pub(crate) fn interface_index_of(ip: IpAddr) -> io::Result<u32> {
     // SAFETY: `list` came from getifaddrs.
     unsafe { libc::freeifaddrs(list) };
     found.ok_or_else(|| io::Error::from_raw_os_error(libc::EADDRNOTAVAIL))
-}
-
-/// The index of the interface called `name` (an IPv6 zone), if there is one.
-pub(crate) fn interface_index(name: &str) -> Option<u32> {
-    let name = CString::new(name).ok()?;
-    // SAFETY: `name` is NUL-terminated.
-    let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
-    (index != 0).then_some(index)
 }
