@@ -347,8 +347,10 @@ impl<R: AsyncRead> FrameReader<R> {
     }
 
     /// Sets the most room one read asks for (256 KiB by default). Reads start
-    /// at 8 KiB (or this, if smaller) and double while they come back full, so an
-    /// idle connection holds a small buffer and a busy one needs few reads.
+    /// at 8 KiB (or this, if smaller) and double while they come back full, so a
+    /// busy connection needs few reads. A reader that finds nothing to read
+    /// and nothing buffered gives its buffer back (an idle connection holds
+    /// none) but remembers the size its reads reached.
     pub fn set_read_buffer_size(&mut self, bytes: usize) {
         self.max_read = bytes.max(1);
         self.read_size = self.read_size.min(self.max_read);
@@ -426,12 +428,11 @@ impl<R: AsyncRead> Stream for FrameReader<R> {
             let read = tokio_util::io::poll_read_buf(this.inner.as_mut(), cx, this.buf);
             let Poll::Ready(read) = read else {
                 // Idle with nothing buffered: give a grown buffer back, so an
-                // idle connection costs little however busy it was.
-                if this.buf.is_empty()
-                    && (this.buf.capacity() > INITIAL_READ || *this.read_size > INITIAL_READ)
-                {
+                // idle connection costs little however busy it was. The read
+                // size learned stays: a connection that was busy takes its next
+                // burst in as few reads as its last one.
+                if this.buf.is_empty() && this.buf.capacity() > INITIAL_READ {
                     *this.buf = BytesMut::new();
-                    *this.read_size = INITIAL_READ.min(*this.max_read);
                 }
                 return Poll::Pending;
             };
@@ -644,6 +645,7 @@ mod tests {
     /// Full reads for a while, then nothing more (the peer went quiet).
     struct Burst {
         reads_left: usize,
+        offered: Vec<usize>,
     }
 
     impl AsyncRead for Burst {
@@ -656,27 +658,49 @@ mod tests {
                 return Poll::Pending;
             }
             self.reads_left -= 1;
+            self.offered.push(buf.remaining());
             buf.put_slice(&vec![0; buf.remaining()]);
             Poll::Ready(Ok(()))
         }
     }
 
-    #[test]
-    fn frame_reader_gives_a_grown_buffer_back_when_the_peer_goes_quiet() {
-        let mut r = FrameReader::new(Burst { reads_left: 40 });
+    /// Polls until the reader reports `Pending`.
+    fn drain(r: &mut FrameReader<Burst>) {
         let waker = futures::task::noop_waker();
         let mut cx = Context::from_waker(&waker);
-        let mut grew = false;
         loop {
-            match Pin::new(&mut r).poll_next(&mut cx) {
-                Poll::Ready(Some(Ok(_))) => grew |= r.read_size > INITIAL_READ,
+            match Pin::new(&mut *r).poll_next(&mut cx) {
+                Poll::Ready(Some(Ok(_))) => {}
                 Poll::Pending => break,
                 other => panic!("{other:?}"),
             }
         }
-        assert!(grew, "the burst should have grown the reads");
+    }
+
+    #[test]
+    fn frame_reader_gives_a_grown_buffer_back_when_the_peer_goes_quiet() {
+        let mut r = FrameReader::new(Burst {
+            reads_left: 40,
+            offered: Vec::new(),
+        });
+        drain(&mut r);
+        let reached = r.read_size;
+        assert!(
+            reached > INITIAL_READ,
+            "the burst should have grown the reads"
+        );
         assert_eq!(r.buf.capacity(), 0, "an idle reader holds no buffer");
-        assert_eq!(r.read_size, INITIAL_READ);
+
+        // The next burst starts at the size the last one reached.
+        r.get_mut().reads_left = 1;
+        r.get_mut().offered.clear();
+        drain(&mut r);
+        assert!(
+            r.get_ref().offered[0] >= reached,
+            "{:?} after reaching {reached}",
+            r.get_ref().offered
+        );
+        assert_eq!(r.buf.capacity(), 0);
     }
 
     #[test]
