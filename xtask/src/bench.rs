@@ -4,7 +4,9 @@
 //! hand-assembled tokio / tokio-util / tokio-rustls baseline) and `ours`. Both
 //! process the same work per iteration, so the ratio of their mean times is the
 //! ratio of their throughputs: `ratio = peer time ÷ ours time`, above 1 when
-//! ours is faster.
+//! ours is faster. A group may also measure `floor`, the same work with no
+//! library at all; `peer time ÷ floor time` is then the best ratio any library
+//! could reach there, printed as the group's ceiling.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -50,12 +52,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// One group's result: mean nanoseconds per iteration for peer and ours.
+/// One group's result: mean nanoseconds per iteration for peer and ours (and
+/// the floor, where the group measures one).
 #[derive(Debug, PartialEq)]
 struct Row {
     group: String,
     peer_ns: f64,
     ours_ns: f64,
+    floor_ns: Option<f64>,
 }
 
 fn collect(dir: &Path, only: &[&str]) -> Vec<Row> {
@@ -73,6 +77,7 @@ fn collect(dir: &Path, only: &[&str]) -> Vec<Row> {
             Some(Row {
                 peer_ns: mean("peer")?,
                 ours_ns: mean("ours")?,
+                floor_ns: mean("floor"),
                 group,
             })
         })
@@ -99,12 +104,15 @@ fn parse_mean(json: &str) -> Option<f64> {
 
 fn render(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| bench | peer (per iteration) | ours (per iteration) | ratio (ours ÷ peer throughput) |\n|---|---|---|---|\n",
+        "| bench | peer (per iteration) | ours (per iteration) | ratio (ours ÷ peer throughput) | ceiling (floor ÷ peer throughput) |\n|---|---|---|---|---|\n",
     );
     for r in rows {
+        let ceiling = r
+            .floor_ns
+            .map_or_else(|| "–".to_owned(), |f| format!("{:.2}", r.peer_ns / f));
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.2} |",
+            "| {} | {} | {} | {:.2} | {ceiling} |",
             r.group,
             human(r.peer_ns),
             human(r.ours_ns),
@@ -143,9 +151,24 @@ mod tests {
             group: "tcp_bulk".into(),
             peer_ns: 2000.0,
             ours_ns: 1000.0,
+            floor_ns: None,
         }]);
         assert!(
-            table.contains("| tcp_bulk | 2.00 µs | 1.00 µs | 2.00 |"),
+            table.contains("| tcp_bulk | 2.00 µs | 1.00 µs | 2.00 | – |"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn ceiling_is_peer_time_over_floor() {
+        let table = render(&[Row {
+            group: "udp_datagrams".into(),
+            peer_ns: 900.0,
+            ours_ns: 450.0,
+            floor_ns: Some(360.0),
+        }]);
+        assert!(
+            table.contains("| udp_datagrams | 900 ns | 450 ns | 2.00 | 2.50 |"),
             "{table}"
         );
     }
