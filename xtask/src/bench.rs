@@ -7,6 +7,10 @@
 //! ours is faster. A group may also measure `floor`, the same work with no
 //! library at all; `peer time ÷ floor time` is then the best ratio any library
 //! could reach there, printed as the group's ceiling.
+//!
+//! On a shared machine a ratio moves from run to run; `--runs N` repeats the
+//! whole run N times and reports, per group, the run with the median ratio
+//! and the lowest and highest ratio seen.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -14,26 +18,44 @@ use std::path::Path;
 use crate::{cargo, check_options, project_root, run_step};
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    check_options(args, &["--quick"])?;
-    let quick = args.iter().any(|a| a == "--quick");
-    let groups: Vec<&str> = args
-        .iter()
-        .filter(|a| !a.starts_with("--"))
-        .map(String::as_str)
-        .collect();
-
-    let mut cmd = cargo(&["bench", "--package", "sock-benches"]);
-    if !groups.is_empty() {
-        cmd.arg("--");
-        cmd.args(&groups);
+    check_options(args, &["--quick", "--runs"])?;
+    let mut quick = false;
+    let mut runs = 1;
+    let mut groups: Vec<&str> = Vec::new();
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--runs" => {
+                let value = rest
+                    .next()
+                    .ok_or_else(|| format!("--runs needs a number\n{}", crate::USAGE))?;
+                runs = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=20).contains(n))
+                    .ok_or_else(|| format!("--runs {value:?}: expected a number from 1 to 20"))?;
+            }
+            group => groups.push(group),
+        }
     }
-    if quick {
-        cmd.env("SOCK_BENCH_QUICK", "1");
-    }
-    run_step("criterion benches", cmd)?;
 
     let criterion_dir = project_root().join("target/criterion");
-    let rows = collect(&criterion_dir, &groups);
+    let mut results: Vec<Vec<Row>> = Vec::new();
+    for run in 1..=runs {
+        let mut cmd = cargo(&["bench", "--package", "sock-benches"]);
+        if !groups.is_empty() {
+            cmd.arg("--");
+            cmd.args(&groups);
+        }
+        if quick {
+            cmd.env("SOCK_BENCH_QUICK", "1");
+        }
+        run_step(&format!("criterion benches, run {run} of {runs}"), cmd)?;
+        results.push(collect(&criterion_dir, &groups));
+    }
+
+    let rows = summarize(&results);
     if rows.is_empty() {
         println!(
             "no bench results with both `peer` and `ours` under {}",
@@ -41,7 +63,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         );
         return Ok(());
     }
-    let table = render(&rows);
+    let table = render(&rows, runs);
     println!("\n{table}");
     let report = project_root().join("target/bench-report.md");
     std::fs::write(&report, &table).map_err(|e| format!("write {}: {e}", report.display()))?;
@@ -104,21 +126,77 @@ fn parse_median(json: &str) -> Option<f64> {
     rest[..end].parse().ok()
 }
 
-fn render(rows: &[Row]) -> String {
-    let mut out = String::from(
-        "| bench | peer (per iteration) | ours (per iteration) | ratio (ours ÷ peer throughput) | ceiling (floor ÷ peer throughput) |\n|---|---|---|---|---|\n",
-    );
-    for r in rows {
+/// One group over every run: the run with the median ratio, and the lowest
+/// and highest ratio seen.
+#[derive(Debug, PartialEq)]
+struct Summary {
+    row: Row,
+    ratios: Vec<f64>,
+}
+
+impl Row {
+    fn ratio(&self) -> f64 {
+        self.peer_ns / self.ours_ns
+    }
+}
+
+/// Groups the runs' rows by group; each summary keeps the run whose ratio is
+/// the median (the lower middle one for an even count).
+fn summarize(runs: &[Vec<Row>]) -> Vec<Summary> {
+    let mut by_group: Vec<(String, Vec<&Row>)> = Vec::new();
+    for row in runs.iter().flatten() {
+        match by_group.iter_mut().find(|(g, _)| *g == row.group) {
+            Some((_, rows)) => rows.push(row),
+            None => by_group.push((row.group.clone(), vec![row])),
+        }
+    }
+    by_group.sort_by(|a, b| a.0.cmp(&b.0));
+    by_group
+        .into_iter()
+        .map(|(_, mut rows)| {
+            rows.sort_by(|a, b| a.ratio().total_cmp(&b.ratio()));
+            let ratios = rows.iter().map(|r| r.ratio()).collect();
+            let mid = rows[(rows.len() - 1) / 2];
+            Summary {
+                row: Row {
+                    group: mid.group.clone(),
+                    peer_ns: mid.peer_ns,
+                    ours_ns: mid.ours_ns,
+                    floor_ns: mid.floor_ns,
+                },
+                ratios,
+            }
+        })
+        .collect()
+}
+
+fn render(rows: &[Summary], runs: usize) -> String {
+    let mut out = if runs == 1 {
+        String::from(
+            "| bench | peer (per iteration) | ours (per iteration) | ratio (ours ÷ peer throughput) | ceiling (floor ÷ peer throughput) |\n|---|---|---|---|---|\n",
+        )
+    } else {
+        format!(
+            "| bench | peer (per iteration) | ours (per iteration) | ratio (ours ÷ peer throughput), median of {runs} runs | lowest–highest | ceiling (floor ÷ peer throughput) |\n|---|---|---|---|---|---|\n",
+        )
+    };
+    for Summary { row: r, ratios } in rows {
         let ceiling = r
             .floor_ns
             .map_or_else(|| "–".to_owned(), |f| format!("{:.2}", r.peer_ns / f));
+        let spread = if runs == 1 {
+            String::new()
+        } else {
+            let (lo, hi) = (ratios[0], ratios[ratios.len() - 1]);
+            format!(" {lo:.2}–{hi:.2} |")
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.2} | {ceiling} |",
+            "| {} | {} | {} | {:.2} |{spread} {ceiling} |",
             r.group,
             human(r.peer_ns),
             human(r.ours_ns),
-            r.peer_ns / r.ours_ns
+            r.ratio()
         );
     }
     out
@@ -147,14 +225,19 @@ mod tests {
         assert_eq!(parse_median(r#"{"mean":{"point_estimate":1.0}}"#), None);
     }
 
+    fn row(group: &str, peer_ns: f64, ours_ns: f64, floor_ns: Option<f64>) -> Row {
+        Row {
+            group: group.into(),
+            peer_ns,
+            ours_ns,
+            floor_ns,
+        }
+    }
+
     #[test]
     fn ratio_is_peer_time_over_ours() {
-        let table = render(&[Row {
-            group: "tcp_bulk".into(),
-            peer_ns: 2000.0,
-            ours_ns: 1000.0,
-            floor_ns: None,
-        }]);
+        let rows = summarize(&[vec![row("tcp_bulk", 2000.0, 1000.0, None)]]);
+        let table = render(&rows, 1);
         assert!(
             table.contains("| tcp_bulk | 2.00 µs | 1.00 µs | 2.00 | – |"),
             "{table}"
@@ -163,14 +246,34 @@ mod tests {
 
     #[test]
     fn ceiling_is_peer_time_over_floor() {
-        let table = render(&[Row {
-            group: "udp_datagrams".into(),
-            peer_ns: 900.0,
-            ours_ns: 450.0,
-            floor_ns: Some(360.0),
-        }]);
+        let rows = summarize(&[vec![row("udp_datagrams", 900.0, 450.0, Some(360.0))]]);
+        let table = render(&rows, 1);
         assert!(
             table.contains("| udp_datagrams | 900 ns | 450 ns | 2.00 | 2.50 |"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn several_runs_report_the_median_run_and_the_range() {
+        let runs = [
+            vec![row("a", 300.0, 100.0, None), row("b", 100.0, 100.0, None)],
+            vec![row("a", 200.0, 100.0, None)],
+            vec![row("a", 150.0, 100.0, None), row("b", 120.0, 100.0, None)],
+        ];
+        let rows = summarize(&runs);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].ratios, [1.5, 2.0, 3.0]);
+        assert_eq!(rows[0].row.peer_ns, 200.0, "the median run");
+        assert_eq!(rows[1].row.peer_ns, 100.0, "the lower middle of two");
+        let table = render(&rows, 3);
+        assert!(table.contains("median of 3 runs"), "{table}");
+        assert!(
+            table.contains("| a | 200 ns | 100 ns | 2.00 | 1.50–3.00 | – |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| b | 100 ns | 100 ns | 1.00 | 1.00–1.20 | – |"),
             "{table}"
         );
     }

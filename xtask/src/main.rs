@@ -5,7 +5,7 @@
 //!                               benches once each, every example's smoke run;
 //!                               --stress adds the #[ignore]d stress_* tests
 //! cargo xtask ci                the same as `test` (what .ci/run calls)
-//! cargo xtask bench [--quick] [GROUP]
+//! cargo xtask bench [--quick] [--runs N] [GROUP]
 //!                               criterion benches, then the peer/ours ratio table
 //!                               (also written to target/bench-report.md)
 //! cargo xtask fuzz [--seconds N] [TARGET]
@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 const USAGE: &str =
-    "usage: cargo xtask <test [--stress] | ci | bench [--quick] [GROUP] | fuzz [--seconds N] [TARGET]>";
+    "usage: cargo xtask <test [--stress] | ci | bench [--quick] [--runs N] [GROUP] | fuzz [--seconds N] [TARGET]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
