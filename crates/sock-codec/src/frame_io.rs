@@ -7,9 +7,11 @@
 //! sends each large payload as it is, after its header, with vectored writes.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
+use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use futures_core::Stream;
@@ -17,6 +19,7 @@ use futures_sink::Sink;
 use pin_project_lite::pin_project;
 use sock_core::{Error, Result};
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::{Instant, Sleep};
 use tokio_util::codec::Decoder;
 
 use crate::length_prefixed::Settings;
@@ -29,6 +32,10 @@ pub const DEFAULT_BACKPRESSURE_BOUNDARY: usize = 64 * 1024;
 /// The most a [`FrameReader`] asks the stream for in one read: 256 KiB. It starts
 /// at 8 KiB and doubles while reads fill what it asked for.
 pub const DEFAULT_READ_BUFFER: usize = 256 * 1024;
+
+/// The limit named when a frame takes too long to arrive
+/// ([`FrameReader::set_frame_timeout`]).
+const FRAME_TIMEOUT_LIMIT: &str = "reading a frame (frame_timeout)";
 
 /// What a [`FrameReader`] asks for in its first read.
 const INITIAL_READ: usize = 8 * 1024;
@@ -312,6 +319,11 @@ pin_project! {
     /// out without a copy. Frames of up to 256 bytes are copied into their own
     /// allocation, so one that the caller keeps does not pin a read buffer.
     ///
+    /// A peer that starts a frame and then sends its bytes slowly, or stops,
+    /// holds the reader only as long as
+    /// [`set_frame_timeout`](FrameReader::set_frame_timeout) allows (no limit by
+    /// default); the wait between frames is not bounded here.
+    ///
     /// The stream ends after the first error.
     #[derive(Debug)]
     pub struct FrameReader<R> {
@@ -324,6 +336,11 @@ pin_project! {
         max_read: usize,
         eof: bool,
         done: bool,
+        frame_timeout: Option<Duration>,
+        // The current frame's deadline, armed when the reader first waits
+        // inside a frame; the timer is kept and reset for later frames.
+        deadline: Option<Pin<Box<Sleep>>>,
+        armed: bool,
     }
 }
 
@@ -343,7 +360,33 @@ impl<R: AsyncRead> FrameReader<R> {
             max_read: DEFAULT_READ_BUFFER,
             eof: false,
             done: false,
+            frame_timeout: None,
+            deadline: None,
+            armed: false,
         }
+    }
+
+    /// Bounds how long one frame may take to arrive once it has begun: when
+    /// the reader has part of a frame and the rest has not come within
+    /// `timeout` of the reader first waiting for it, the stream yields
+    /// [`Error::TimedOut`] (operation `"reading a frame (frame_timeout)"`,
+    /// status `ConnectionTimedOut`) and ends. This stops a peer from holding a
+    /// connection by sending a frame one byte at a time, which a timeout on
+    /// each read does not. `None` (the default) sets no bound; the time between
+    /// frames is never bounded here.
+    ///
+    /// # Panics
+    ///
+    /// Polling with a timeout set panics outside a tokio runtime with its time
+    /// driver enabled, as tokio's timers do.
+    pub fn set_frame_timeout(&mut self, timeout: Option<Duration>) {
+        self.frame_timeout = timeout;
+        self.armed = false;
+    }
+
+    /// The bound set by [`set_frame_timeout`](Self::set_frame_timeout).
+    pub fn frame_timeout(&self) -> Option<Duration> {
+        self.frame_timeout
     }
 
     /// Sets the most room one read asks for (256 KiB by default). Reads start
@@ -397,6 +440,7 @@ impl<R: AsyncRead> Stream for FrameReader<R> {
         // The common case: a whole frame is buffered.
         if !*this.done {
             if let Some(frame) = this.codec.whole_frame(this.buf) {
+                *this.armed = false;
                 return Poll::Ready(Some(Ok(frame)));
             }
         }
@@ -410,7 +454,10 @@ impl<R: AsyncRead> Stream for FrameReader<R> {
                 this.codec.decode(this.buf)
             };
             match decoded {
-                Ok(Some(frame)) => return Poll::Ready(Some(Ok(frame))),
+                Ok(Some(frame)) => {
+                    *this.armed = false;
+                    return Poll::Ready(Some(Ok(frame)));
+                }
                 Ok(None) if *this.eof => {
                     *this.done = true;
                     return Poll::Ready(None);
@@ -434,6 +481,19 @@ impl<R: AsyncRead> Stream for FrameReader<R> {
                 if this.buf.is_empty() && this.buf.capacity() > INITIAL_READ {
                     *this.buf = BytesMut::new();
                 }
+                if let Some(timeout) = *this.frame_timeout {
+                    if !this.buf.is_empty() || this.codec.in_frame() {
+                        if frame_overdue(this.deadline, this.armed, timeout, cx) {
+                            *this.done = true;
+                            return Poll::Ready(Some(Err(Error::TimedOut {
+                                operation: FRAME_TIMEOUT_LIMIT,
+                                after: timeout,
+                            })));
+                        }
+                    } else {
+                        *this.armed = false;
+                    }
+                }
                 return Poll::Pending;
             };
             match read {
@@ -451,6 +511,23 @@ impl<R: AsyncRead> Stream for FrameReader<R> {
             }
         }
     }
+}
+
+/// Arms the frame deadline if it is not armed yet, then polls it: whether
+/// the frame is overdue. Polling registers the task to wake at the deadline.
+#[cold]
+fn frame_overdue(
+    deadline: &mut Option<Pin<Box<Sleep>>>,
+    armed: &mut bool,
+    timeout: Duration,
+    cx: &mut Context<'_>,
+) -> bool {
+    let sleep = deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+    if !*armed {
+        sleep.as_mut().reset(Instant::now() + timeout);
+        *armed = true;
+    }
+    sleep.as_mut().poll(cx).is_ready()
 }
 
 // ===== builder finishers =====

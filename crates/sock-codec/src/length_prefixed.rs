@@ -370,6 +370,12 @@ impl LengthPrefixedCodec {
         self.skipped
     }
 
+    /// Whether the decoder is inside a frame: its length read, its payload (or
+    /// the bytes it skips) not yet all seen.
+    pub(crate) fn in_frame(&self) -> bool {
+        matches!(self.state, DecodeState::Data(_) | DecodeState::Skip(_))
+    }
+
     /// The settings as a builder, e.g. to make a matching codec for the other
     /// direction.
     pub fn to_builder(&self) -> LengthPrefixedBuilder {
