@@ -46,17 +46,24 @@ struct Peer {
     lost: usize,
 }
 
+/// A tokio sender and receiver on loopback, the receiver's buffer enlarged.
+async fn tokio_pair(who: &str) -> (UdpSocket, UdpSocket) {
+    let bind = || UdpSocket::bind("127.0.0.1:0");
+    let tx = bind()
+        .await
+        .unwrap_or_else(|e| panic!("bind {who} sender: {e}"));
+    let rx = bind()
+        .await
+        .unwrap_or_else(|e| panic!("bind {who} receiver: {e}"));
+    socket2::SockRef::from(&rx)
+        .set_recv_buffer_size(RECV_BUFFER)
+        .unwrap_or_else(|e| panic!("{who} receive buffer: {e}"));
+    (tx, rx)
+}
+
 impl Peer {
     async fn new() -> Self {
-        let tx = UdpSocket::bind("127.0.0.1:0")
-            .await
-            .expect("bind peer sender");
-        let rx = UdpSocket::bind("127.0.0.1:0")
-            .await
-            .expect("bind peer receiver");
-        socket2::SockRef::from(&rx)
-            .set_recv_buffer_size(RECV_BUFFER)
-            .expect("peer receive buffer");
+        let (tx, rx) = tokio_pair("peer").await;
         let dest = rx.local_addr().expect("peer address");
         Self {
             tx,
@@ -167,15 +174,7 @@ impl Floor {
     const SEGMENTS: usize = 65_000 / SIZE;
 
     async fn new() -> Self {
-        let tx = UdpSocket::bind("127.0.0.1:0")
-            .await
-            .expect("bind floor sender");
-        let rx = UdpSocket::bind("127.0.0.1:0")
-            .await
-            .expect("bind floor receiver");
-        socket2::SockRef::from(&rx)
-            .set_recv_buffer_size(RECV_BUFFER)
-            .expect("floor receive buffer");
+        let (tx, rx) = tokio_pair("floor").await;
         let SocketAddr::V4(addr) = rx.local_addr().expect("floor address") else {
             unreachable!("bound to an IPv4 address")
         };

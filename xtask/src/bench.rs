@@ -15,7 +15,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::{cargo, check_options, project_root, run_step};
+use crate::{cargo, check_options, number_after, project_root, run_step};
 
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     check_options(args, &["--quick", "--runs"])?;
@@ -26,16 +26,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--quick" => quick = true,
-            "--runs" => {
-                let value = rest
-                    .next()
-                    .ok_or_else(|| format!("--runs needs a number\n{}", crate::USAGE))?;
-                runs = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=20).contains(n))
-                    .ok_or_else(|| format!("--runs {value:?}: expected a number from 1 to 20"))?;
-            }
+            "--runs" => runs = number_after("--runs", rest.next(), 1..=20)?,
             group => groups.push(group),
         }
     }
@@ -170,7 +161,7 @@ fn summarize(runs: &[Vec<Row>]) -> Vec<Summary> {
         .collect()
 }
 
-fn render(rows: &[Summary], runs: usize) -> String {
+fn render(rows: &[Summary], runs: u64) -> String {
     let mut out = if runs == 1 {
         String::from(
             "| bench | peer (per iteration) | ours (per iteration) | ratio (ours ÷ peer throughput) | ceiling (floor ÷ peer throughput) |\n|---|---|---|---|---|\n",

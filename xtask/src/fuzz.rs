@@ -11,7 +11,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::{cargo, check_options, project_root, run_step};
+use crate::{cargo, check_options, number_after, project_root, run_step};
 
 /// Every target in `fuzz/fuzz_targets`, each named after its body in
 /// `sock_codec::fuzzing`.
@@ -33,14 +33,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         if arg == "--seconds" {
-            let value = rest
-                .next()
-                .ok_or_else(|| format!("--seconds needs a number\n{}", crate::USAGE))?;
-            seconds = value
-                .parse()
-                .ok()
-                .filter(|s| *s > 0)
-                .ok_or_else(|| format!("--seconds {value:?}: expected a positive number"))?;
+            seconds = number_after("--seconds", rest.next(), 1..=86_400)?;
         } else if let Some(target) = TARGETS.iter().find(|t| **t == arg) {
             targets.push(target);
         } else {

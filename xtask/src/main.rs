@@ -73,6 +73,26 @@ fn run_step(title: &str, mut cmd: Command) -> Result<(), String> {
 }
 
 /// Rejects options a task does not know.
+/// The number given after `option`, which must lie in `range`.
+fn number_after(
+    option: &str,
+    value: Option<&String>,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, String> {
+    let value = value.ok_or_else(|| format!("{option} needs a number\n{USAGE}"))?;
+    value
+        .parse()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            format!(
+                "{option} {value:?}: expected a number from {} to {}",
+                range.start(),
+                range.end()
+            )
+        })
+}
+
 fn check_options(args: &[String], known: &[&str]) -> Result<(), String> {
     match args
         .iter()
