@@ -12,6 +12,7 @@ use sock_core::{
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::resolve::{self, Family};
+use crate::socket::unicast_refused;
 use crate::{sys, DatagramSocket};
 
 /// The default [`max_message_size`](DatagramSocketControl::max_message_size):
@@ -80,15 +81,41 @@ impl DatagramSocketControl {
         Self::default()
     }
 
-    /// Port sharing (UWP's `MulticastOnly`, default `false`).
+    /// Port sharing for multicast only (UWP's `MulticastOnly`, default
+    /// `false`).
     ///
     /// When set, the socket sets address and port reuse (`SO_REUSEADDR` and
     /// `SO_REUSEPORT`) before it binds, so several sockets can bind the same
     /// port, as mDNS and SSDP listeners do; each receives every multicast
     /// datagram sent to a group it joined. Without it a bind is exclusive: a
     /// second socket on the same port fails with `AddressAlreadyInUse`.
-    /// (Linux lets only sockets of the same user share a port, so another
-    /// user cannot take over unicast traffic through a shared port.)
+    ///
+    /// As in UWP, such a socket is for multicast only, so a shared port
+    /// cannot be used to send or take over unicast traffic:
+    ///
+    /// * **Sending** to anything but a multicast group (224.0.0.0/4,
+    ///   ff00::/8) fails, before anything is sent, with
+    ///   [`Error::Unsupported`] (status `Unknown`, as UWP's access-denied
+    ///   error; the message names `multicast_only`). This covers
+    ///   [`send_to`](DatagramSocket::send_to),
+    ///   [`send_to_addr`](DatagramSocket::send_to_addr),
+    ///   [`send_batch`](DatagramSocket::send_batch),
+    ///   [`output_stream`](DatagramSocket::output_stream) (refused when
+    ///   made) and [`connect`](Self::connect) (a unicast peer is refused).
+    ///   Broadcast is not multicast and is refused too (a subnet broadcast
+    ///   address cannot be told from a unicast one by its address alone).
+    /// * **Receiving**: a datagram whose destination address is not a
+    ///   multicast group (a unicast or broadcast datagram sent to the shared
+    ///   port) is dropped, never delivered, and counted by
+    ///   [`DatagramSocket::dropped_unicast_datagrams`]. The destination is
+    ///   read from the packet information the kernel attaches (Linux);
+    ///   where the platform does not give it, datagrams are delivered as
+    ///   without this option.
+    ///
+    /// The tokio socket reached through
+    /// [`get_ref`](DatagramSocket::get_ref) or
+    /// [`into_inner`](DatagramSocket::into_inner) bypasses both checks.
+    /// (Linux also lets only sockets of the same user share a port.)
     pub fn multicast_only(mut self, on: bool) -> Self {
         self.multicast_only = on;
         self
@@ -155,7 +182,7 @@ impl DatagramSocketControl {
         self
     }
 
-    /// Whether port sharing is on.
+    /// Whether port sharing for multicast only is on.
     pub fn is_multicast_only(&self) -> bool {
         self.multicast_only
     }
@@ -259,7 +286,10 @@ impl DatagramSocketControl {
     /// # Errors
     ///
     /// An invalid service, a failed lookup, or [`Error::Connect`] listing
-    /// every address tried (status of the most telling one).
+    /// every address tried (status of the most telling one);
+    /// [`Error::Unsupported`] when the socket is
+    /// [`multicast_only`](Self::multicast_only) and `host` has no multicast
+    /// group address.
     pub async fn connect<S>(self, host: &HostName, service: S) -> Result<DatagramSocket>
     where
         S: TryInto<ServiceName>,
@@ -280,7 +310,15 @@ impl DatagramSocketControl {
     pub async fn connect_pair(self, pair: &EndpointPair) -> Result<DatagramSocket> {
         let remote_port = resolve::udp_port(pair.remote_service.clone())?;
         let local_port = resolve::udp_port(pair.local_service.clone())?;
-        let remotes = resolve::resolve(&pair.remote_host, remote_port).await?;
+        let mut remotes = resolve::resolve(&pair.remote_host, remote_port).await?;
+        if self.multicast_only {
+            if let Some(&unicast) = remotes.iter().find(|r| !r.ip().is_multicast()) {
+                remotes.retain(|r| r.ip().is_multicast());
+                if remotes.is_empty() {
+                    return Err(unicast_refused(unicast));
+                }
+            }
+        }
         let locals = match &pair.local_host {
             Some(host) => Some(resolve::resolve(host, local_port).await?),
             None => None,
@@ -389,9 +427,10 @@ impl DatagramSocketControl {
                 let _ = socket.set_tos_v4(LOW_LATENCY_TOS);
             }
         }
-        if local.ip().is_unspecified() {
+        if local.ip().is_unspecified() || self.multicast_only {
             // Which local address a datagram was sent to is only a question
-            // when bound to all of them.
+            // when bound to all of them, or when only datagrams sent to a
+            // multicast group may be delivered.
             sys::enable_packet_info(&socket, v6)?;
         }
         socket

@@ -5,7 +5,7 @@ use std::fmt;
 use std::io;
 use std::mem::MaybeUninit;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -71,6 +71,9 @@ pub struct DatagramSocket {
     gro: bool,
     slot_size: usize,
     rx: Mutex<Rx>,
+    // `multicast_only`: unicast sends refused, unicast datagrams dropped.
+    multicast_only: bool,
+    dropped_unicast: AtomicU64,
 }
 
 /// Receive state: the landing zone the kernel writes datagrams of up to
@@ -286,6 +289,7 @@ impl DatagramSocket {
             .map(unmap)
             .ok_or_else(|| io::Error::other("socket has no ip address"))?;
         let io = UdpSocket::from_std(socket.into())?;
+        let multicast_only = control.is_multicast_only();
         Ok(Self {
             io,
             family,
@@ -297,6 +301,8 @@ impl DatagramSocket {
             gro,
             slot_size,
             rx: Mutex::new(Rx::default()),
+            multicast_only,
+            dropped_unicast: AtomicU64::new(0),
         })
     }
 
@@ -330,6 +336,25 @@ impl DatagramSocket {
     /// the kernel as one segmented message (UDP GSO).
     pub fn segmentation_offload(&self) -> bool {
         self.gso.load(Ordering::Relaxed)
+    }
+
+    /// How many received datagrams a
+    /// [`multicast_only`](DatagramSocketControl::multicast_only) socket
+    /// dropped because they were not sent to a multicast group (unicast or
+    /// broadcast datagrams sent to its shared port). Always 0 on other
+    /// sockets.
+    pub fn dropped_unicast_datagrams(&self) -> u64 {
+        self.dropped_unicast.load(Ordering::Relaxed)
+    }
+
+    /// Refuses a destination a
+    /// [`multicast_only`](DatagramSocketControl::multicast_only) socket may
+    /// not send to.
+    fn check_destination(&self, addr: SocketAddr) -> Result<()> {
+        if self.multicast_only && !unmap_ip(addr.ip()).is_multicast() {
+            return Err(unicast_refused(addr));
+        }
+        Ok(())
     }
 
     /// Whether the kernel may coalesce received datagrams (UDP GRO).
@@ -541,6 +566,8 @@ impl DatagramSocket {
         unsafe { landing.set_len(got * head) };
         let mut copied = arena.split().freeze();
         let mut longest = 0;
+        let multicast_only = self.multicast_only;
+        let mut dropped = 0;
         for m in &meta[..got] {
             longest = longest.max(m.len);
             let data = if m.len <= head {
@@ -555,8 +582,13 @@ impl DatagramSocket {
                 continue;
             };
             let local = m.destination.map_or(self.local.ip(), unmap_ip);
-            let mut chunk = data;
             let stride = if m.stride == 0 { m.len } else { m.stride };
+            if multicast_only && m.destination.is_some() && !local.is_multicast() {
+                // Not sent to a group: a shared port does not take unicast.
+                dropped += m.len.div_ceil(stride.max(1)).max(1) as u64;
+                continue;
+            }
+            let mut chunk = data;
             loop {
                 pending.push_back(Pending {
                     data: chunk.split_to(stride.min(chunk.len())),
@@ -568,6 +600,9 @@ impl DatagramSocket {
                     break;
                 }
             }
+        }
+        if dropped > 0 {
+            self.dropped_unicast.fetch_add(dropped, Ordering::Relaxed);
         }
         if got > 0 {
             // Room for the longest datagram of this batch, in whole cache lines.
@@ -590,7 +625,11 @@ impl DatagramSocket {
     /// # Errors
     ///
     /// A bad service or failed lookup; `MessageTooLong` (limit
-    /// `max_datagram_size`) for more than a UDP datagram holds; a failed send.
+    /// `max_datagram_size`) for more than a UDP datagram holds;
+    /// [`Error::Unsupported`] for a destination that is not a multicast
+    /// group on a
+    /// [`multicast_only`](DatagramSocketControl::multicast_only) socket; a
+    /// failed send.
     pub async fn send_to<S>(
         &self,
         host: &HostName,
@@ -615,6 +654,7 @@ impl DatagramSocket {
     ///
     /// As [`send_to`](Self::send_to), without the lookup.
     pub async fn send_to_addr(&self, addr: SocketAddr, data: &[u8]) -> Result<usize> {
+        self.check_destination(addr)?;
         let max = max_payload(&addr);
         if data.len() > max {
             return Err(too_long(data.len(), max));
@@ -677,13 +717,17 @@ impl DatagramSocket {
     /// # Errors
     ///
     /// `MessageTooLong` (limit `max_datagram_size`, nothing sent) when any
-    /// datagram is larger than UDP allows; an unreachable family; a failed
-    /// first send.
+    /// datagram is larger than UDP allows; an unreachable family;
+    /// [`Error::Unsupported`] (nothing sent) for a `dest` that is not a
+    /// multicast group on a
+    /// [`multicast_only`](DatagramSocketControl::multicast_only) socket; a
+    /// failed first send.
     pub async fn send_batch<B: AsRef<[u8]>>(
         &self,
         dest: SocketAddr,
         datagrams: &[B],
     ) -> Result<usize> {
+        self.check_destination(dest)?;
         let max = max_payload(&dest);
         let sizes: Vec<usize> = datagrams.iter().map(|d| d.as_ref().len()).collect();
         if let Some(&len) = sizes.iter().find(|&&len| len > max) {
@@ -742,7 +786,9 @@ impl DatagramSocket {
     /// # Errors
     ///
     /// A bad service or failed lookup, or an address family the socket
-    /// cannot reach.
+    /// cannot reach; [`Error::Unsupported`] for a destination that is not a
+    /// multicast group on a
+    /// [`multicast_only`](DatagramSocketControl::multicast_only) socket.
     pub async fn output_stream<S>(
         &self,
         host: &HostName,
@@ -760,8 +806,10 @@ impl DatagramSocket {
     ///
     /// # Errors
     ///
-    /// An address family the socket cannot reach.
+    /// An address family the socket cannot reach; a unicast destination on
+    /// a [`multicast_only`](DatagramSocketControl::multicast_only) socket.
     pub fn output_stream_to(&self, addr: SocketAddr) -> Result<DatagramOutputStream<'_>> {
+        self.check_destination(addr)?;
         let wire = self.family.to_wire(addr)?;
         *lock(&self.last_remote) = Some(addr);
         Ok(DatagramOutputStream::new(self, addr, wire))
@@ -934,6 +982,17 @@ fn not_connected() -> Error {
         io::ErrorKind::NotConnected,
         "send needs a connected socket; use send_to or an output stream",
     ))
+}
+
+/// The error for a destination a
+/// [`multicast_only`](DatagramSocketControl::multicast_only) socket may not
+/// send to (or connect to).
+pub(crate) fn unicast_refused(addr: SocketAddr) -> Error {
+    Error::unsupported(
+        format!("sending to {addr}"),
+        "a multicast_only socket sends only to multicast groups (224.0.0.0/4, ff00::/8); \
+         use a socket without multicast_only for unicast or broadcast",
+    )
 }
 
 fn family_error(group: IpAddr, family: Family) -> Error {
