@@ -1,11 +1,14 @@
 //! [`DataReader`]: load bytes from a stream, then read typed values from them, as
 //! UWP's `Windows.Storage.Streams.DataReader`.
 
+use std::time::SystemTime;
+
 use bytes::{Buf, Bytes, BytesMut};
 use sock_core::{ByteOrder, Error, Result, UnicodeEncoding};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::NoStream;
+use crate::data_writer::date_time_from_ticks;
+use crate::{Guid, NoStream, TimeSpan};
 
 /// The default largest number of loaded, unconsumed bytes a [`DataReader`] holds:
 /// 8 MiB.
@@ -222,6 +225,49 @@ impl<R> DataReader<R> {
         read_f32 -> f32 => get_f32, get_f32_le;
         /// Reads an IEEE 754 `f64` in the reader's byte order.
         read_f64 -> f64 => get_f64, get_f64_le;
+    }
+
+    /// Reads a GUID (UWP's `ReadGuid`): `data1` as a `u32`, `data2` and `data3`
+    /// as `u16`s in the reader's byte order, then the 8 bytes of `data4` as they
+    /// are; the layout of [`DataWriter::write_guid`](crate::DataWriter::write_guid).
+    /// Consumes nothing if fewer than 16 bytes are loaded.
+    pub fn read_guid(&mut self) -> Result<Guid> {
+        self.need(16, "read_guid")?;
+        let data1 = self.read_u32()?;
+        let data2 = self.read_u16()?;
+        let data3 = self.read_u16()?;
+        let mut data4 = [0; 8];
+        self.read_bytes(&mut data4)?;
+        Ok(Guid::new(data1, data2, data3, data4))
+    }
+
+    /// Reads a WinRT `DateTime` (UWP's `ReadDateTime`): an `i64` count of 100-ns
+    /// ticks since 1601-01-01 UTC in the reader's byte order, as a `SystemTime`.
+    ///
+    /// Fails, consuming nothing, with [`Error::UnexpectedEof`] if fewer than 8
+    /// bytes are loaded, and with [`Error::InvalidData`] naming `date_time` for a
+    /// tick count this platform's `SystemTime` cannot hold (on Linux every `i64`
+    /// fits); [`read_i64`](Self::read_i64) reads the raw ticks.
+    pub fn read_date_time(&mut self) -> Result<SystemTime> {
+        self.need(8, "read_date_time")?;
+        let mut raw = [0; 8];
+        raw.copy_from_slice(&self.buf[..8]);
+        let ticks = match self.byte_order {
+            ByteOrder::BigEndian => i64::from_be_bytes(raw),
+            ByteOrder::LittleEndian => i64::from_le_bytes(raw),
+        };
+        let time = date_time_from_ticks(ticks)?;
+        self.buf.advance(8);
+        self.consumed += 8;
+        Ok(time)
+    }
+
+    /// Reads a WinRT `TimeSpan` (UWP's `ReadTimeSpan`): an `i64` count of 100-ns
+    /// ticks in the reader's byte order; every value, negative ones included, is
+    /// kept exactly (convert with `Duration::try_from`).
+    pub fn read_time_span(&mut self) -> Result<TimeSpan> {
+        self.need(8, "read_time_span")?;
+        self.read_i64().map(TimeSpan::from_ticks)
     }
 
     /// Fills `dest` with the next bytes (UWP's `ReadBytes`).

@@ -1,9 +1,233 @@
 //! [`DataWriter`]: typed writes into a buffer, stored to a stream in one write,
 //! as UWP's `Windows.Storage.Streams.DataWriter`.
 
+use std::fmt;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use sock_core::{ByteOrder, Result, UnicodeEncoding};
+use sock_core::{ByteOrder, Error, Result, UnicodeEncoding};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+/// A Windows GUID, as `DataWriter.WriteGuid` and `DataReader.ReadGuid` carry it:
+/// the fields of the Windows `GUID` struct (`guiddef.h`).
+///
+/// [`Display`](fmt::Display) gives the canonical 8-4-4-4-12 form in lowercase
+/// (`6ba7b810-9dad-11d1-80b4-00c04fd430c8`): `data1`, `data2`, `data3` as hex
+/// numbers, then the 8 bytes of `data4` in order (2 and 6 of them).
+/// [`FromStr`] reads that form, in either case, with or without braces.
+///
+/// On the wire (see [`DataWriter::write_guid`]) the three numbers follow the
+/// byte order and `data4` never does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Guid {
+    /// The first 8 hex digits, a 32-bit number.
+    pub data1: u32,
+    /// The next 4 hex digits, a 16-bit number.
+    pub data2: u16,
+    /// The next 4 hex digits, a 16-bit number.
+    pub data3: u16,
+    /// The last 16 hex digits, 8 bytes in the order written.
+    pub data4: [u8; 8],
+}
+
+impl Guid {
+    /// The all-zero GUID.
+    pub const NIL: Self = Self::new(0, 0, 0, [0; 8]);
+
+    /// A GUID from its Windows fields.
+    pub const fn new(data1: u32, data2: u16, data3: u16, data4: [u8; 8]) -> Self {
+        Self {
+            data1,
+            data2,
+            data3,
+            data4,
+        }
+    }
+
+    /// The 16 bytes in the order of the canonical text form (RFC 4122 / 9562
+    /// order: every field big-endian), as a big-endian `DataWriter` writes it.
+    pub fn to_bytes(&self) -> [u8; 16] {
+        let mut out = [0; 16];
+        out[..4].copy_from_slice(&self.data1.to_be_bytes());
+        out[4..6].copy_from_slice(&self.data2.to_be_bytes());
+        out[6..8].copy_from_slice(&self.data3.to_be_bytes());
+        out[8..].copy_from_slice(&self.data4);
+        out
+    }
+
+    /// The GUID of 16 bytes in the order of the canonical text form (the
+    /// inverse of [`to_bytes`](Self::to_bytes)).
+    pub fn from_bytes(b: [u8; 16]) -> Self {
+        let mut data4 = [0; 8];
+        data4.copy_from_slice(&b[8..]);
+        Self::new(
+            u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+            u16::from_be_bytes([b[4], b[5]]),
+            u16::from_be_bytes([b[6], b[7]]),
+            data4,
+        )
+    }
+}
+
+impl fmt::Display for Guid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = &self.data4;
+        write!(
+            f,
+            "{:08x}-{:04x}-{:04x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+            self.data1, self.data2, self.data3, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]
+        )
+    }
+}
+
+impl FromStr for Guid {
+    type Err = Error;
+
+    /// Parses `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (hex digits of either
+    /// case), optionally in braces; anything else is [`Error::InvalidData`].
+    fn from_str(text: &str) -> Result<Self> {
+        let bad = |why: &str| Error::invalid_data(format!("invalid guid {text:?}: {why}"));
+        let inner = match text.strip_prefix('{') {
+            Some(rest) => rest
+                .strip_suffix('}')
+                .ok_or_else(|| bad("opening brace without a closing one"))?,
+            None => text,
+        };
+        let groups: Vec<&str> = inner.split('-').collect();
+        let lens = groups.iter().map(|g| g.len()).collect::<Vec<_>>();
+        if lens != [8, 4, 4, 4, 12] {
+            return Err(bad("expected 8-4-4-4-12 hex digits"));
+        }
+        let mut bytes = [0u8; 16];
+        let digits = groups.concat();
+        for (i, pair) in digits.as_bytes().chunks_exact(2).enumerate() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            match (hex(pair[0]), hex(pair[1])) {
+                (Some(hi), Some(lo)) => bytes[i] = (hi * 16 + lo) as u8,
+                _ => return Err(bad("not a hex digit")),
+            }
+        }
+        Ok(Self::from_bytes(bytes))
+    }
+}
+
+/// A WinRT `TimeSpan` (`Windows.Foundation.TimeSpan`): a signed count of
+/// 100-nanosecond ticks, as `DataWriter.WriteTimeSpan` and
+/// `DataReader.ReadTimeSpan` carry it.
+///
+/// Kept as the tick count so that every value read round-trips, including
+/// negative spans, which [`Duration`] cannot hold. Convert with
+/// `TimeSpan::try_from(duration)` (fails past `i64::MAX` ticks; nanoseconds
+/// below one tick are dropped) and `Duration::try_from(span)` (fails for a
+/// negative span).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct TimeSpan(i64);
+
+/// 100-ns ticks per second.
+const TICKS_PER_SECOND: i64 = 10_000_000;
+/// Nanoseconds per tick.
+const NANOS_PER_TICK: i128 = 100;
+/// Ticks from 1601-01-01 (the WinRT `DateTime` epoch) to 1970-01-01 UTC.
+const UNIX_EPOCH_TICKS: i128 = 11_644_473_600 * TICKS_PER_SECOND as i128;
+
+impl TimeSpan {
+    /// No time.
+    pub const ZERO: Self = Self(0);
+    /// The longest span, `i64::MAX` ticks (about 29,227 years).
+    pub const MAX: Self = Self(i64::MAX);
+    /// The most negative span, `i64::MIN` ticks.
+    pub const MIN: Self = Self(i64::MIN);
+
+    /// A span of `ticks` 100-nanosecond ticks (may be negative).
+    pub const fn from_ticks(ticks: i64) -> Self {
+        Self(ticks)
+    }
+
+    /// The span in 100-nanosecond ticks.
+    pub const fn ticks(self) -> i64 {
+        self.0
+    }
+
+    /// Whether the span is below zero.
+    pub const fn is_negative(self) -> bool {
+        self.0 < 0
+    }
+}
+
+impl TryFrom<Duration> for TimeSpan {
+    type Error = Error;
+
+    /// Whole ticks of `d` (nanoseconds below 100 are dropped);
+    /// [`Error::InvalidData`] when it is longer than [`TimeSpan::MAX`].
+    fn try_from(d: Duration) -> Result<Self> {
+        i64::try_from(d.as_nanos() / NANOS_PER_TICK as u128)
+            .map(Self)
+            .map_err(|_| {
+                Error::invalid_data(format!(
+                    "duration of {d:?} is longer than a time_span holds (i64::MAX 100-ns ticks)"
+                ))
+            })
+    }
+}
+
+impl TryFrom<TimeSpan> for Duration {
+    type Error = Error;
+
+    /// The span as a `Duration`; [`Error::InvalidData`] when it is negative.
+    fn try_from(span: TimeSpan) -> Result<Self> {
+        let ticks = u64::try_from(span.0).map_err(|_| {
+            Error::invalid_data(format!(
+                "time_span of {} ticks is negative: a Duration cannot hold it",
+                span.0
+            ))
+        })?;
+        let per_second = TICKS_PER_SECOND as u64;
+        Ok(Self::new(
+            ticks / per_second,
+            (ticks % per_second) as u32 * NANOS_PER_TICK as u32,
+        ))
+    }
+}
+
+/// A `SystemTime` as WinRT `DateTime` ticks: 100-ns ticks since 1601-01-01
+/// UTC, rounded down to a whole tick; [`Error::InvalidData`] out of `i64`.
+pub(crate) fn date_time_ticks(time: SystemTime) -> Result<i64> {
+    let nanos: i128 = match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => i128::try_from(after.as_nanos()).unwrap_or(i128::MAX),
+        Err(before) => i128::try_from(before.duration().as_nanos()).map_or(i128::MIN, |n| -n),
+    };
+    let ticks = nanos
+        .div_euclid(NANOS_PER_TICK)
+        .saturating_add(UNIX_EPOCH_TICKS);
+    i64::try_from(ticks).map_err(|_| {
+        Error::invalid_data(format!(
+            "date_time {time:?} is outside what a windows DateTime holds \
+             (i64 100-ns ticks from 1601-01-01 utc)"
+        ))
+    })
+}
+
+/// The `SystemTime` of WinRT `DateTime` ticks; [`Error::InvalidData`] where the
+/// platform's `SystemTime` cannot hold it.
+pub(crate) fn date_time_from_ticks(ticks: i64) -> Result<SystemTime> {
+    let nanos = (i128::from(ticks) - UNIX_EPOCH_TICKS) * NANOS_PER_TICK;
+    let whole = |n: u128| {
+        let secs = u64::try_from(n / 1_000_000_000).ok()?;
+        Some(Duration::new(secs, (n % 1_000_000_000) as u32))
+    };
+    let time = if nanos >= 0 {
+        whole(nanos.unsigned_abs()).and_then(|d| UNIX_EPOCH.checked_add(d))
+    } else {
+        whole(nanos.unsigned_abs()).and_then(|d| UNIX_EPOCH.checked_sub(d))
+    };
+    time.ok_or_else(|| {
+        Error::invalid_data(format!(
+            "date_time of {ticks} ticks from 1601-01-01 utc is outside what this platform's \
+             SystemTime holds"
+        ))
+    })
+}
 
 /// The stream type of a [`DataWriter`] or [`DataReader`](crate::DataReader) that has
 /// none: one made by [`DataWriter::new_buffer`] or
@@ -149,6 +373,46 @@ impl<W> DataWriter<W> {
         write_f32(f32) => put_f32, put_f32_le;
         /// Appends an IEEE 754 `f64` in the writer's byte order.
         write_f64(f64) => put_f64, put_f64_le;
+    }
+
+    /// Appends a GUID (UWP's `WriteGuid`): `data1` as a `u32`, `data2` and
+    /// `data3` as `u16`s, each in the writer's byte order, then the 8 bytes of
+    /// `data4` as they are; 16 bytes in all.
+    ///
+    /// This is the layout of the Windows `GUID` struct with each integer field
+    /// written as [`write_u32`](Self::write_u32)/[`write_u16`](Self::write_u16)
+    /// write it: big-endian (the default) gives the bytes of the canonical text
+    /// form ([`Guid::to_bytes`]); little-endian gives the in-memory layout on
+    /// Windows (.NET's `Guid.ToByteArray()`). UWP's documentation does not spell
+    /// the layout out; it is derived from the WinRT `GUID` fields and the
+    /// writer's per-field byte order.
+    pub fn write_guid(&mut self, value: Guid) {
+        self.write_u32(value.data1);
+        self.write_u16(value.data2);
+        self.write_u16(value.data3);
+        self.buf.put_slice(&value.data4);
+    }
+
+    /// Appends a point in time as a WinRT `DateTime` (UWP's `WriteDateTime`):
+    /// an `i64` count of 100-ns ticks since 1601-01-01 UTC, in the writer's byte
+    /// order. Time below a whole tick is rounded down.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidData`] naming `date_time`, appending nothing, for a time
+    /// outside what the `i64` holds (before 1601-01-01 minus about 29,000 years,
+    /// or after about year 30828).
+    pub fn write_date_time(&mut self, value: SystemTime) -> Result<()> {
+        let ticks = date_time_ticks(value)?;
+        self.write_i64(ticks);
+        Ok(())
+    }
+
+    /// Appends a WinRT `TimeSpan` (UWP's `WriteTimeSpan`): its `i64` count of
+    /// 100-ns ticks, in the writer's byte order. Convert a [`Duration`] with
+    /// `TimeSpan::try_from`.
+    pub fn write_time_span(&mut self, value: TimeSpan) {
+        self.write_i64(value.ticks());
     }
 
     /// Appends bytes as they are (UWP's `WriteBytes`).

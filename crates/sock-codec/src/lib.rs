@@ -70,7 +70,7 @@ mod line;
 mod test_io;
 
 pub use data_reader::{DataReader, InputStreamOptions, DEFAULT_MAX_BUFFER_LENGTH};
-pub use data_writer::{DataWriter, NoStream};
+pub use data_writer::{DataWriter, Guid, NoStream, TimeSpan};
 pub use frame_io::{
     FrameReader, FrameWriter, DEFAULT_BACKPRESSURE_BOUNDARY, DEFAULT_COPY_THRESHOLD,
     DEFAULT_READ_BUFFER,
