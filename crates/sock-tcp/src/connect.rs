@@ -1,9 +1,10 @@
 //! Connecting: Happy Eyeballs (RFC 8305) over a list of addresses, or one
-//! address at a time when attempts are serialized.
+//! address at a time when attempts are serialized, optionally from a given
+//! local endpoint.
 
 use std::future::{poll_fn, Future};
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
@@ -29,9 +30,52 @@ pub(crate) struct Race {
     pub(crate) timeout: Duration,
 }
 
+/// The local endpoint to connect from (the local half of an `EndpointPair`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Local {
+    /// The local addresses allowed (their ports are `port`); empty for any.
+    pub(crate) addrs: Vec<SocketAddr>,
+    /// The local port; 0 lets the system choose.
+    pub(crate) port: u16,
+}
+
+impl Local {
+    /// Whether the system picks everything (no bind before connecting).
+    pub(crate) fn is_any(&self) -> bool {
+        self.addrs.is_empty() && self.port == 0
+    }
+
+    /// The local address for a connection to `remote`, if one must be bound:
+    /// the first local address of `remote`'s family, or the unspecified
+    /// address of that family with the fixed port. `None` when the system
+    /// picks both, or when no local address has `remote`'s family (callers
+    /// filter those remotes out first).
+    fn bind_for(&self, remote: SocketAddr) -> Option<SocketAddr> {
+        if self.addrs.is_empty() {
+            if self.port == 0 {
+                return None;
+            }
+            let any = match remote {
+                SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            };
+            return Some(SocketAddr::new(any, self.port));
+        }
+        self.addrs
+            .iter()
+            .find(|l| l.is_ipv4() == remote.is_ipv4())
+            .copied()
+    }
+
+    /// Whether some local address can reach `remote` (same family).
+    pub(crate) fn can_reach(&self, remote: SocketAddr) -> bool {
+        self.addrs.is_empty() || self.addrs.iter().any(|l| l.is_ipv4() == remote.is_ipv4())
+    }
+}
+
 type Attempt = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send>>;
 
-fn attempt(addr: SocketAddr, options: &SocketOptions) -> Attempt {
+fn attempt(addr: SocketAddr, local: Option<SocketAddr>, options: &SocketOptions) -> Attempt {
     let options = options.clone();
     Box::pin(async move {
         let socket = if addr.is_ipv4() {
@@ -40,6 +84,14 @@ fn attempt(addr: SocketAddr, options: &SocketOptions) -> Attempt {
             TcpSocket::new_v6()?
         };
         options.apply(SockRef::from(&socket), addr)?;
+        if let Some(local) = local {
+            socket.bind(local).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("could not bind to local address {local}: {e}"),
+                )
+            })?;
+        }
         socket.connect(addr).await
     })
 }
@@ -50,7 +102,8 @@ fn attempt(addr: SocketAddr, options: &SocketOptions) -> Attempt {
 /// attempt starts at once, the next after `stagger` or as soon as every
 /// running attempt has failed, and the first to connect wins (the others are
 /// dropped, which closes their sockets). With `serialize`, the next starts
-/// only when the previous one has failed.
+/// only when the previous one has failed. Each attempt binds the address
+/// `local` gives for its family first, if any.
 ///
 /// # Errors
 ///
@@ -58,6 +111,7 @@ fn attempt(addr: SocketAddr, options: &SocketOptions) -> Attempt {
 /// running at the deadline fail with `TimedOut`), in the order they were started.
 pub(crate) async fn connect_to_addrs(
     addrs: &[SocketAddr],
+    local: &Local,
     options: &SocketOptions,
     race: Race,
     target: &str,
@@ -73,7 +127,8 @@ pub(crate) async fn connect_to_addrs(
         let start_next = next < order.len()
             && (running.is_empty() || (!race.serialize && stagger.as_mut().poll(cx).is_ready()));
         if start_next {
-            running.push((next, attempt(order[next], options)));
+            let remote = order[next];
+            running.push((next, attempt(remote, local.bind_for(remote), options)));
             next += 1;
             stagger.as_mut().reset(Instant::now() + race.stagger);
         }
@@ -154,11 +209,46 @@ mod tests {
         let good = listener.local_addr().unwrap();
         let bad = refused_addr().await;
         let started = std::time::Instant::now();
-        let (_, peer) = connect_to_addrs(&[bad, good], &SocketOptions::default(), race(false), "t")
-            .await
-            .unwrap();
+        let (_, peer) = connect_to_addrs(
+            &[bad, good],
+            &Local::default(),
+            &SocketOptions::default(),
+            race(false),
+            "t",
+        )
+        .await
+        .unwrap();
         assert_eq!(peer, good);
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn the_local_address_is_chosen_by_the_remote_family() {
+        let v4: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        let v6: SocketAddr = "[::1]:80".parse().unwrap();
+        assert!(Local::default().is_any());
+        assert_eq!(Local::default().bind_for(v4), None);
+        let port_only = Local {
+            addrs: Vec::new(),
+            port: 4000,
+        };
+        assert_eq!(
+            port_only.bind_for(v4),
+            Some("0.0.0.0:4000".parse().unwrap())
+        );
+        assert_eq!(port_only.bind_for(v6), Some("[::]:4000".parse().unwrap()));
+        let both = Local {
+            addrs: vec!["[::1]:0".parse().unwrap(), "127.0.0.2:0".parse().unwrap()],
+            port: 0,
+        };
+        assert_eq!(both.bind_for(v4), Some("127.0.0.2:0".parse().unwrap()));
+        assert_eq!(both.bind_for(v6), Some("[::1]:0".parse().unwrap()));
+        let only_v6 = Local {
+            addrs: vec!["[::1]:0".parse().unwrap()],
+            port: 0,
+        };
+        assert!(!only_v6.can_reach(v4));
+        assert!(only_v6.can_reach(v6));
     }
 
     #[tokio::test]
@@ -166,9 +256,15 @@ mod tests {
         let a = refused_addr().await;
         let b = refused_addr().await;
         for serialize in [false, true] {
-            let err = connect_to_addrs(&[a, b], &SocketOptions::default(), race(serialize), "x:1")
-                .await
-                .unwrap_err();
+            let err = connect_to_addrs(
+                &[a, b],
+                &Local::default(),
+                &SocketOptions::default(),
+                race(serialize),
+                "x:1",
+            )
+            .await
+            .unwrap_err();
             assert_eq!(err.status(), SocketErrorStatus::ConnectionRefused);
             let Error::Connect { attempts, target } = err else {
                 panic!("not a connect error")

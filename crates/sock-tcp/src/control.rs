@@ -9,12 +9,13 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use sock_core::{
-    Error, HostName, HostNameType, QualityOfService, Result, ServiceName, TransportProtocol,
+    ConnectAttempt, EndpointPair, Error, HostName, HostNameType, QualityOfService, Result,
+    ServiceName, TransportProtocol,
 };
 use socket2::{SockRef, TcpKeepalive};
 use tokio::time::Instant;
 
-use crate::connect::{connect_to_addrs, Race};
+use crate::connect::{connect_to_addrs, Local, Race};
 use crate::info::CloseSettings;
 use crate::resolve::{resolve, Resolve, SharedResolver};
 use crate::StreamSocket;
@@ -432,39 +433,148 @@ impl StreamSocketControl {
         let host = host.clone();
         async move {
             #[allow(clippy::useless_conversion)] // a TlsConnectError with the tls feature
-            control
-                .connect_to(&host, service?)
-                .await
-                .map_err(Into::into)
+            let pair = EndpointPair::to_remote(host, service?);
+            control.connect_to(&pair).await.map_err(Into::into)
         }
     }
 
-    async fn connect_to(&self, host: &HostName, service: ServiceName) -> ConnectResult {
+    /// Connects from an explicit local endpoint (UWP's
+    /// `ConnectAsync(EndpointPair)`): binds `pair.local_host` /
+    /// `pair.local_service`, then connects to `pair.remote_host` /
+    /// `pair.remote_service` as [`connect`](Self::connect) does, with the
+    /// same options, timeout and protection level.
+    ///
+    /// - `local_host: None` lets the system pick the local address; otherwise
+    ///   it is resolved (a literal as is; `localhost` gives every loopback
+    ///   address) and only the remote addresses of a family it has are tried,
+    ///   each attempt bound to the first local address of its family.
+    /// - An [`any`](ServiceName::any) (`""`) or `0` `local_service` lets the
+    ///   system pick the local port. A fixed local port makes the attempts
+    ///   run one at a time (as with
+    ///   [`serialize_connection_attempts`](Self::serialize_connection_attempts)),
+    ///   since two sockets cannot both hold it.
+    ///
+    /// [`connect`](Self::connect) is this with
+    /// [`EndpointPair::to_remote`].
+    ///
+    /// ```no_run
+    /// use sock_core::{EndpointPair, HostName, ServiceName};
+    /// use sock_tcp::StreamSocket;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> sock_core::Result<()> {
+    /// let pair = EndpointPair::new(
+    ///     Some(HostName::new("127.0.0.2")?),
+    ///     ServiceName::any(),
+    ///     HostName::new("127.0.0.1")?,
+    ///     ServiceName::from(1337),
+    /// );
+    /// let socket = StreamSocket::builder().connect_pair(&pair).await?;
+    /// assert_eq!(socket.local_addr().ip().to_string(), "127.0.0.2");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect), and:
+    ///
+    /// - the local host's resolution errors ([`Error::Resolve`],
+    ///   [`Error::NoAddresses`]), and [`Error::InvalidServiceName`] /
+    ///   [`Error::UnknownService`] for the local service;
+    /// - [`Error::Connect`] with status `CannotAssignRequestedAddress` when
+    ///   the local address is not one of this machine's, or when no remote
+    ///   address has the local address's family (every remote address is
+    ///   listed, with the reason, and no socket is opened);
+    /// - [`Error::Connect`] with status `AddressAlreadyInUse` when the local
+    ///   port is taken.
+    ///
+    /// Each attempt's error names the local address it could not bind.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future closes every socket it opened.
+    ///
+    /// The returned future owns what it needs, so it can be spawned or
+    /// joined freely.
+    pub fn connect_pair(
+        &self,
+        pair: &EndpointPair,
+    ) -> impl Future<Output = Result<StreamSocket>> + Send + 'static {
+        let control = self.clone();
+        let pair = pair.clone();
+        async move {
+            #[allow(clippy::useless_conversion)] // a TlsConnectError with the tls feature
+            control.connect_to(&pair).await.map_err(Into::into)
+        }
+    }
+
+    async fn connect_to(&self, pair: &EndpointPair) -> ConnectResult {
+        let EndpointPair {
+            local_host,
+            local_service,
+            remote_host: host,
+            remote_service: service,
+        } = pair;
         self.options.validate()?;
         #[cfg(feature = "tls")]
         let tls = self.options.client_tls.for_connect()?;
         let started = Instant::now();
         let deadline = started + self.connect_timeout;
-        let port = service_port(&service).await?;
+        let resolution_timed_out = || Error::TimedOut {
+            operation: "host name resolution (connect_timeout)",
+            after: self.connect_timeout,
+        };
+        let port = service_port(service).await?;
+        let local_port = local_port(local_service).await?;
         let resolving = resolve(&*self.resolver.0, host, port);
-        let addrs = tokio::time::timeout_at(deadline, resolving)
+        let mut addrs = tokio::time::timeout_at(deadline, resolving)
             .await
-            .map_err(|_| Error::TimedOut {
-                operation: "host name resolution (connect_timeout)",
-                after: self.connect_timeout,
-            })??;
+            .map_err(|_| resolution_timed_out())??;
+        let local = Local {
+            addrs: match local_host {
+                None => Vec::new(),
+                Some(local_host) => {
+                    let resolving = resolve(&*self.resolver.0, local_host, local_port);
+                    tokio::time::timeout_at(deadline, resolving)
+                        .await
+                        .map_err(|_| resolution_timed_out())??
+                }
+            },
+            port: local_port,
+        };
         let target = match host.kind() {
             HostNameType::Ipv6 => format!("[{}]:{}", host.canonical_name(), service),
             _ => format!("{}:{}", host.canonical_name(), service),
         };
+        if !local.is_any() {
+            let (usable, unusable): (Vec<_>, Vec<_>) =
+                addrs.into_iter().partition(|a| local.can_reach(*a));
+            if usable.is_empty() {
+                #[allow(clippy::useless_conversion)] // a TlsConnectError with the tls feature
+                return Err(Error::Connect {
+                    target,
+                    attempts: unusable
+                        .into_iter()
+                        .map(|addr| ConnectAttempt {
+                            addr,
+                            error: family_mismatch(&local.addrs, addr),
+                        })
+                        .collect(),
+                }
+                .into());
+            }
+            addrs = usable;
+        }
         let race = Race {
             stagger: self.attempt_delay,
-            serialize: self.serialize,
+            // Two sockets cannot hold one fixed local port at once.
+            serialize: self.serialize || local.port != 0,
             deadline,
             timeout: self.connect_timeout,
         };
-        let (stream, peer) = connect_to_addrs(&addrs, &self.options, race, &target).await?;
-        let socket = StreamSocket::connected(stream, peer, host.clone(), service, &self.options)?;
+        let (stream, peer) = connect_to_addrs(&addrs, &local, &self.options, race, &target).await?;
+        let socket =
+            StreamSocket::connected(stream, peer, host.clone(), service.clone(), &self.options)?;
         #[cfg(feature = "tls")]
         if let Some(config) = tls {
             let upgrade = socket.upgrade_to_tls_with(&config, host);
@@ -477,6 +587,22 @@ impl StreamSocketControl {
         }
         Ok(socket)
     }
+}
+
+/// Why `remote` cannot be reached from any of `locals` (all of the other family).
+fn family_mismatch(locals: &[SocketAddr], remote: SocketAddr) -> io::Error {
+    let (ours, theirs) = if remote.is_ipv4() {
+        ("IPv6", "IPv4")
+    } else {
+        ("IPv4", "IPv6")
+    };
+    let local = locals
+        .first()
+        .map_or_else(String::new, |l| format!(" {}", l.ip()));
+    io::Error::new(
+        io::ErrorKind::AddrNotAvailable,
+        format!("the local address{local} is {ours} and cannot reach an {theirs} address"),
+    )
 }
 
 #[cfg(feature = "tls")]
@@ -635,8 +761,26 @@ impl StreamSocketControl {
         let service = service.try_into().map_err(Into::into);
         let control = self.clone();
         let host = host.clone();
-        async move { control.connect_to(&host, service?).await }
+        async move {
+            let pair = EndpointPair::to_remote(host, service?);
+            control.connect_to(&pair).await
+        }
     }
+}
+
+/// The local port of `service` for TCP: 0 (the system picks) for `""` or
+/// `0`; a service name is looked up off the async threads.
+async fn local_port(service: &ServiceName) -> Result<u16> {
+    if service.is_any() {
+        return Ok(0);
+    }
+    if let Some(port) = service.as_port() {
+        return Ok(port);
+    }
+    let service = service.clone();
+    tokio::task::spawn_blocking(move || service.port(TransportProtocol::Tcp))
+        .await
+        .map_err(|e| Error::Io(io::Error::other(e)))?
 }
 
 /// The port of `service` for TCP; a service name is looked up off the async threads.

@@ -122,6 +122,26 @@ impl StreamSocket {
         StreamSocketControl::default().connect(host, service)
     }
 
+    /// Connects from an explicit local endpoint with the default options
+    /// (UWP's `ConnectAsync(EndpointPair)`).
+    ///
+    /// The same as `StreamSocket::builder().connect_pair(pair)`; see
+    /// [`StreamSocketControl::connect_pair`] for how the local endpoint is
+    /// used.
+    ///
+    /// # Errors
+    ///
+    /// As [`StreamSocketControl::connect_pair`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future closes every socket it opened.
+    pub fn connect_pair(
+        pair: &sock_core::EndpointPair,
+    ) -> impl Future<Output = Result<Self>> + Send + 'static {
+        StreamSocketControl::default().connect_pair(pair)
+    }
+
     /// The options and connection settings to connect with (UWP's
     /// `StreamSocketControl`).
     pub fn builder() -> StreamSocketControl {
