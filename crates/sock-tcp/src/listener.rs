@@ -7,7 +7,8 @@ use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -16,12 +17,13 @@ use sock_core::{Error, HostName, Result, ServiceName, TransportProtocol};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use tokio::net::TcpListener;
 use tokio::time::Sleep;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::control::{socket_option_setters, SocketOptions};
 use crate::resolve::{literal, SystemResolver};
 use crate::serve::{HandlerOutcome, Serve};
 use crate::sys::{self, AcceptError};
-use crate::{StreamSocket, StreamSocketListenerInformation};
+use crate::{CancelIoHandle, StreamSocket, StreamSocketListenerInformation};
 
 /// The length of the queue of connections waiting to be accepted (1024).
 pub const DEFAULT_BACKLOG: u32 = 1024;
@@ -272,7 +274,8 @@ impl StdError for BindError {
 /// Then take connections one at a time ([`accept`](Self::accept)), as a
 /// `Stream` ([`incoming`](Self::incoming)), or let [`serve`](Self::serve) run
 /// a task per connection. Dropping the listener stops listening; sockets
-/// already accepted are not affected.
+/// already accepted are not affected. [`cancel_io`](Self::cancel_io) ends
+/// the accepts waiting right now and leaves the listener listening.
 ///
 /// ```no_run
 /// use sock_tcp::StreamSocketListener;
@@ -295,6 +298,8 @@ pub struct StreamSocketListener {
     /// The local address of every accepted connection, when it is known
     /// without asking (the listener is bound to one address).
     connection_local: Option<SocketAddr>,
+    /// `cancel_io`, shared with the listener's [`CancelIoHandle`]s.
+    cancel: Arc<AcceptCancel>,
     /// The server handshakes, for a TLS listener.
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::ServerTls>,
@@ -358,6 +363,7 @@ impl StreamSocketListener {
             options: Arc::new(options),
             local,
             connection_local: (!local.ip().is_unspecified()).then_some(local),
+            cancel: Arc::default(),
             #[cfg(feature = "tls")]
             tls: None,
         })
@@ -397,18 +403,56 @@ impl StreamSocketListener {
     /// The listener stays usable: call `accept` again, after a pause for
     /// resource errors ([`incoming`](Self::incoming) does that for you).
     ///
+    /// [`Error::Cancelled`] (status `OperationAborted`) when
+    /// [`cancel_io`](Self::cancel_io) ran while this accept was in progress.
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe: if the future is dropped, no connection is lost.
     pub async fn accept(&self) -> Result<StreamSocket> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let mut op = AcceptOp::default();
+        poll_fn(|cx| op.poll(&self.cancel, cx, |cx| self.poll_accept(cx))).await
+    }
+
+    /// Ends every [`accept`](Self::accept) in progress and every
+    /// [`incoming`](Self::incoming) stream waiting for a connection with
+    /// [`Error::Cancelled`] (status `OperationAborted`), as UWP's
+    /// `CancelIOAsync`; the same error [`StreamSocket::cancel_io`] gives reads
+    /// and writes.
+    ///
+    /// Only operations pending when it is called are cancelled (as in UWP):
+    /// an `accept` started after `cancel_io` returned, or the next item of a
+    /// stream that yielded its `Cancelled` error, waits normally. The
+    /// listener keeps listening throughout: connections that arrive are
+    /// queued and no connection is lost (a cancelled accept leaves a
+    /// connection that was ready for the next one). With nothing waiting it
+    /// does nothing.
+    ///
+    /// An accept counts as pending from its first poll until it completes.
+    /// The bare [`poll_accept`](Self::poll_accept) keeps no state between
+    /// polls, so it is not cancelled. [`serve`](Self::serve) takes the
+    /// listener; cancelling through a [`cancel_io_handle`](Self::cancel_io_handle)
+    /// there only restarts the accept that was waiting (it is not counted as
+    /// an accept error, and the server goes on): stop a server with its
+    /// graceful shutdown.
+    pub fn cancel_io(&self) {
+        self.cancel.cancel();
+    }
+
+    /// A handle that cancels this listener's pending accepts from anywhere
+    /// (also once [`serve`](Self::serve) owns the listener); see
+    /// [`cancel_io`](Self::cancel_io).
+    pub fn cancel_io_handle(&self) -> CancelIoHandle {
+        CancelIoHandle::for_listener(&self.cancel)
     }
 
     /// Polls for the next connection; see [`accept`](Self::accept).
     ///
+    /// Unlike `accept`, it is not ended by [`cancel_io`](Self::cancel_io).
+    ///
     /// # Errors
     ///
-    /// As [`accept`](Self::accept).
+    /// As [`accept`](Self::accept), without `Cancelled`.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<Result<StreamSocket>> {
         #[cfg(feature = "tls")]
         if let Some(tls) = &self.tls {
@@ -455,11 +499,14 @@ impl StreamSocketListener {
     /// yielded, and the stream pauses before accepting again, from
     /// [`MIN_ACCEPT_BACKOFF`] doubling to [`MAX_ACCEPT_BACKOFF`] while
     /// failures go on; so a loop over it survives `TooManyOpenFiles` and
-    /// resumes once descriptors are free.
+    /// resumes once descriptors are free. [`cancel_io`](Self::cancel_io) while
+    /// the stream waits makes it yield one [`Error::Cancelled`], with no
+    /// pause; the item after that waits normally.
     pub fn incoming(&self) -> Incoming<'_> {
         Incoming {
             listener: self,
             backoff: Backoff::default(),
+            op: AcceptOp::default(),
         }
     }
 
@@ -507,6 +554,82 @@ impl StreamSocketListener {
 pub struct Incoming<'a> {
     listener: &'a StreamSocketListener,
     backoff: Backoff,
+    op: AcceptOp,
+}
+
+/// `cancel_io` of a listener: a token that `cancel_io` cancels and replaces
+/// (so only the accepts waiting on the old one end), and a generation
+/// counter that catches a `cancel_io` racing with an accept's first wait.
+#[derive(Debug, Default)]
+pub(crate) struct AcceptCancel {
+    generation: AtomicU64,
+    token: Mutex<CancellationToken>,
+}
+
+impl AcceptCancel {
+    /// Ends every accept pending now.
+    pub(crate) fn cancel(&self) {
+        let old = {
+            let mut token = self.token.lock().unwrap_or_else(PoisonError::into_inner);
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            std::mem::take(&mut *token)
+        };
+        old.cancel();
+    }
+
+    /// The current token and generation, read together.
+    fn current(&self) -> (CancellationToken, u64) {
+        let token = self.token.lock().unwrap_or_else(PoisonError::into_inner);
+        (token.clone(), self.generation.load(Ordering::Acquire))
+    }
+}
+
+/// The `cancel_io` state of one accept operation (an `accept` future or an
+/// [`Incoming`]): while it waits, the cancellation it waits on too.
+#[derive(Debug, Default)]
+struct AcceptOp {
+    cancelled: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
+}
+
+impl AcceptOp {
+    /// Polls `accept` through `cancel_io`: ends with `Cancelled` when
+    /// `cancel_io` ran since this operation first returned `Pending` (or
+    /// while it did).
+    fn poll(
+        &mut self,
+        cancel: &AcceptCancel,
+        cx: &mut Context<'_>,
+        accept: impl FnOnce(&mut Context<'_>) -> Poll<Result<StreamSocket>>,
+    ) -> Poll<Result<StreamSocket>> {
+        if let Some(cancelled) = &mut self.cancelled {
+            if cancelled.as_mut().poll(cx).is_ready() {
+                self.cancelled = None;
+                return Poll::Ready(Err(Error::Cancelled {
+                    operation: "accept",
+                }));
+            }
+        }
+        let generation = cancel.generation.load(Ordering::Acquire);
+        match accept(cx) {
+            Poll::Ready(result) => {
+                self.cancelled = None;
+                Poll::Ready(result)
+            }
+            Poll::Pending if self.cancelled.is_some() => Poll::Pending,
+            Poll::Pending => {
+                let (token, now) = cancel.current();
+                let mut cancelled = Box::pin(token.cancelled_owned());
+                if now != generation || cancelled.as_mut().poll(cx).is_ready() {
+                    // cancel_io ran while this accept started to wait.
+                    return Poll::Ready(Err(Error::Cancelled {
+                        operation: "accept",
+                    }));
+                }
+                self.cancelled = Some(cancelled);
+                Poll::Pending
+            }
+        }
+    }
 }
 
 /// The accept loop's pause after failures.
@@ -560,11 +683,17 @@ impl Incoming<'_> {
     /// Polls for the next connection or error (never `None`).
     pub(crate) fn poll_next_socket(&mut self, cx: &mut Context<'_>) -> Poll<Result<StreamSocket>> {
         ready!(self.backoff.poll_ready(cx));
-        match ready!(self.listener.poll_accept(cx)) {
+        let listener = self.listener;
+        match ready!(self
+            .op
+            .poll(&listener.cancel, cx, |cx| listener.poll_accept(cx)))
+        {
             Ok(socket) => {
                 self.backoff.succeeded();
                 Poll::Ready(Ok(socket))
             }
+            // Not a failure of the listener: no pause.
+            Err(e @ Error::Cancelled { .. }) => Poll::Ready(Err(e)),
             Err(e) => {
                 self.backoff.failed();
                 Poll::Ready(Err(e))

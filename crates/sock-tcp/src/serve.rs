@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sock_core::Error;
 use tokio::sync::Semaphore;
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::Instant;
@@ -89,6 +90,10 @@ impl ServeReport {
 /// connections wait in the backlog. The accept loop never stops on a
 /// connection's failure, and after resource errors (`TooManyOpenFiles`) it
 /// pauses and resumes. A handler that fails or panics affects no other.
+/// [`cancel_io`](crate::CancelIoHandle::cancel_io) through the listener's
+/// [`cancel_io_handle`](StreamSocketListener::cancel_io_handle) ends only the
+/// accept waiting at that moment; the server starts a new one at once and
+/// goes on serving (nothing is counted in the report).
 ///
 /// Without [`with_graceful_shutdown`](Self::with_graceful_shutdown) it serves
 /// forever. When the shutdown signal completes, it stops accepting (the
@@ -228,6 +233,8 @@ impl<H> Serve<H> {
                     Some(done) = tasks.join_next(), if !tasks.is_empty() => report.record(done),
                     next = poll_fn(|cx| incoming.poll_next_socket(cx)) => match next {
                         Ok(socket) => break socket,
+                        // cancel_io through a handle: only that accept ends.
+                        Err(Error::Cancelled { .. }) => {}
                         Err(_) => report.accept_errors += 1,
                     },
                 }

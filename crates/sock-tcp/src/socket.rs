@@ -19,6 +19,7 @@ use tokio_util::codec::Framed;
 use crate::control::SocketOptions;
 use crate::info::{CloseSettings, Meta};
 use crate::io::{self as sio, DirState, ReadSide, Shared, Transport};
+use crate::listener::AcceptCancel;
 use crate::split::{InputStream, OutputStream};
 use crate::{StreamSocketControl, StreamSocketInformation};
 
@@ -59,28 +60,47 @@ pub struct StreamSocket {
     pub(crate) shared: Arc<Shared>,
 }
 
-/// Cancels the operations waiting on a socket, from anywhere; made by
-/// [`StreamSocket::cancel_io_handle`] (and the halves' `cancel_io_handle`).
+/// Cancels the operations waiting on a socket or a listener, from anywhere;
+/// made by [`StreamSocket::cancel_io_handle`] (and the halves'
+/// `cancel_io_handle`) and
+/// [`StreamSocketListener::cancel_io_handle`](crate::StreamSocketListener::cancel_io_handle).
 ///
 /// Cheap to clone and `Send`: give it to the task or thread that decides to
 /// stop waiting.
 #[derive(Debug, Clone)]
 pub struct CancelIoHandle {
-    shared: Arc<Shared>,
+    target: CancelTarget,
+}
+
+#[derive(Debug, Clone)]
+enum CancelTarget {
+    Socket(Arc<Shared>),
+    Listener(Arc<AcceptCancel>),
 }
 
 impl CancelIoHandle {
     pub(crate) fn new(shared: &Arc<Shared>) -> Self {
         Self {
-            shared: Arc::clone(shared),
+            target: CancelTarget::Socket(Arc::clone(shared)),
         }
     }
 
-    /// Ends every read and write waiting on the socket now with
-    /// [`Error::Cancelled`] (status `OperationAborted`), as UWP's
-    /// `CancelIOAsync`; see [`StreamSocket::cancel_io`].
+    pub(crate) fn for_listener(cancel: &Arc<AcceptCancel>) -> Self {
+        Self {
+            target: CancelTarget::Listener(Arc::clone(cancel)),
+        }
+    }
+
+    /// Ends every operation waiting on the socket (reads and writes) or the
+    /// listener (accepts) now with [`Error::Cancelled`] (status
+    /// `OperationAborted`), as UWP's `CancelIOAsync`; see
+    /// [`StreamSocket::cancel_io`] and
+    /// [`StreamSocketListener::cancel_io`](crate::StreamSocketListener::cancel_io).
     pub fn cancel_io(&self) {
-        self.shared.cancel.cancel();
+        match &self.target {
+            CancelTarget::Socket(shared) => shared.cancel.cancel(),
+            CancelTarget::Listener(cancel) => cancel.cancel(),
+        }
     }
 }
 
