@@ -336,6 +336,21 @@ impl From<IpAddr> for HostName {
     }
 }
 
+impl From<SocketAddr> for HostName {
+    /// The host of `addr`; a scoped IPv6 address (link-local) keeps its scope
+    /// as a numeric zone (`fe80::1%2`), so [`socket_addr`](Self::socket_addr)
+    /// gives the same address back.
+    fn from(addr: SocketAddr) -> Self {
+        match addr {
+            SocketAddr::V6(a) if a.scope_id() != 0 => {
+                let zone = a.scope_id().to_string();
+                Self::from_ipv6(format!("{}%{zone}", a.ip()), *a.ip(), Some(zone))
+            }
+            other => Self::from(other.ip()),
+        }
+    }
+}
+
 impl From<Ipv4Addr> for HostName {
     fn from(addr: Ipv4Addr) -> Self {
         Self::from_ipv4(addr.to_string(), addr)
@@ -671,6 +686,20 @@ mod tests {
                 .contains("\"no-such-if0\", which names no network interface"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn socket_addresses_become_hosts_and_back_with_their_scope() {
+        for text in ["127.0.0.1:80", "[::1]:443", "[fe80::1%7]:9"] {
+            let addr: SocketAddr = text.parse().unwrap();
+            let host = HostName::from(addr);
+            assert_eq!(host.ip_addr(), Some(addr.ip()), "{text}");
+            assert_eq!(host.socket_addr(addr.port()).unwrap().unwrap(), addr);
+            assert_eq!(host, HostName::new(host.raw_name()).unwrap(), "{text}");
+        }
+        let scoped = HostName::from("[fe80::1%7]:9".parse::<SocketAddr>().unwrap());
+        assert_eq!(scoped.canonical_name(), "fe80::1%7");
+        assert_eq!(scoped.zone(), Some("7"));
     }
 
     proptest::proptest! {

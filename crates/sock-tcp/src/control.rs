@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use crate::connect::{connect_to_addrs, Local, Race};
 use crate::info::CloseSettings;
-use crate::resolve::{resolve, Resolve, SharedResolver};
+use crate::resolve::{interleave, resolve, Resolve, SharedResolver};
 use crate::StreamSocket;
 
 /// The IP TOS byte (IPv4) or traffic class (IPv6) for
@@ -508,6 +508,80 @@ impl StreamSocketControl {
         }
     }
 
+    /// The endpoint pairs a [`connect`](Self::connect) to `host` at `service`
+    /// would try (UWP's `GetEndpointPairsAsync`), in the order it tries them:
+    /// one per address the resolver gives, the two families alternating from
+    /// the resolver's first answer, each with no local preference. An IP
+    /// literal is its one pair. For a connect loop of one's own: set a local
+    /// endpoint on a pair, or skip some, and pass each to
+    /// [`connect_pair`](Self::connect_pair).
+    ///
+    /// ```no_run
+    /// use sock_core::HostName;
+    /// use sock_tcp::StreamSocket;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> sock_core::Result<()> {
+    /// let control = StreamSocket::builder();
+    /// let host = HostName::new("localhost")?;
+    /// for pair in control.endpoint_pairs(&host, "8080").await? {
+    ///     match control.connect_pair(&pair).await {
+    ///         Ok(socket) => return Ok(drop(socket)),
+    ///         Err(e) => eprintln!("{}: {e}", pair.remote_host),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect) before it opens a socket: the service's
+    /// errors, [`Error::Resolve`], [`Error::NoAddresses`], and
+    /// [`Error::TimedOut`] when resolving takes longer than the connect
+    /// timeout.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only looks names up.
+    pub fn endpoint_pairs<S>(
+        &self,
+        host: &HostName,
+        service: S,
+    ) -> impl Future<Output = Result<Vec<EndpointPair>>> + Send + 'static
+    where
+        S: TryInto<ServiceName>,
+        S::Error: Into<Error>,
+    {
+        let service = service.try_into().map_err(Into::into);
+        let control = self.clone();
+        let host = host.clone();
+        async move {
+            let service = service?;
+            let port = service_port(&service).await?;
+            let deadline = Instant::now() + control.connect_timeout;
+            let addrs = control.resolve_by(&host, port, deadline).await?;
+            Ok(interleave(&addrs)
+                .into_iter()
+                .map(|addr| EndpointPair::to_remote(HostName::from(addr), service.clone()))
+                .collect())
+        }
+    }
+
+    /// Resolves `host` with this control's resolver, by `deadline`.
+    async fn resolve_by(
+        &self,
+        host: &HostName,
+        port: u16,
+        deadline: Instant,
+    ) -> Result<Vec<SocketAddr>> {
+        tokio::time::timeout_at(deadline, resolve(&*self.resolver.0, host, port))
+            .await
+            .map_err(|_| Error::TimedOut {
+                operation: "host name resolution (connect_timeout)",
+                after: self.connect_timeout,
+            })?
+    }
+
     async fn connect_to(&self, pair: &EndpointPair) -> ConnectResult {
         let EndpointPair {
             local_host,
@@ -520,25 +594,13 @@ impl StreamSocketControl {
         let tls = self.options.client_tls.for_connect()?;
         let started = Instant::now();
         let deadline = started + self.connect_timeout;
-        let resolution_timed_out = || Error::TimedOut {
-            operation: "host name resolution (connect_timeout)",
-            after: self.connect_timeout,
-        };
         let port = service_port(service).await?;
         let local_port = local_port(local_service).await?;
-        let resolving = resolve(&*self.resolver.0, host, port);
-        let mut addrs = tokio::time::timeout_at(deadline, resolving)
-            .await
-            .map_err(|_| resolution_timed_out())??;
+        let mut addrs = self.resolve_by(host, port, deadline).await?;
         let local = Local {
             addrs: match local_host {
                 None => Vec::new(),
-                Some(local_host) => {
-                    let resolving = resolve(&*self.resolver.0, local_host, local_port);
-                    tokio::time::timeout_at(deadline, resolving)
-                        .await
-                        .map_err(|_| resolution_timed_out())??
-                }
+                Some(local_host) => self.resolve_by(local_host, local_port, deadline).await?,
             },
             port: local_port,
         };

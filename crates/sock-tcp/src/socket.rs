@@ -162,6 +162,31 @@ impl StreamSocket {
         StreamSocketControl::default().connect_pair(pair)
     }
 
+    /// The endpoint pairs a connect to `host` at `service` would try, in its
+    /// order (UWP's static `GetEndpointPairsAsync`), resolved with the system
+    /// resolver.
+    ///
+    /// The same as `StreamSocket::builder().endpoint_pairs(host, service)`;
+    /// see [`StreamSocketControl::endpoint_pairs`].
+    ///
+    /// # Errors
+    ///
+    /// As [`StreamSocketControl::endpoint_pairs`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only looks names up.
+    pub fn endpoint_pairs<S>(
+        host: &HostName,
+        service: S,
+    ) -> impl Future<Output = Result<Vec<sock_core::EndpointPair>>> + Send + 'static
+    where
+        S: TryInto<ServiceName>,
+        S::Error: Into<Error>,
+    {
+        StreamSocketControl::default().endpoint_pairs(host, service)
+    }
+
     /// The options and connection settings to connect with (UWP's
     /// `StreamSocketControl`).
     pub fn builder() -> StreamSocketControl {

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use bytes::{Buf, Bytes, BytesMut};
-use sock_core::{Error, HostName, Result, ServiceName};
+use sock_core::{EndpointPair, Error, HostName, Result, ServiceName};
 use socket2::{SockAddr, SockRef, Socket};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
@@ -125,17 +125,6 @@ fn source_of(addr: &SocketAddr) -> Source {
     }
 }
 
-/// The host name of a sender: a link-local IPv6 sender keeps its scope as
-/// a numeric zone, so a reply finds the way back.
-fn host_of(source: Source) -> HostName {
-    match source {
-        (ip @ IpAddr::V6(_), scope) if scope != 0 => {
-            HostName::new(&format!("{ip}%{scope}")).unwrap_or_else(|_| HostName::from(ip))
-        }
-        (ip, _) => HostName::from(ip),
-    }
-}
-
 fn host_source(host: &HostName) -> Option<Source> {
     let ip = host.ip_addr()?;
     let scope = match host.zone() {
@@ -146,11 +135,15 @@ fn host_source(host: &HostName) -> Option<Source> {
 }
 
 impl Rx {
-    fn remote_name(&mut self, source: Source) -> HostName {
+    /// The host name of a sender (a link-local IPv6 sender keeps its scope
+    /// as a numeric zone, so a reply finds the way back), made once per run
+    /// of datagrams from one sender.
+    fn remote_name(&mut self, addr: &SocketAddr) -> HostName {
+        let source = source_of(addr);
         match &self.remote {
             Some((cached, name)) if *cached == source => name.clone(),
             _ => {
-                let name = host_of(source);
+                let name = HostName::from(*addr);
                 self.remote = Some((source, name.clone()));
                 name
             }
@@ -170,7 +163,7 @@ impl Rx {
 
     fn message(&mut self, p: Pending) -> DatagramMessage {
         DatagramMessage {
-            remote_address: self.remote_name(source_of(&p.source)),
+            remote_address: self.remote_name(&p.source),
             remote_port: p.source.port(),
             local_address: self.local_name(p.local),
             data: p.data,
@@ -183,7 +176,7 @@ impl Rx {
     fn fill_slot(&mut self, slot: &mut DatagramMessage, p: Pending) {
         let source = source_of(&p.source);
         if host_source(&slot.remote_address) != Some(source) {
-            slot.remote_address = self.remote_name(source);
+            slot.remote_address = self.remote_name(&p.source);
         }
         if slot.local_address.ip_addr() != Some(p.local) || slot.local_address.zone().is_some() {
             slot.local_address = self.local_name(p.local);
@@ -831,6 +824,41 @@ impl DatagramSocket {
         resolve::pick(host, &addrs, self.family)
     }
 
+    /// The endpoint pairs for `host` at `service` (UWP's static
+    /// `GetEndpointPairsAsync`): one per address the lookup gives, in its
+    /// order, each with no local preference. `localhost` gives `127.0.0.1`
+    /// and `::1`; an IP literal is its one pair. To choose for oneself: set a
+    /// local endpoint on a pair, or skip some, and pass one to
+    /// [`DatagramSocketControl::connect_pair`].
+    ///
+    /// # Errors
+    ///
+    /// An empty service ([`Error::InvalidServiceName`]: datagrams need a
+    /// port), an unknown one, a failed lookup.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only looks names up.
+    pub async fn endpoint_pairs<S>(host: &HostName, service: S) -> Result<Vec<EndpointPair>>
+    where
+        S: TryInto<ServiceName>,
+        Error: From<S::Error>,
+    {
+        let service: ServiceName = service.try_into()?;
+        if service.is_any() {
+            return Err(Error::invalid_service_name(
+                service.as_str(),
+                "is empty: a remote endpoint needs a port number or service name",
+            ));
+        }
+        let port = service.port(sock_core::TransportProtocol::Udp)?;
+        Ok(resolve::resolve(host, port)
+            .await?
+            .into_iter()
+            .map(|addr| EndpointPair::to_remote(HostName::from(addr), service.clone()))
+            .collect())
+    }
+
     /// Joins the multicast group `group` (UWP's `JoinMulticastGroup`), IPv4
     /// or IPv6, on the interface of the bound address (the system's choice
     /// when bound to all addresses).
@@ -1177,7 +1205,7 @@ mod name_tests {
     #[test]
     fn senders_keep_their_ipv6_scope_and_slots_are_reused_when_unchanged() {
         let link_local: SocketAddr = "[fe80::1%3]:5353".parse().unwrap();
-        let name = host_of(source_of(&link_local));
+        let name = Rx::default().remote_name(&link_local);
         assert_eq!(name.canonical_name(), "fe80::1%3");
         assert_eq!(host_source(&name), Some(source_of(&link_local)));
 
@@ -1203,6 +1231,9 @@ mod name_tests {
         assert_eq!(slot.remote_address.raw_name().as_ptr(), before);
 
         let v4: SocketAddr = "198.51.100.3:9".parse().unwrap();
-        assert_eq!(host_of(source_of(&v4)).canonical_name(), "198.51.100.3");
+        assert_eq!(
+            Rx::default().remote_name(&v4).canonical_name(),
+            "198.51.100.3"
+        );
     }
 }
