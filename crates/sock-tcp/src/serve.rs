@@ -147,6 +147,11 @@ impl<H> Serve<H> {
     /// own heartbeat). Unless set here, served sockets keep the idle timeout
     /// of the listener's control, or get [`DEFAULT_SERVE_IDLE_TIMEOUT`] when
     /// the control has none.
+    ///
+    /// The timeout bounds each read and write, so a peer that keeps sending
+    /// a byte now and then stays within it. Handlers that read frames bound
+    /// a whole frame with
+    /// [`FrameReader::set_frame_timeout`](sock_codec::FrameReader::set_frame_timeout).
     pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.idle_timeout = Some(timeout);
         self
