@@ -12,7 +12,7 @@ use std::time::Duration;
 use sock_core::{ConnectAttempt, Error, Result};
 use socket2::SockRef;
 use tokio::net::{TcpSocket, TcpStream};
-use tokio::time::{sleep_until, Instant};
+use tokio::time::{sleep_until, Instant, Sleep};
 
 use crate::control::SocketOptions;
 use crate::resolve::interleave;
@@ -120,17 +120,29 @@ pub(crate) async fn connect_to_addrs(
     let mut next = 0;
     let mut running: Vec<(usize, Attempt)> = Vec::new();
     let mut failed: Vec<(usize, io::Error)> = Vec::new();
-    let mut stagger = Box::pin(sleep_until(Instant::now()));
-    let mut deadline = Box::pin(sleep_until(race.deadline));
+    // Timers are made only when needed: a single address (an IP literal, a
+    // name with one answer) races nothing, and most connects finish before
+    // their deadline matters, so neither registers with the time driver.
+    let mut stagger: Option<Pin<Box<Sleep>>> = None;
+    let mut deadline: Option<Pin<Box<Sleep>>> = None;
 
     let outcome = poll_fn(|cx| loop {
         let start_next = next < order.len()
-            && (running.is_empty() || (!race.serialize && stagger.as_mut().poll(cx).is_ready()));
+            && (running.is_empty()
+                || stagger
+                    .as_mut()
+                    .is_some_and(|s| s.as_mut().poll(cx).is_ready()));
         if start_next {
             let remote = order[next];
             running.push((next, attempt(remote, local.bind_for(remote), options)));
             next += 1;
-            stagger.as_mut().reset(Instant::now() + race.stagger);
+            if next < order.len() && !race.serialize {
+                let at = Instant::now() + race.stagger;
+                match stagger.as_mut() {
+                    Some(s) => s.as_mut().reset(at),
+                    None => stagger = Some(Box::pin(sleep_until(at))),
+                }
+            }
         }
         let mut i = 0;
         while i < running.len() {
@@ -152,6 +164,7 @@ pub(crate) async fn connect_to_addrs(
         if start_next {
             continue; // poll the stagger timer again so it wakes us
         }
+        let deadline = deadline.get_or_insert_with(|| Box::pin(sleep_until(race.deadline)));
         if deadline.as_mut().poll(cx).is_ready() {
             for (index, _) in running.drain(..) {
                 failed.push((

@@ -640,6 +640,11 @@ impl StreamSocketControl {
         #[cfg(feature = "tls")]
         if let Some(config) = tls {
             let upgrade = socket.upgrade_to_tls_with(&config, host);
+            if Instant::now() + config.handshake_timeout() <= deadline {
+                // The handshake's own timeout ends it before the connect
+                // deadline could: one timer is enough.
+                return upgrade.await;
+            }
             return tokio::time::timeout_at(deadline, upgrade)
                 .await
                 .map_err(|_| Error::TimedOut {
