@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use sock_core::{EndpointPair, Error, HostName, SocketErrorStatus as S};
 use sock_tcp::StreamSocket;
-use support::{listener, within};
+use support::{fixed_resolver, listener, not_found_resolver, within};
 
 fn host(text: &str) -> HostName {
     HostName::new(text).unwrap()
@@ -68,14 +68,9 @@ async fn an_ip_literal_is_its_one_pair_and_names_need_a_port() {
 
 #[tokio::test]
 async fn resolver_failures_keep_their_status() {
-    let not_found = |_: &HostName, _: u16| -> io::Result<Vec<SocketAddr>> {
-        Err(io::Error::other(
-            "failed to lookup address information: Name or service not known",
-        ))
-    };
     let err = within(
         StreamSocket::builder()
-            .resolver(not_found)
+            .resolver(not_found_resolver())
             .endpoint_pairs(&host("nowhere.test"), 80u16),
     )
     .await
@@ -88,13 +83,10 @@ async fn a_connect_loop_over_the_pairs_reaches_the_listening_address() {
     let listener = listener().await;
     let port = listener.information().local_port;
     // The first answer has no listener (the listener is on 127.0.0.1 only).
-    let answers = move |_: &HostName, port: u16| -> io::Result<Vec<SocketAddr>> {
-        Ok(vec![
-            addr(&format!("127.0.0.9:{port}")),
-            addr(&format!("127.0.0.1:{port}")),
-        ])
-    };
-    let control = StreamSocket::builder().resolver(answers);
+    let control = StreamSocket::builder().resolver(fixed_resolver(vec![
+        addr(&format!("127.0.0.9:{port}")),
+        addr(&format!("127.0.0.1:{port}")),
+    ]));
     let pairs = within(control.endpoint_pairs(&host("service.test"), port))
         .await
         .unwrap();

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use sock_core::{Error, HostName, SocketErrorStatus as S};
 use sock_tcp::{StreamSocket, StreamSocketListener};
-use support::{refused_addr, silent_listener, v4, within};
+use support::{not_found_resolver, refused_addr, silent_listener, v4, within};
 use tokio::io::AsyncReadExt;
 
 #[tokio::test]
@@ -28,15 +28,9 @@ async fn a_refused_connection_is_connection_refused() {
 
 #[tokio::test]
 async fn an_unknown_host_is_host_not_found() {
-    // The system resolver's answer for an unknown name, without asking DNS.
-    let resolver = |_: &HostName, _: u16| -> io::Result<Vec<SocketAddr>> {
-        Err(io::Error::other(
-            "failed to lookup address information: Name or service not known",
-        ))
-    };
     let err = within(
         StreamSocket::builder()
-            .resolver(resolver)
+            .resolver(not_found_resolver())
             .connect(&HostName::new("no-such-host.example").unwrap(), 80),
     )
     .await

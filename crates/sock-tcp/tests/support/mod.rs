@@ -48,11 +48,22 @@ pub(crate) async fn refused_addr() -> SocketAddr {
     l.local_addr().unwrap()
 }
 
-/// A resolver that answers every name with `addrs` (ports replaced).
+/// A resolver that answers every name with `addrs`, ports as given.
 pub(crate) fn fixed_resolver(
     addrs: Vec<SocketAddr>,
 ) -> impl Fn(&HostName, u16) -> io::Result<Vec<SocketAddr>> + Send + Sync + 'static {
     move |_, _| Ok(addrs.clone())
+}
+
+/// A resolver that answers every name as the system resolver answers an
+/// unknown one, without asking DNS.
+pub(crate) fn not_found_resolver(
+) -> impl Fn(&HostName, u16) -> io::Result<Vec<SocketAddr>> + Send + Sync + 'static {
+    |_, _| {
+        Err(io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        ))
+    }
 }
 
 /// Whether this machine has IPv6 loopback.
