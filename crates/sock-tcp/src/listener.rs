@@ -586,9 +586,16 @@ impl AcceptCancel {
 
 /// The `cancel_io` state of one accept operation (an `accept` future or an
 /// [`Incoming`]): while it waits, the cancellation it waits on too.
+///
+/// The wait on the token is kept after an accept completes and used again by
+/// the next one (an [`Incoming`] accepts many) as long as no `cancel_io` ran
+/// in between, so a busy accept loop does not allocate per connection.
 #[derive(Debug, Default)]
 struct AcceptOp {
-    cancelled: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
+    /// The wait on a token, and the generation that token belongs to.
+    cancelled: Option<(Pin<Box<WaitForCancellationFutureOwned>>, u64)>,
+    /// Whether this operation has returned `Pending` since it last completed.
+    waiting: bool,
 }
 
 impl AcceptOp {
@@ -601,34 +608,47 @@ impl AcceptOp {
         cx: &mut Context<'_>,
         accept: impl FnOnce(&mut Context<'_>) -> Poll<Result<StreamSocket>>,
     ) -> Poll<Result<StreamSocket>> {
-        if let Some(cancelled) = &mut self.cancelled {
-            if cancelled.as_mut().poll(cx).is_ready() {
-                self.cancelled = None;
-                return Poll::Ready(Err(Error::Cancelled {
-                    operation: "accept",
-                }));
+        if self.waiting {
+            if let Some((cancelled, _)) = &mut self.cancelled {
+                if cancelled.as_mut().poll(cx).is_ready() {
+                    return self.end_cancelled();
+                }
             }
         }
         let generation = cancel.generation.load(Ordering::Acquire);
         match accept(cx) {
             Poll::Ready(result) => {
-                self.cancelled = None;
+                self.waiting = false;
                 Poll::Ready(result)
             }
-            Poll::Pending if self.cancelled.is_some() => Poll::Pending,
+            Poll::Pending if self.waiting => Poll::Pending,
             Poll::Pending => {
-                let (token, now) = cancel.current();
-                let mut cancelled = Box::pin(token.cancelled_owned());
-                if now != generation || cancelled.as_mut().poll(cx).is_ready() {
-                    // cancel_io ran while this accept started to wait.
-                    return Poll::Ready(Err(Error::Cancelled {
-                        operation: "accept",
-                    }));
+                // This operation's first wait: wait on the current token too.
+                if !matches!(&self.cancelled, Some((_, g)) if *g == generation) {
+                    let (token, now) = cancel.current();
+                    if now != generation {
+                        // cancel_io ran while this accept started to wait.
+                        return self.end_cancelled();
+                    }
+                    self.cancelled = Some((Box::pin(token.cancelled_owned()), now));
                 }
-                self.cancelled = Some(cancelled);
+                if let Some((cancelled, _)) = &mut self.cancelled {
+                    if cancelled.as_mut().poll(cx).is_ready() {
+                        return self.end_cancelled();
+                    }
+                }
+                self.waiting = true;
                 Poll::Pending
             }
         }
+    }
+
+    fn end_cancelled(&mut self) -> Poll<Result<StreamSocket>> {
+        self.cancelled = None;
+        self.waiting = false;
+        Poll::Ready(Err(Error::Cancelled {
+            operation: "accept",
+        }))
     }
 }
 

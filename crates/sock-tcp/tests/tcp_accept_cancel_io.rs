@@ -134,6 +134,29 @@ async fn incoming_yields_one_cancelled_error_then_waits_normally() {
     assert_eq!(server.peer_addr(), client.local_addr());
 }
 
+#[tokio::test]
+async fn a_cancel_between_incoming_items_touches_neither_item() {
+    let listener = listener().await;
+    let port = listener.information().local_port;
+    let mut incoming = listener.incoming();
+    for round in 0..3 {
+        // An item that waited, then got its connection...
+        assert!(poll!(incoming.next()).is_pending(), "round {round}");
+        let client = within(StreamSocket::connect(&v4(), port)).await.unwrap();
+        let server = within(incoming.next()).await.unwrap().unwrap();
+        assert_eq!(server.peer_addr(), client.local_addr());
+        // ...then a cancel while nothing waits: the next item is not
+        // cancelled (round 0 and 2), and without one it waits as well.
+        if round != 1 {
+            listener.cancel_io();
+        }
+    }
+    // A cancel while the stream waits still ends that wait.
+    assert!(poll!(incoming.next()).is_pending());
+    listener.cancel_io();
+    assert_cancelled(within(incoming.next()).await.unwrap());
+}
+
 /// `serve` over a listener cancelled again and again keeps serving, counts
 /// no accept error, and does not spin: it runs on a current-thread runtime of
 /// its own, where a spinning accept loop would starve the client task, so
