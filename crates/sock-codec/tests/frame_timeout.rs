@@ -111,3 +111,30 @@ async fn without_a_bound_a_slow_frame_still_arrives() {
     );
     send.await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn skipping_an_oversized_frame_slowly_is_bounded_too() {
+    let (mut tx, rx) = tokio::io::duplex(1 << 16);
+    let mut reader = sock_codec::LengthPrefixedCodec::builder()
+        .max_frame_length(10)
+        .skip_oversized(true)
+        .new_frame_reader(rx);
+    reader.set_frame_timeout(Some(TIMEOUT));
+    let drip = tokio::spawn(async move {
+        // A 1000-byte frame over the limit, its bytes 100 ms apart: skipping
+        // it would take 100 s.
+        for byte in frame(&[1; 1000]) {
+            if tx.write_all(&[byte]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let started = Instant::now();
+    let err = reader.next().await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::TimedOut { .. }), "{err:?}");
+    assert!(started.elapsed() < TIMEOUT * 2, "{:?}", started.elapsed());
+    assert_eq!(reader.codec().skipped_frames(), 1);
+    drop(reader);
+    drip.await.unwrap();
+}
