@@ -128,14 +128,23 @@ impl<IO: AsyncRead + Unpin> AsyncRead for Pipelined<IO> {
 /// handing over the buffered bytes or not.
 async fn pipelined_upgrade(keep_buffered: bool) -> Result<(), sock_core::Error> {
     let ca = Ca::new("CA");
-    // Short timeouts: without the buffered bytes the server waits for a
-    // ClientHello that already went by.
+    // Without the buffered bytes the server waits for a ClientHello that
+    // already went by, so that case gets a short server timeout. A handshake
+    // that should succeed gets a long one: a debug build on a busy machine
+    // can take a few hundred milliseconds for it.
+    let server_timeout = if keep_buffered {
+        Duration::from_secs(5)
+    } else {
+        Duration::from_millis(500)
+    };
     let server = server_builder(&ca.server(&["localhost"]))
-        .handshake_timeout(Duration::from_millis(500))
+        .handshake_timeout(server_timeout)
         .build()
         .unwrap();
+    // The client waits longer than the server, so it is the server's side
+    // that decides how the upgrade ended.
     let client = client_trusting(&ca)
-        .handshake_timeout(Duration::from_millis(500))
+        .handshake_timeout(Duration::from_secs(8))
         .build()
         .unwrap();
     let (client_io, server_io) = tokio::io::duplex(64 * 1024);

@@ -144,3 +144,19 @@ pub(crate) fn client_trusting(ca: &Ca, level: ProtectionLevel) -> StreamSocketCo
         .with_os_roots(false)
         .add_root_certificates_pem(ca.pem().as_bytes())
 }
+
+/// Keeps `listener`'s accept polled until it has counted `n` failed
+/// handshakes (finished handshakes are collected while accept runs), failing
+/// the test if a connection is accepted meanwhile or the count never comes.
+pub(crate) async fn await_failed_handshakes(listener: &StreamSocketListener, n: u64) {
+    super::within(async {
+        while listener.failed_tls_handshakes() < n {
+            let polled =
+                tokio::time::timeout(std::time::Duration::from_millis(50), listener.accept()).await;
+            if let Ok(accepted) = polled {
+                panic!("a connection was accepted: {:?}", accepted.map(|_| ()));
+            }
+        }
+    })
+    .await;
+}
