@@ -87,14 +87,16 @@ impl Inner {
 ///
 /// Processes hand sockets to it with `transfer_ownership` over a
 /// [`HandoffChannel`] connected to its path, and take them all back with
-/// [`all_sockets`] (UWP's `SocketActivityInformation.AllSockets`). With a
+/// [`all_sockets`] (UWP's `SocketActivityInformation.AllSockets`), each as
+/// it came: id, kind, context and [`SocketSettings`](crate::SocketSettings)
+/// (so a `multicast_only` datagram socket comes back `multicast_only`). With a
 /// [`wake_command`](Self::wake_command) it spawns that command when a held
 /// listener has a connection waiting or a held datagram socket has a
 /// datagram (UWP's `SocketActivityTrigger`); the connection or datagram
 /// stays queued in the kernel for the woken process.
 ///
 /// Limits: at most [`max_held`](Self::max_held) sockets (more are closed and
-/// counted as refused), [`MAX_CONNECTIONS`](self) connections at once (64), an
+/// counted as refused), 64 connections at once (more are closed), an
 /// idle timeout per connection, and at most one woken command running at a
 /// time, no more often than [`min_wake_interval`](Self::min_wake_interval).
 ///

@@ -12,7 +12,8 @@ use crate::info::check_shape;
 use crate::sys::{self, MAX_FDS_PER_READ};
 use crate::wire::{self, Header, Op, HEADER_LEN};
 use crate::{
-    SocketActivityInformation, SocketActivityKind, DEFAULT_MAX_CONTEXT_LEN, MAX_CONTEXT_LEN,
+    SocketActivityInformation, SocketActivityKind, SocketSettings, DEFAULT_MAX_CONTEXT_LEN,
+    MAX_CONTEXT_LEN,
 };
 
 /// A message read from a channel.
@@ -108,7 +109,9 @@ impl HandoffChannel {
         self.stream
     }
 
-    /// Sends `socket` as a socket of `kind`, with its `id` and `context`.
+    /// Sends `socket` as a socket of `kind`, with its `id` and `context`
+    /// and default [`SocketSettings`] (none set); see
+    /// [`send_with`](Self::send_with) to send others.
     ///
     /// The socket stays open in this process too; close it (drop its owner)
     /// once this returns, which is what the `transfer_ownership` methods of
@@ -134,9 +137,36 @@ impl HandoffChannel {
         context: &[u8],
         socket: BorrowedFd<'_>,
     ) -> Result<(), Error> {
-        wire::check_outgoing(kind, id, context, self.max_context_len)?;
+        self.send_with(kind, SocketSettings::default(), id, context, socket)
+            .await
+    }
+
+    /// Sends `socket` as [`send`](Self::send) does, with the control
+    /// `settings` that live outside the kernel (such as a datagram socket's
+    /// `multicast_only`); the receiver finds them in
+    /// [`SocketActivityInformation::settings`]. sock-udp's
+    /// `transfer_ownership` calls this with the socket's own settings.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send); also `Unsupported` when `settings` has
+    /// `multicast_only` and `kind` is not
+    /// [`SocketActivityKind::DatagramSocket`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`send`](Self::send).
+    pub async fn send_with(
+        &mut self,
+        kind: SocketActivityKind,
+        settings: SocketSettings,
+        id: &str,
+        context: &[u8],
+        socket: BorrowedFd<'_>,
+    ) -> Result<(), Error> {
+        wire::check_outgoing(kind, settings, id, context, self.max_context_len)?;
         check_shape(socket, &format!("socket {id:?}"), kind)?;
-        let message = wire::encode(Op::Socket, kind, id, context);
+        let message = wire::encode(Op::Socket, kind, settings, id, context);
         let sent = self
             .stream
             .async_io(Interest::WRITABLE, || {
@@ -147,7 +177,8 @@ impl HandoffChannel {
         Ok(())
     }
 
-    /// Sends a socket that was received earlier, as it came.
+    /// Sends a socket that was received earlier, as it came (its settings
+    /// included).
     ///
     /// # Errors
     ///
@@ -157,8 +188,14 @@ impl HandoffChannel {
     ///
     /// As [`send`](Self::send).
     pub async fn send_info(&mut self, info: &SocketActivityInformation) -> Result<(), Error> {
-        self.send(info.kind, &info.id, &info.context, info.socket.as_fd())
-            .await
+        self.send_with(
+            info.kind,
+            info.settings,
+            &info.id,
+            &info.context,
+            info.socket.as_fd(),
+        )
+        .await
     }
 
     /// Receives the next socket; `None` when the peer closed the connection
@@ -245,7 +282,13 @@ impl HandoffChannel {
 
     /// Sends a message without a socket.
     pub(crate) async fn send_plain(&mut self, op: Op) -> Result<(), Error> {
-        let message = wire::encode(op, SocketActivityKind::None, "", b"");
+        let message = wire::encode(
+            op,
+            SocketActivityKind::None,
+            SocketSettings::default(),
+            "",
+            b"",
+        );
         self.stream.write_all(&message).await?;
         Ok(())
     }
@@ -341,6 +384,7 @@ fn finish(h: Header, body: Vec<u8>, mut fds: Vec<OwnedFd>) -> Result<Message, Er
                 id,
                 kind: h.kind,
                 context,
+                settings: h.settings,
                 socket,
             }))
         }

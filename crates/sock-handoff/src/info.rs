@@ -1,5 +1,6 @@
 //! The UWP names of the broker's world: [`SocketActivityKind`],
-//! [`SocketActivityTriggerReason`], [`SocketActivityInformation`], and the
+//! [`SocketActivityTriggerReason`], [`SocketActivityInformation`] (with the
+//! [`SocketSettings`] that travel beside the descriptor), and the
 //! [`TransferError`] that gives a socket back when a hand-off fails.
 
 use std::error::Error as StdError;
@@ -115,6 +116,56 @@ impl fmt::Display for SocketActivityTriggerReason {
     }
 }
 
+/// Control settings that live in the sending process, not in the kernel,
+/// and so travel in the hand-off message beside the descriptor (UWP keeps a
+/// socket's control settings across `TransferOwnership`).
+///
+/// Options the kernel holds (buffer sizes, port sharing, multicast
+/// memberships, hop limits) travel with the descriptor itself and need no
+/// help. Today one setting needs it: sock-udp's `multicast_only` (UWP's
+/// `DatagramSocketControl.MulticastOnly`), which only a
+/// [`SocketActivityKind::DatagramSocket`] can have. The default is "none
+/// set", which is what [`HandoffChannel::send`](crate::HandoffChannel::send)
+/// sends; [`HandoffChannel::send_with`](crate::HandoffChannel::send_with)
+/// sends others, and `transfer_ownership` in sock-udp fills them in from the
+/// socket.
+///
+/// ```
+/// use sock_handoff::SocketSettings;
+///
+/// let settings = SocketSettings::new().multicast_only(true);
+/// assert!(settings.is_multicast_only());
+/// assert!(!SocketSettings::default().is_multicast_only());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct SocketSettings {
+    multicast_only: bool,
+}
+
+impl SocketSettings {
+    /// No setting set (the same as `default()`).
+    pub const fn new() -> Self {
+        Self {
+            multicast_only: false,
+        }
+    }
+
+    /// Whether the adopted datagram socket is for multicast only (sock-udp's
+    /// `DatagramSocketControl::multicast_only`: unicast and broadcast sends
+    /// are refused, unicast datagrams arriving are dropped and counted).
+    /// Only a [`SocketActivityKind::DatagramSocket`] may carry it: sending it
+    /// with another kind is refused, and so is receiving it.
+    pub const fn multicast_only(mut self, on: bool) -> Self {
+        self.multicast_only = on;
+        self
+    }
+
+    /// Whether [`multicast_only`](Self::multicast_only) is set.
+    pub const fn is_multicast_only(&self) -> bool {
+        self.multicast_only
+    }
+}
+
 /// A socket that was handed over, with its id and context (UWP's
 /// `SocketActivityInformation`).
 ///
@@ -135,6 +186,11 @@ pub struct SocketActivityInformation {
     pub kind: SocketActivityKind,
     /// The sender's opaque context (UWP's `Context.Data`).
     pub context: Vec<u8>,
+    /// The control settings the sender's socket had that live outside the
+    /// kernel (such as `multicast_only`); the adopting type applies them
+    /// (`DatagramSocket::from_socket_activity` does). The std conversions
+    /// below ignore them: read them first if you adopt that way.
+    pub settings: SocketSettings,
     /// The socket itself.
     pub socket: OwnedFd,
 }
@@ -318,6 +374,7 @@ mod tests {
             id: "web".into(),
             kind: SocketActivityKind::StreamSocketListener,
             context: Vec::new(),
+            settings: SocketSettings::default(),
             socket: OwnedFd::from(udp),
         };
         let err = info.into_tcp_listener().unwrap_err();
@@ -335,6 +392,7 @@ mod tests {
             id: "x".into(),
             kind: SocketActivityKind::StreamSocketListener,
             context: Vec::new(),
+            settings: SocketSettings::default(),
             socket: OwnedFd::from(listener),
         };
         let err = info.into_udp_socket().unwrap_err();
@@ -352,6 +410,7 @@ mod tests {
             id: "x".into(),
             kind: SocketActivityKind::StreamSocketListener,
             context: Vec::new(),
+            settings: SocketSettings::default(),
             socket: OwnedFd::from(listener),
         };
         let listener = info.into_tcp_listener().unwrap();

@@ -48,16 +48,19 @@
 //! attached to the message's first byte:
 //!
 //! ```text
-//! "SKHO" | version 1 | op | kind | 0 | id length (u16 BE) | context length (u32 BE) | id | context
+//! "SKHO" | version 1 | op | kind | flags | id length (u16 BE) | context length (u32 BE) | id | context
 //! ```
 //!
 //! `op` is 1 for a socket (exactly one descriptor attached), 2 for "give me
-//! every socket you hold" and 3 for "that was all". Ids are UTF-8 and at most
+//! every socket you hold" and 3 for "that was all". `flags` carry the
+//! [`SocketSettings`] that live in the sending process rather than in the
+//! kernel, so do not travel with the descriptor: bit 0 is `multicast_only`
+//! (a datagram socket only); every other bit is 0. Ids are UTF-8 and at most
 //! [`MAX_ID_LEN`] bytes; contexts at most [`DEFAULT_MAX_CONTEXT_LEN`] unless
 //! the receiver allows more (`max_context_len`, up to [`MAX_CONTEXT_LEN`]).
 //! A receiver trusts nothing: lengths are checked before allocating, a
-//! message with no descriptor or more than one, an unknown version, op or
-//! kind, or a descriptor that is not the socket the message says, is a clear
+//! message with no descriptor or more than one, an unknown version, op,
+//! kind or flag bit, a flag on a kind that cannot have it, or a descriptor that is not the socket the message says, is a clear
 //! error and every descriptor that came with it is closed.
 //!
 //! Everything runs on tokio without blocking a thread: the channel is a
@@ -122,7 +125,8 @@ pub use broker::{
 pub use channel::HandoffChannel;
 #[cfg(unix)]
 pub use info::{
-    SocketActivityInformation, SocketActivityKind, SocketActivityTriggerReason, TransferError,
+    SocketActivityInformation, SocketActivityKind, SocketActivityTriggerReason, SocketSettings,
+    TransferError,
 };
 #[cfg(unix)]
 pub use wire::{DEFAULT_MAX_CONTEXT_LEN, MAX_CONTEXT_LEN, MAX_ID_LEN, WIRE_VERSION};

@@ -8,19 +8,24 @@
 //!      5    1  op: 1 = socket (one descriptor attached), 2 = request every
 //!              held socket, 3 = end of a reply
 //!      6    1  kind (SocketActivityKind: 1 listener, 2 datagram, 3 stream); 0 unless op 1
-//!      7    1  reserved, 0
+//!      7    1  flags: bit 0 = multicast_only (kind 2 only); other bits 0
 //!      8    2  id length, big-endian, at most MAX_ID_LEN
 //!     10    4  context length, big-endian, at most the receiver's max_context_len
 //!     14    -  id (UTF-8), then context
 //! ```
 //!
 //! A socket message carries exactly one descriptor (`SCM_RIGHTS`), attached
-//! to its first byte. Requests and ends carry no id, no context and no
-//! descriptor. Everything is checked before anything is allocated.
+//! to its first byte. Requests and ends carry no flags, no id, no context and
+//! no descriptor. The flags are the [`SocketSettings`] that live in the
+//! sending process rather than in the kernel; a receiver refuses a bit it
+//! does not know and a flag on a kind that cannot have it. (Byte 7 was
+//! "reserved, 0" before it held flags; a message without flags is the same
+//! bytes as then, so the version stays 1.) Everything is checked before
+//! anything is allocated.
 
 use sock_core::Error;
 
-use crate::SocketActivityKind;
+use crate::{SocketActivityKind, SocketSettings};
 
 /// The first four bytes of every message.
 pub(crate) const MAGIC: [u8; 4] = *b"SKHO";
@@ -30,6 +35,12 @@ pub const WIRE_VERSION: u8 = 1;
 
 /// Bytes in a message header.
 pub(crate) const HEADER_LEN: usize = 14;
+
+/// Flags bit: the datagram socket is `multicast_only`.
+pub(crate) const FLAG_MULTICAST_ONLY: u8 = 0x01;
+
+/// Every flags bit this side knows.
+const KNOWN_FLAGS: u8 = FLAG_MULTICAST_ONLY;
 
 /// The longest id, in bytes.
 pub const MAX_ID_LEN: usize = 255;
@@ -56,6 +67,7 @@ pub(crate) enum Op {
 pub(crate) struct Header {
     pub(crate) op: Op,
     pub(crate) kind: SocketActivityKind,
+    pub(crate) settings: SocketSettings,
     pub(crate) id_len: usize,
     pub(crate) context_len: usize,
 }
@@ -63,6 +75,7 @@ pub(crate) struct Header {
 /// Checks what a sender is about to send.
 pub(crate) fn check_outgoing(
     kind: SocketActivityKind,
+    settings: SocketSettings,
     id: &str,
     context: &[u8],
     max_context_len: usize,
@@ -71,6 +84,12 @@ pub(crate) fn check_outgoing(
         return Err(Error::unsupported(
             "handing over a socket of kind None",
             "say which kind of socket it is",
+        ));
+    }
+    if settings.is_multicast_only() && kind != SocketActivityKind::DatagramSocket {
+        return Err(Error::unsupported(
+            format!("handing over a {kind} with multicast_only set"),
+            "only a DatagramSocket can be multicast_only",
         ));
     }
     limit("max_id_len", id.len(), MAX_ID_LEN)?;
@@ -88,14 +107,29 @@ fn limit(name: &'static str, actual: usize, max: usize) -> Result<(), Error> {
     Ok(())
 }
 
+/// The flags byte for `settings`.
+fn flags(settings: SocketSettings) -> u8 {
+    if settings.is_multicast_only() {
+        FLAG_MULTICAST_ONLY
+    } else {
+        0
+    }
+}
+
 /// A whole message: header, id, context.
-pub(crate) fn encode(op: Op, kind: SocketActivityKind, id: &str, context: &[u8]) -> Vec<u8> {
+pub(crate) fn encode(
+    op: Op,
+    kind: SocketActivityKind,
+    settings: SocketSettings,
+    id: &str,
+    context: &[u8],
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + id.len() + context.len());
     out.extend_from_slice(&MAGIC);
     out.push(WIRE_VERSION);
     out.push(op as u8);
     out.push(kind as u8);
-    out.push(0);
+    out.push(flags(settings));
     // Lengths were checked by `check_outgoing` (or are zero).
     out.extend_from_slice(&(id.len() as u16).to_be_bytes());
     out.extend_from_slice(&(context.len() as u32).to_be_bytes());
@@ -134,10 +168,19 @@ pub(crate) fn decode_header(h: &[u8; HEADER_LEN], max_context_len: usize) -> Res
             h[6]
         ))
     })?;
-    if h[7] != 0 {
+    let unknown = h[7] & !KNOWN_FLAGS;
+    if unknown != 0 {
         return Err(Error::invalid_data(format!(
-            "reserved byte of a hand-off message is {}, not 0",
+            "flags byte of a hand-off message is {:#04x}: unknown bits {unknown:#04x} \
+             (this side knows {KNOWN_FLAGS:#04x})",
             h[7]
+        )));
+    }
+    let settings = SocketSettings::new().multicast_only(h[7] & FLAG_MULTICAST_ONLY != 0);
+    if settings.is_multicast_only() && kind != SocketActivityKind::DatagramSocket {
+        return Err(Error::invalid_data(format!(
+            "hand-off message sets the multicast_only flag on a {kind} \
+             (only a DatagramSocket can be multicast_only)"
         )));
     }
     let id_len = usize::from(u16::from_be_bytes([h[8], h[9]]));
@@ -158,6 +201,7 @@ pub(crate) fn decode_header(h: &[u8; HEADER_LEN], max_context_len: usize) -> Res
         _ => Ok(Header {
             op,
             kind,
+            settings,
             id_len,
             context_len,
         }),
@@ -168,6 +212,8 @@ pub(crate) fn decode_header(h: &[u8; HEADER_LEN], max_context_len: usize) -> Res
 mod tests {
     use super::*;
 
+    const NONE: SocketSettings = SocketSettings::new();
+
     fn header(bytes: &[u8]) -> [u8; HEADER_LEN] {
         bytes[..HEADER_LEN].try_into().unwrap()
     }
@@ -177,6 +223,7 @@ mod tests {
         let msg = encode(
             Op::Socket,
             SocketActivityKind::DatagramSocket,
+            NONE,
             "dns",
             b"\x00ctx",
         );
@@ -187,6 +234,7 @@ mod tests {
             Header {
                 op: Op::Socket,
                 kind: SocketActivityKind::DatagramSocket,
+                settings: NONE,
                 id_len: 3,
                 context_len: 4
             }
@@ -196,7 +244,13 @@ mod tests {
 
     #[test]
     fn a_context_over_the_limit_is_refused_by_name_before_reading_it() {
-        let msg = encode(Op::Socket, SocketActivityKind::StreamSocket, "a", &[7; 100]);
+        let msg = encode(
+            Op::Socket,
+            SocketActivityKind::StreamSocket,
+            NONE,
+            "a",
+            &[7; 100],
+        );
         let err = decode_header(&header(&msg), 99).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -210,20 +264,23 @@ mod tests {
     #[test]
     fn outgoing_limits_are_checked_by_name() {
         let long = "x".repeat(MAX_ID_LEN + 1);
-        let err = check_outgoing(SocketActivityKind::StreamSocket, &long, b"", 10).unwrap_err();
+        let err =
+            check_outgoing(SocketActivityKind::StreamSocket, NONE, &long, b"", 10).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("max_id_len exceeded: 256 bytes"),
             "{err}"
         );
-        let err = check_outgoing(SocketActivityKind::StreamSocket, "a", &[0; 11], 10).unwrap_err();
+        let err =
+            check_outgoing(SocketActivityKind::StreamSocket, NONE, "a", &[0; 11], 10).unwrap_err();
         assert!(
             err.to_string().starts_with("max_context_len exceeded"),
             "{err}"
         );
-        assert!(check_outgoing(SocketActivityKind::None, "a", b"", 10).is_err());
+        assert!(check_outgoing(SocketActivityKind::None, NONE, "a", b"", 10).is_err());
         check_outgoing(
             SocketActivityKind::StreamSocket,
+            NONE,
             &"x".repeat(MAX_ID_LEN),
             &[0; 10],
             10,
@@ -236,16 +293,22 @@ mod tests {
         let good = header(&encode(
             Op::Socket,
             SocketActivityKind::StreamSocket,
+            NONE,
             "",
             b"",
         ));
-        let cases: [(usize, u8, &str); 6] = [
+        let cases: [(usize, u8, &str); 7] = [
             (0, b'X', "not a socket hand-off message"),
             (4, 2, "socket hand-off wire version 2 is not supported"),
             (5, 9, "unknown socket hand-off operation 9"),
             (6, 4, "unknown socket kind 4"),
             (6, 0, "socket of kind None"),
-            (7, 1, "reserved byte"),
+            (
+                7,
+                0x02,
+                "flags byte of a hand-off message is 0x02: unknown bits 0x02",
+            ),
+            (7, 0x81, "unknown bits 0x80"),
         ];
         for (at, value, expected) in cases {
             let mut h = good;
@@ -253,7 +316,13 @@ mod tests {
             let err = decode_header(&h, 10).unwrap_err();
             assert!(err.to_string().contains(expected), "{at}: {err}");
         }
-        let mut req = header(&encode(Op::Request, SocketActivityKind::None, "", b""));
+        let mut req = header(&encode(
+            Op::Request,
+            SocketActivityKind::None,
+            NONE,
+            "",
+            b"",
+        ));
         assert_eq!(decode_header(&req, 0).unwrap().op, Op::Request);
         req[9] = 1;
         assert!(decode_header(&req, 0)
@@ -263,11 +332,103 @@ mod tests {
     }
 
     #[test]
+    fn the_multicast_only_flag_round_trips_on_a_datagram_socket() {
+        let on = SocketSettings::new().multicast_only(true);
+        let msg = encode(
+            Op::Socket,
+            SocketActivityKind::DatagramSocket,
+            on,
+            "mdns",
+            b"",
+        );
+        assert_eq!(&msg[..8], b"SKHO\x01\x01\x02\x01");
+        let h = decode_header(&header(&msg), DEFAULT_MAX_CONTEXT_LEN).unwrap();
+        assert!(h.settings.is_multicast_only());
+        assert_eq!((h.kind, h.id_len), (SocketActivityKind::DatagramSocket, 4));
+        check_outgoing(SocketActivityKind::DatagramSocket, on, "mdns", b"", 0).unwrap();
+
+        // Without it, byte 7 is 0: the same bytes as before it was a flags byte.
+        let off = encode(
+            Op::Socket,
+            SocketActivityKind::DatagramSocket,
+            NONE,
+            "mdns",
+            b"",
+        );
+        assert_eq!(off[7], 0);
+        let h = decode_header(&header(&off), DEFAULT_MAX_CONTEXT_LEN).unwrap();
+        assert!(!h.settings.is_multicast_only());
+    }
+
+    #[test]
+    fn the_multicast_only_flag_on_another_kind_is_refused_by_both_ends() {
+        let on = SocketSettings::new().multicast_only(true);
+        for kind in [
+            SocketActivityKind::StreamSocketListener,
+            SocketActivityKind::StreamSocket,
+        ] {
+            let err = check_outgoing(kind, on, "x", b"", 10).unwrap_err();
+            assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "handing over a {kind} with multicast_only set is not supported: \
+                     only a DatagramSocket can be multicast_only"
+                )
+            );
+            let mut h = header(&encode(Op::Socket, kind, NONE, "x", b""));
+            h[7] = FLAG_MULTICAST_ONLY;
+            let err = decode_header(&h, 10).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "invalid data: hand-off message sets the multicast_only flag on a {kind} \
+                     (only a DatagramSocket can be multicast_only)"
+                )
+            );
+        }
+        // A request or an end has no socket to be multicast_only.
+        let mut req = header(&encode(
+            Op::Request,
+            SocketActivityKind::None,
+            NONE,
+            "",
+            b"",
+        ));
+        req[7] = FLAG_MULTICAST_ONLY;
+        let err = decode_header(&req, 0).unwrap_err();
+        assert!(err.to_string().contains("multicast_only flag"), "{err}");
+    }
+
+    #[test]
+    fn unknown_flag_bits_are_refused_even_beside_a_known_one() {
+        let good = header(&encode(
+            Op::Socket,
+            SocketActivityKind::DatagramSocket,
+            SocketSettings::new().multicast_only(true),
+            "",
+            b"",
+        ));
+        for bit in 1..8 {
+            let mut h = good;
+            h[7] |= 1 << bit;
+            let err = decode_header(&h, 10).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains(&format!("unknown bits {:#04x}", 1u8 << bit)),
+                "{bit}: {err}"
+            );
+            assert!(err.to_string().contains("flags byte"), "{err}");
+        }
+    }
+
+    #[test]
     fn no_header_panics() {
         // Every value of every byte, on top of a valid header.
         let good = header(&encode(
             Op::Socket,
             SocketActivityKind::StreamSocket,
+            NONE,
             "id",
             b"c",
         ));

@@ -1,5 +1,5 @@
 //! The socket broker holds handed-over sockets, gives them all to the next
-//! process that asks, and wakes a command when a held listener has a
+//! process that asks (with the settings they came with), and wakes a command when a held listener has a
 //! connection waiting; a peer that breaks the format gets a clear error.
 
 #![cfg(target_os = "linux")]
@@ -8,7 +8,7 @@ use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use sock_handoff::{all_sockets, HandoffChannel, SocketActivityKind, SocketBroker};
+use sock_handoff::{all_sockets, HandoffChannel, SocketActivityKind, SocketBroker, SocketSettings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 use tokio::time::timeout;
@@ -40,9 +40,12 @@ async fn held_sockets_go_to_the_next_process_that_asks_and_only_once() {
         )
         .await
         .unwrap();
+    // A multicast_only datagram socket: the flag is not in the kernel, so
+    // the broker must keep it with the descriptor and give it back.
     channel
-        .send(
+        .send_with(
             SocketActivityKind::DatagramSocket,
+            SocketSettings::new().multicast_only(true),
             "dns",
             &[0, 255],
             udp.as_fd(),
@@ -54,9 +57,16 @@ async fn held_sockets_go_to_the_next_process_that_asks_and_only_once() {
     drop((listener, udp));
 
     let all = timeout(LIMIT, all_sockets(&path)).await.unwrap().unwrap();
-    let got: Vec<(&str, SocketActivityKind, &[u8])> = all
+    let got: Vec<(&str, SocketActivityKind, &[u8], bool)> = all
         .iter()
-        .map(|i| (i.id.as_str(), i.kind, &i.context[..]))
+        .map(|i| {
+            (
+                i.id.as_str(),
+                i.kind,
+                &i.context[..],
+                i.settings.is_multicast_only(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -64,9 +74,15 @@ async fn held_sockets_go_to_the_next_process_that_asks_and_only_once() {
             (
                 "web",
                 SocketActivityKind::StreamSocketListener,
-                &b"gen 1"[..]
+                &b"gen 1"[..],
+                false
             ),
-            ("dns", SocketActivityKind::DatagramSocket, &[0, 255][..]),
+            (
+                "dns",
+                SocketActivityKind::DatagramSocket,
+                &[0, 255][..],
+                true
+            ),
         ]
     );
     assert!(
@@ -172,6 +188,26 @@ async fn a_peer_that_breaks_the_format_gets_a_clear_error() {
         err.to_string(),
         "invalid data: hand-off socket message came with 0 file descriptors (expected exactly one)"
     );
+
+    // Flags a listener cannot have, and flag bits nobody defined.
+    for (message, expected) in [
+        (
+            &b"SKHO\x01\x01\x01\x01\x00\x00\x00\x00\x00\x00"[..],
+            "invalid data: hand-off message sets the multicast_only flag on a \
+             StreamSocketListener (only a DatagramSocket can be multicast_only)",
+        ),
+        (
+            &b"SKHO\x01\x01\x02\x81\x00\x00\x00\x00\x00\x00"[..],
+            "invalid data: flags byte of a hand-off message is 0x81: unknown bits 0x80 \
+             (this side knows 0x01)",
+        ),
+    ] {
+        let (mut ours, theirs) = HandoffChannel::pair().unwrap();
+        let mut raw = theirs.into_inner();
+        raw.write_all(message).await.unwrap();
+        let err = ours.recv().await.unwrap_err();
+        assert_eq!(err.to_string(), expected);
+    }
 
     // Cut off in the middle of a header.
     let (mut ours, theirs) = HandoffChannel::pair().unwrap();
