@@ -833,6 +833,29 @@ impl StreamSocketControl {
             control.connect_to(&pair).await
         }
     }
+
+    /// As [`connect_pair`](Self::connect_pair), from an explicit local
+    /// endpoint, but a failure keeps what the TLS handshake learned, as
+    /// [`connect_with_tls_info`](Self::connect_with_tls_info) does: the
+    /// server's chain and the certificate problems with their severity.
+    ///
+    /// # Errors
+    ///
+    /// As [`connect_pair`](Self::connect_pair), in a
+    /// [`TlsConnectError`](crate::TlsConnectError).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future closes every socket it opened.
+    pub fn connect_pair_with_tls_info(
+        &self,
+        pair: &EndpointPair,
+    ) -> impl Future<Output = std::result::Result<StreamSocket, crate::TlsConnectError>> + Send + 'static
+    {
+        let control = self.clone();
+        let pair = pair.clone();
+        async move { control.connect_to(&pair).await }
+    }
 }
 
 /// The local port of `service` for TCP: 0 (the system picks) for `""` or

@@ -291,7 +291,8 @@ fn effective_level(
 /// got that far: the server's certificate chain and the problems found, as
 /// UWP's `StreamSocketInformation` shows them after a failed `ConnectAsync`.
 ///
-/// Made by [`StreamSocketControl::connect_with_tls_info`](crate::StreamSocketControl::connect_with_tls_info)
+/// Made by [`StreamSocketControl::connect_with_tls_info`](crate::StreamSocketControl::connect_with_tls_info),
+/// [`connect_pair_with_tls_info`](crate::StreamSocketControl::connect_pair_with_tls_info)
 /// and the `upgrade_to_tls*` methods; converts into [`sock_core::Error`] (so
 /// `?` works) and [`io::Error`].
 #[derive(Debug)]

@@ -7,7 +7,9 @@ mod support;
 use sock_core::{Error, HostName, ProtectionLevel, SocketErrorStatus as S, TlsVersion};
 use sock_tcp::{IgnorableCertificateError, ServerCertificateErrorSeverity, StreamSocket};
 use sock_tls::ClientAuth;
-use support::certs::{await_failed_handshakes, client_trusting, server_config, tls_listener, Ca};
+use support::certs::{
+    await_failed_handshakes, client_trusting, server_config, tls_listener, while_accepting, Ca,
+};
 use support::{v4, within};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -124,13 +126,8 @@ async fn an_untrusted_server_fails_with_its_status_and_chain_then_a_retry_ignori
     let port = listener.information().local_port;
     let control = client_trusting(&trusted, ProtectionLevel::Tls12);
 
-    let (failed, _) = within(async {
-        tokio::join!(
-            control.connect_with_tls_info(&localhost(), port),
-            tokio::time::timeout(std::time::Duration::from_millis(300), listener.accept())
-        )
-    })
-    .await;
+    let failed =
+        while_accepting(&listener, control.connect_with_tls_info(&localhost(), port)).await;
     let err = failed.expect_err("an untrusted root must fail");
     assert_eq!(err.status(), S::CertificateUntrustedRoot, "{err}");
     assert!(matches!(err.error(), Error::Certificate { .. }));
@@ -158,13 +155,7 @@ async fn an_untrusted_server_fails_with_its_status_and_chain_then_a_retry_ignori
     assert_eq!(ignorable, [IgnorableCertificateError::UntrustedRoot]);
 
     // The plain `connect` gives the same error as a sock_core::Error.
-    let (plain, _) = within(async {
-        tokio::join!(
-            control.connect(&localhost(), port),
-            tokio::time::timeout(std::time::Duration::from_millis(300), listener.accept())
-        )
-    })
-    .await;
+    let plain = while_accepting(&listener, control.connect(&localhost(), port)).await;
     assert_eq!(plain.unwrap_err().status(), S::CertificateUntrustedRoot);
 
     // Retry on a new socket with the error made ignorable.
@@ -187,13 +178,8 @@ async fn an_expired_certificate_has_its_status() {
     let listener = tls_listener(server_config(&leaf, ClientAuth::None, ProtectionLevel::Ssl)).await;
     let port = listener.information().local_port;
     let control = client_trusting(&ca, ProtectionLevel::Ssl);
-    let (failed, _) = within(async {
-        tokio::join!(
-            control.connect_with_tls_info(&localhost(), port),
-            tokio::time::timeout(std::time::Duration::from_millis(300), listener.accept())
-        )
-    })
-    .await;
+    let failed =
+        while_accepting(&listener, control.connect_with_tls_info(&localhost(), port)).await;
     let err = failed.unwrap_err();
     assert_eq!(err.status(), S::CertificateExpired, "{err}");
     assert_eq!(
@@ -240,13 +226,7 @@ async fn a_min_protection_level_of_tls13_refuses_a_tls12_only_server() {
     let port = listener.information().local_port;
     let control =
         client_trusting(&ca, ProtectionLevel::Ssl).min_protection_level(ProtectionLevel::Tls13);
-    let (client, _) = within(async {
-        tokio::join!(
-            control.connect(&localhost(), port),
-            tokio::time::timeout(std::time::Duration::from_millis(300), listener.accept())
-        )
-    })
-    .await;
+    let client = while_accepting(&listener, control.connect(&localhost(), port)).await;
     let err = client.unwrap_err();
     assert!(matches!(err, Error::Tls { .. }), "{err}");
 }

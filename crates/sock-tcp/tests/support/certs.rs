@@ -160,3 +160,23 @@ pub(crate) async fn await_failed_handshakes(listener: &StreamSocketListener, n: 
     })
     .await;
 }
+
+/// Runs `f` (a client connect expected to fail its handshake) while keeping
+/// `listener`'s accept polled, so the TCP connection is taken and the server
+/// side of the handshake runs; fails the test if a connection is accepted or
+/// `f` takes longer than the test's wait.
+pub(crate) async fn while_accepting<F: std::future::Future>(
+    listener: &StreamSocketListener,
+    f: F,
+) -> F::Output {
+    super::within(async {
+        tokio::pin!(f);
+        tokio::select! {
+            out = &mut f => out,
+            accepted = listener.accept() => {
+                panic!("a connection was accepted: {:?}", accepted.map(|_| ()))
+            }
+        }
+    })
+    .await
+}
