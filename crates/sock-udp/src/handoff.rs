@@ -9,11 +9,13 @@ mod unix {
 
     use sock_core::{Error, Result};
     use sock_handoff::{
-        Activation, HandoffChannel, SocketActivityInformation, SocketActivityKind, TransferError,
+        Activation, HandoffChannel, SocketActivityInformation, SocketActivityKind, SocketSettings,
+        TransferError,
     };
     use socket2::{SockRef, Socket};
 
     use crate::resolve::{unmap, Family};
+    use crate::sys;
     use crate::{DatagramSocket, DatagramSocketControl};
 
     impl DatagramSocket {
@@ -28,7 +30,15 @@ mod unix {
         /// `recv`/`messages` read several at once) could not travel, so the
         /// hand-off is refused while there are any: receive them first.
         /// Options set on the socket (port sharing, buffer sizes, multicast
-        /// memberships) travel with it.
+        /// memberships) travel with it. So does
+        /// [`multicast_only`](DatagramSocketControl::multicast_only), which
+        /// lives in this process rather than in the kernel: it is sent as a
+        /// [`SocketSettings`] flag, and
+        /// [`from_socket_activity`](Self::from_socket_activity) applies it, as
+        /// UWP keeps a socket's control settings across `TransferOwnership`.
+        /// Other control options that live in this process (offloads,
+        /// `max_message_size`) do not travel: the adopting side starts from
+        /// the default control.
         ///
         /// # Errors
         ///
@@ -55,9 +65,11 @@ mod unix {
                 );
                 return Err(TransferError::new(error, self));
             }
+            let settings = SocketSettings::new().multicast_only(self.control().is_multicast_only());
             let sent = to
-                .send(
+                .send_with(
                     SocketActivityKind::DatagramSocket,
+                    settings,
                     id,
                     context,
                     self.get_ref().as_fd(),
@@ -70,8 +82,12 @@ mod unix {
         }
 
         /// Adopts a datagram socket handed over by another process,
-        /// non-blocking and close-on-exec, with the default control (a
-        /// connected socket stays connected to its peer). Read `info.id` and
+        /// non-blocking and close-on-exec, with the default control but for
+        /// the settings that came with it (`info.settings`): a socket handed
+        /// over `multicast_only` stays
+        /// [`multicast_only`](DatagramSocketControl::multicast_only), refusing
+        /// unicast sends and dropping (and counting) unicast datagrams. A
+        /// connected socket stays connected to its peer. Read `info.id` and
         /// `info.context` first if you need them.
         ///
         /// Must be called inside a tokio runtime.
@@ -81,7 +97,8 @@ mod unix {
         /// When `info` is not a [`SocketActivityKind::DatagramSocket`] or its
         /// descriptor is not a UDP socket (the error names what it is).
         pub fn from_socket_activity(info: SocketActivityInformation) -> Result<Self> {
-            Self::adopt(info.into_udp_socket()?)
+            let settings = info.settings;
+            Self::adopt(info.into_udp_socket()?, settings)
         }
 
         /// Adopts the UDP socket named `name` that a service manager passed
@@ -89,6 +106,12 @@ mod unix {
         /// is called `"unknown"`). The variables are left in the
         /// environment; use [`Activation::from_env`] with `unset_env` to
         /// remove them.
+        ///
+        /// A service manager passes only the descriptor, so settings that
+        /// live in the process rather than the kernel (`multicast_only`)
+        /// cannot come with it: the socket gets the default control. Use
+        /// [`from_activation_with`](Self::from_activation_with) to make it
+        /// `multicast_only`.
         ///
         /// Must be called inside a tokio runtime.
         ///
@@ -99,11 +122,32 @@ mod unix {
         /// UDP socket (a TCP listener, say: the error names the descriptor and
         /// what it is). `Unsupported` off Linux.
         pub fn from_activation(name: &str) -> Result<Self> {
-            Self::adopt(Activation::from_env(false)?.take_udp_socket(name)?)
+            Self::from_activation_with(name, SocketSettings::new())
         }
 
-        /// Wraps a non-blocking std socket, finding its family and peer.
-        fn adopt(socket: std::net::UdpSocket) -> Result<Self> {
+        /// Adopts the UDP socket named `name` that a service manager passed,
+        /// as [`from_activation`](Self::from_activation) does, with
+        /// `settings` applied: with
+        /// [`SocketSettings::multicast_only`] the socket is
+        /// [`multicast_only`](DatagramSocketControl::multicast_only) (port
+        /// sharing is whatever the service manager set on it; only the
+        /// unicast checks are this side's).
+        ///
+        /// Must be called inside a tokio runtime.
+        ///
+        /// # Errors
+        ///
+        /// As [`from_activation`](Self::from_activation).
+        pub fn from_activation_with(name: &str, settings: SocketSettings) -> Result<Self> {
+            Self::adopt(
+                Activation::from_env(false)?.take_udp_socket(name)?,
+                settings,
+            )
+        }
+
+        /// Wraps a non-blocking std socket, finding its family and peer, with
+        /// the default control and `settings` applied.
+        fn adopt(socket: std::net::UdpSocket, settings: SocketSettings) -> Result<Self> {
             let local = socket.local_addr()?;
             let family = if local.is_ipv4() {
                 Family::V4
@@ -113,12 +157,16 @@ mod unix {
                 Family::Dual
             };
             let peer = socket.peer_addr().ok().map(unmap);
-            Self::from_parts(
-                Socket::from(socket),
-                family,
-                DatagramSocketControl::new(),
-                peer,
-            )
+            let socket = Socket::from(socket);
+            let multicast_only = settings.is_multicast_only();
+            if multicast_only {
+                // Unicast datagrams are told apart by their destination
+                // address: make sure the kernel reports it, whoever made the
+                // socket.
+                sys::enable_packet_info(&socket, family != Family::V4)?;
+            }
+            let control = DatagramSocketControl::new().multicast_only(multicast_only);
+            Self::from_parts(socket, family, control, peer)
         }
     }
 }
