@@ -14,18 +14,23 @@ use support::certs::{client_trusting, server_config, tls_listener, while_accepti
 use support::{v4, within};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// A pair from `local` (any port) to 127.0.0.1 at `port`.
+fn from_local(local: &str, port: u16) -> EndpointPair {
+    EndpointPair::new(
+        Some(HostName::new(local).unwrap()),
+        ServiceName::any(),
+        v4(),
+        ServiceName::from(port),
+    )
+}
+
 #[tokio::test]
 async fn a_tls_connection_from_an_explicit_local_address() {
     let ca = Ca::new("Pair CA");
     let leaf = ca.server(&["127.0.0.1"]);
     let listener = tls_listener(server_config(&leaf, ClientAuth::None, ProtectionLevel::Ssl)).await;
     let port = listener.information().local_port;
-    let pair = EndpointPair::new(
-        Some(HostName::new("127.0.0.2").unwrap()),
-        ServiceName::any(),
-        v4(),
-        ServiceName::from(port),
-    );
+    let pair = from_local("127.0.0.2", port);
     let control = client_trusting(&ca, ProtectionLevel::Tls13);
     let (client, server) =
         within(async { tokio::join!(control.connect_pair(&pair), listener.accept()) }).await;
@@ -52,12 +57,7 @@ async fn a_failed_handshake_from_an_explicit_local_address_keeps_what_it_learned
     let leaf = other.server(&["127.0.0.1"]).with_root(&other);
     let listener = tls_listener(server_config(&leaf, ClientAuth::None, ProtectionLevel::Ssl)).await;
     let port = listener.information().local_port;
-    let pair = EndpointPair::new(
-        Some(HostName::new("127.0.0.3").unwrap()),
-        ServiceName::any(),
-        v4(),
-        ServiceName::from(port),
-    );
+    let pair = from_local("127.0.0.3", port);
     let control = client_trusting(&trusted, ProtectionLevel::Tls12);
 
     let err = while_accepting(&listener, control.connect_pair_with_tls_info(&pair))
