@@ -73,6 +73,6 @@ pub use resolve::{MAX_DATAGRAM_SIZE_V4, MAX_DATAGRAM_SIZE_V6};
 #[cfg(unix)]
 #[doc(no_inline)]
 pub use sock_handoff::{
-    HandoffChannel, SocketActivityInformation, SocketActivityKind, TransferError,
+    HandoffChannel, SocketActivityInformation, SocketActivityKind, SocketSettings, TransferError,
 };
 pub use socket::{DatagramSocket, DatagramSocketInformation};
