@@ -240,13 +240,15 @@ impl Error {
     /// name or unsupported request) rather than from the network: UWP reports
     /// these as `E_INVALIDARG`, and retrying cannot help.
     pub fn is_invalid_input(&self) -> bool {
-        matches!(
-            self,
+        match self {
             Self::InvalidHostName { .. }
-                | Self::InvalidServiceName { .. }
-                | Self::InvalidCertificateInput { .. }
-                | Self::Unsupported { .. }
-        )
+            | Self::InvalidServiceName { .. }
+            | Self::InvalidCertificateInput { .. }
+            | Self::Unsupported { .. } => true,
+            // An argument refused by the operating system or by a setter.
+            Self::Io(e) => e.kind() == io::ErrorKind::InvalidInput,
+            _ => false,
+        }
     }
 
     /// The [`io::ErrorKind`] this error has when carried as an [`io::Error`].

@@ -134,7 +134,9 @@ pub(crate) async fn connect_to_addrs(
                     .is_some_and(|s| s.as_mut().poll(cx).is_ready()));
         if start_next {
             let remote = order[next];
-            running.push((next, attempt(remote, local.bind_for(remote), options)));
+            let bind = local.bind_for(remote);
+            crate::log::connect_attempt(remote, bind);
+            running.push((next, attempt(remote, bind, options)));
             next += 1;
             if next < order.len() && !race.serialize {
                 let at = Instant::now() + race.stagger;
@@ -147,9 +149,14 @@ pub(crate) async fn connect_to_addrs(
         let mut i = 0;
         while i < running.len() {
             match running[i].1.as_mut().poll(cx) {
-                Poll::Ready(Ok(stream)) => return Poll::Ready(Ok((stream, order[running[i].0]))),
+                Poll::Ready(Ok(stream)) => {
+                    let addr = order[running[i].0];
+                    crate::log::connected(addr);
+                    return Poll::Ready(Ok((stream, addr)));
+                }
                 Poll::Ready(Err(e)) => {
                     let (index, _) = running.remove(i);
+                    crate::log::connect_attempt_failed(order[index], &e);
                     failed.push((index, e));
                 }
                 Poll::Pending => i += 1,
@@ -167,13 +174,12 @@ pub(crate) async fn connect_to_addrs(
         let deadline = deadline.get_or_insert_with(|| Box::pin(sleep_until(race.deadline)));
         if deadline.as_mut().poll(cx).is_ready() {
             for (index, _) in running.drain(..) {
-                failed.push((
-                    index,
-                    io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        format!("no answer within connect_timeout ({:?})", race.timeout),
-                    ),
-                ));
+                let error = io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("no answer within connect_timeout ({:?})", race.timeout),
+                );
+                crate::log::connect_attempt_failed(order[index], &error);
+                failed.push((index, error));
             }
             return Poll::Ready(Err(()));
         }

@@ -16,6 +16,7 @@ use socket2::{SockRef, TcpKeepalive};
 use tokio::time::Instant;
 
 use crate::connect::{connect_to_addrs, Local, Race};
+use crate::idle::IdleKind;
 use crate::info::CloseSettings;
 use crate::resolve::{interleave, resolve, Resolve, SharedResolver};
 use crate::StreamSocket;
@@ -125,7 +126,7 @@ pub(crate) struct SocketOptions {
     pub(crate) outbound_buffer_size: Option<usize>,
     pub(crate) hop_limit: Option<u8>,
     pub(crate) quality_of_service: QualityOfService,
-    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) idle: crate::idle::IdleTimeouts,
     pub(crate) close: CloseSettings,
     /// The client TLS settings (only a `StreamSocketControl` sets them).
     #[cfg(feature = "tls")]
@@ -140,7 +141,7 @@ impl Default for SocketOptions {
             outbound_buffer_size: None,
             hop_limit: None,
             quality_of_service: QualityOfService::Normal,
-            idle_timeout: None,
+            idle: crate::idle::IdleTimeouts::default(),
             close: CloseSettings {
                 timeout: DEFAULT_CLOSE_TIMEOUT,
                 drain_limit: DEFAULT_CLOSE_DRAIN_LIMIT,
@@ -164,10 +165,13 @@ impl SocketOptions {
                 "outbound_buffer_size 0 is out of range: give at least 1 byte",
             ));
         }
-        if self.idle_timeout == Some(Duration::ZERO) {
-            return Err(invalid_input(
-                "idle_timeout of zero would fail every read and write: use None to turn it off",
-            ));
+        for kind in [IdleKind::All, IdleKind::Read, IdleKind::Write] {
+            if self.idle.get(kind) == Some(Duration::ZERO) {
+                return Err(invalid_input(&format!(
+                    "{} of zero would fail every read and write: use None to turn it off",
+                    crate::idle::IdleTimeouts::name(kind)
+                )));
+            }
         }
         Ok(())
     }
@@ -274,10 +278,28 @@ macro_rules! socket_option_setters {
             self
         }
 
-        /// Ends any read or write that waits longer than `timeout` for the peer
-        /// with a `ConnectionTimedOut` error (`None`, the default, waits forever).
+        /// Ends a waiting read or write with a `ConnectionTimedOut` error once
+        /// no bytes moved in either direction for `timeout` (`None`, the
+        /// default, waits forever); see
+        /// [`StreamSocket::set_idle_timeout`](crate::StreamSocket::set_idle_timeout).
         pub fn idle_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
-            self.options.idle_timeout = timeout;
+            self.options.idle.all = timeout;
+            self
+        }
+
+        /// Ends a waiting read or write with a `ConnectionTimedOut` error once
+        /// no bytes were read for `timeout` (off by default); see
+        /// [`StreamSocket::set_read_idle_timeout`](crate::StreamSocket::set_read_idle_timeout).
+        pub fn read_idle_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+            self.options.idle.read = timeout;
+            self
+        }
+
+        /// Ends a waiting read or write with a `ConnectionTimedOut` error once
+        /// no bytes were written for `timeout` (off by default); see
+        /// [`StreamSocket::set_write_idle_timeout`](crate::StreamSocket::set_write_idle_timeout).
+        pub fn write_idle_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+            self.options.idle.write = timeout;
             self
         }
 
@@ -928,10 +950,23 @@ mod tests {
             ),
             (
                 SocketOptions {
-                    idle_timeout: Some(Duration::ZERO),
+                    idle: crate::idle::IdleTimeouts {
+                        all: Some(Duration::ZERO),
+                        ..Default::default()
+                    },
                     ..SocketOptions::default()
                 },
                 "idle_timeout",
+            ),
+            (
+                SocketOptions {
+                    idle: crate::idle::IdleTimeouts {
+                        read: Some(Duration::ZERO),
+                        ..Default::default()
+                    },
+                    ..SocketOptions::default()
+                },
+                "read_idle_timeout",
             ),
         ] {
             let err = opts.validate().unwrap_err();

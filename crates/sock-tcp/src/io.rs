@@ -5,20 +5,19 @@
 //! transport (TLS over the same TCP stream) only adds a `Transport` variant and
 //! its split halves; cancellation, idle timeouts and batching come for free.
 
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use sock_core::Error;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::time::{Instant, Sleep};
 
+use crate::idle::{idle_timed_out, Activity, IdleTimeouts, IdleWait};
 use crate::info::Meta;
 
 /// At most this many buffers go to one vectored write (Linux's `IOV_MAX`).
@@ -117,14 +116,19 @@ impl AsyncWrite for Transport {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) cancel: CancelState,
+    pub(crate) activity: Activity,
     pub(crate) meta: Meta,
+    /// The graceful shutdown of the server that handed the socket out.
+    pub(crate) server_shutdown: std::sync::OnceLock<tokio_util::sync::CancellationToken>,
 }
 
 impl Shared {
     pub(crate) fn new(meta: Meta) -> Arc<Self> {
         Arc::new(Self {
             cancel: CancelState::default(),
+            activity: Activity::new(),
             meta,
+            server_shutdown: std::sync::OnceLock::new(),
         })
     }
 }
@@ -195,72 +199,42 @@ impl CancelState {
 // ===== Per-direction state =====
 
 /// The state of one direction of one socket (or split half): the generation
-/// its waiting operation started in, and its idle timer.
+/// its waiting operation started in, and its idle timeouts.
 #[derive(Debug, Default)]
 pub(crate) struct DirState {
     pending: Option<u64>,
-    idle: Option<IdleTimer>,
-}
-
-#[derive(Debug)]
-struct IdleTimer {
-    after: Duration,
-    sleep: Option<Pin<Box<Sleep>>>,
-    armed: bool,
-}
-
-impl IdleTimer {
-    /// Arms the timer when an operation starts waiting; true once it fires.
-    fn poll_expired(&mut self, cx: &mut Context<'_>) -> bool {
-        if !self.armed {
-            let deadline = Instant::now() + self.after;
-            match &mut self.sleep {
-                Some(sleep) => sleep.as_mut().reset(deadline),
-                None => self.sleep = Some(Box::pin(tokio::time::sleep_until(deadline))),
-            }
-            self.armed = true;
-        }
-        let Some(sleep) = &mut self.sleep else {
-            unreachable!("armed above")
-        };
-        if sleep.as_mut().poll(cx).is_ready() {
-            self.armed = false;
-            return true;
-        }
-        false
-    }
+    idle: Option<Box<IdleWait>>,
 }
 
 impl DirState {
-    pub(crate) fn set_idle_timeout(&mut self, timeout: Option<Duration>) {
-        self.idle = timeout.map(|after| IdleTimer {
-            after,
-            sleep: None,
-            armed: false,
-        });
+    pub(crate) fn set_idle_timeouts(&mut self, timeouts: IdleTimeouts) {
+        self.idle = IdleWait::new(timeouts);
     }
 
-    pub(crate) fn idle_timeout(&self) -> Option<Duration> {
-        self.idle.as_ref().map(|t| t.after)
+    pub(crate) fn idle_timeouts(&self) -> IdleTimeouts {
+        self.idle
+            .as_ref()
+            .map_or_else(IdleTimeouts::default, |idle| idle.timeouts())
     }
 
     fn done(&mut self) {
         self.pending = None;
         if let Some(idle) = &mut self.idle {
-            idle.armed = false;
+            idle.done();
         }
     }
 
     /// Runs one poll of an operation in direction `dir`, ending it early with
     /// `Cancelled` when `cancel_io` ran while it waited, or with `TimedOut` when
-    /// it waited longer than the idle timeout.
+    /// the connection stayed idle past an idle timeout while it waited.
     pub(crate) fn poll<T>(
         &mut self,
-        cancel: &CancelState,
+        shared: &Shared,
         dir: Direction,
         cx: &mut Context<'_>,
         op: impl FnOnce(&mut Context<'_>) -> Poll<io::Result<T>>,
     ) -> Poll<io::Result<T>> {
+        let cancel = &shared.cancel;
         let generation = cancel.generation();
         if let Some(started) = self.pending {
             if started != generation {
@@ -284,10 +258,11 @@ impl DirState {
                 }
                 self.pending = Some(generation);
                 if let Some(idle) = &mut self.idle {
-                    if idle.poll_expired(cx) {
-                        let after = idle.after;
+                    if let Some((kind, after)) = idle.poll_expired(&shared.activity, dir, cx) {
                         self.done();
-                        return Poll::Ready(Err(idle_timed_out(dir, after)));
+                        let error = idle_timed_out(dir, kind, after);
+                        crate::log::idle_timed_out(shared.meta.remote, &error);
+                        return Poll::Ready(Err(error.into()));
                     }
                 }
                 Poll::Pending
@@ -304,14 +279,6 @@ fn cancelled(dir: Direction) -> io::Error {
     Error::Cancelled { operation }.into()
 }
 
-fn idle_timed_out(dir: Direction, after: Duration) -> io::Error {
-    let operation = match dir {
-        Direction::Read => "read (idle_timeout)",
-        Direction::Write => "write (idle_timeout)",
-    };
-    Error::TimedOut { operation, after }.into()
-}
-
 // ===== The read side =====
 
 /// The read direction: its state and the bytes read earlier by someone else
@@ -326,7 +293,7 @@ pub(crate) struct ReadSide {
 pub(crate) fn poll_read<R: AsyncRead + ?Sized>(
     io: Pin<&mut R>,
     side: &mut ReadSide,
-    cancel: &CancelState,
+    shared: &Shared,
     cx: &mut Context<'_>,
     buf: &mut ReadBuf<'_>,
 ) -> Poll<io::Result<()>> {
@@ -336,52 +303,74 @@ pub(crate) fn poll_read<R: AsyncRead + ?Sized>(
         side.prefix.advance(n);
         return Poll::Ready(Ok(()));
     }
-    side.state
-        .poll(cancel, Direction::Read, cx, |cx| io.poll_read(cx, buf))
+    let before = buf.filled().len();
+    let res = side
+        .state
+        .poll(shared, Direction::Read, cx, |cx| io.poll_read(cx, buf));
+    if buf.filled().len() > before {
+        shared.activity.moved(Direction::Read);
+    }
+    res
+}
+
+/// Records a write that moved bytes.
+fn wrote(shared: &Shared, res: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+    if let Poll::Ready(Ok(n)) = res {
+        if n > 0 {
+            shared.activity.moved(Direction::Write);
+        }
+    }
+    res
 }
 
 /// `poll_write` through `cancel_io` and the idle timer.
 pub(crate) fn poll_write<W: AsyncWrite + ?Sized>(
     io: Pin<&mut W>,
     state: &mut DirState,
-    cancel: &CancelState,
+    shared: &Shared,
     cx: &mut Context<'_>,
     buf: &[u8],
 ) -> Poll<io::Result<usize>> {
-    state.poll(cancel, Direction::Write, cx, |cx| io.poll_write(cx, buf))
+    wrote(
+        shared,
+        state.poll(shared, Direction::Write, cx, |cx| io.poll_write(cx, buf)),
+    )
 }
 
 /// `poll_write_vectored` through `cancel_io` and the idle timer.
 pub(crate) fn poll_write_vectored<W: AsyncWrite + ?Sized>(
     io: Pin<&mut W>,
     state: &mut DirState,
-    cancel: &CancelState,
+    shared: &Shared,
     cx: &mut Context<'_>,
     bufs: &[IoSlice<'_>],
 ) -> Poll<io::Result<usize>> {
-    state.poll(cancel, Direction::Write, cx, |cx| {
-        io.poll_write_vectored(cx, bufs)
-    })
+    wrote(
+        shared,
+        state.poll(shared, Direction::Write, cx, |cx| {
+            io.poll_write_vectored(cx, bufs)
+        }),
+    )
 }
 
 /// `poll_flush` through `cancel_io` and the idle timer.
 pub(crate) fn poll_flush<W: AsyncWrite + ?Sized>(
     io: Pin<&mut W>,
     state: &mut DirState,
-    cancel: &CancelState,
+    shared: &Shared,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<()>> {
-    state.poll(cancel, Direction::Write, cx, |cx| io.poll_flush(cx))
+    state.poll(shared, Direction::Write, cx, |cx| io.poll_flush(cx))
 }
 
 /// `poll_shutdown` through `cancel_io` and the idle timer.
 pub(crate) fn poll_shutdown<W: AsyncWrite + ?Sized>(
     io: Pin<&mut W>,
     state: &mut DirState,
-    cancel: &CancelState,
+    shared: &Shared,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<()>> {
-    state.poll(cancel, Direction::Write, cx, |cx| io.poll_shutdown(cx))
+    state.poll(shared, Direction::Write, cx, |cx| io.poll_shutdown(cx))
 }
 
 // ===== Batched sends =====
@@ -554,6 +543,16 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::WriteZero);
     }
 
+    fn test_shared() -> Arc<Shared> {
+        let peer = "127.0.0.1:9".parse().unwrap();
+        Shared::new(Meta::new(
+            None,
+            peer,
+            None,
+            &crate::control::SocketOptions::default(),
+        ))
+    }
+
     #[test]
     fn an_operation_pending_across_cancel_io_ends_cancelled_and_the_next_one_runs() {
         struct Flag(std::sync::atomic::AtomicBool);
@@ -564,10 +563,11 @@ mod tests {
         }
         let flag = Arc::new(Flag(false.into()));
         let waker = Waker::from(Arc::clone(&flag));
-        let cancel = CancelState::default();
+        let shared = test_shared();
+        let cancel = &shared.cancel;
         let mut state = DirState::default();
         let mut cx = Context::from_waker(&waker);
-        let pending = state.poll::<()>(&cancel, Direction::Read, &mut cx, |_| Poll::Pending);
+        let pending = state.poll::<()>(&shared, Direction::Read, &mut cx, |_| Poll::Pending);
         assert!(pending.is_pending());
         cancel.cancel();
         assert!(
@@ -575,7 +575,7 @@ mod tests {
             "cancel_io did not wake the waiting task"
         );
         let Poll::Ready(Err(err)) =
-            state.poll::<()>(&cancel, Direction::Read, &mut cx, |_| Poll::Ready(Ok(())))
+            state.poll::<()>(&shared, Direction::Read, &mut cx, |_| Poll::Ready(Ok(())))
         else {
             panic!("the waiting read was not cancelled");
         };
@@ -584,17 +584,18 @@ mod tests {
             sock_core::SocketErrorStatus::OperationAborted
         );
         // The next read is a new operation and runs.
-        let next = state.poll(&cancel, Direction::Read, &mut cx, |_| Poll::Ready(Ok(7)));
+        let next = state.poll(&shared, Direction::Read, &mut cx, |_| Poll::Ready(Ok(7)));
         assert!(matches!(next, Poll::Ready(Ok(7))));
     }
 
     #[test]
     fn cancel_io_leaves_the_other_direction_alone_when_it_is_not_waiting() {
-        let cancel = CancelState::default();
+        let shared = test_shared();
+        let cancel = &shared.cancel;
         let mut write = DirState::default();
         let mut cx = Context::from_waker(Waker::noop());
         cancel.cancel();
-        let res = write.poll(&cancel, Direction::Write, &mut cx, |_| Poll::Ready(Ok(3)));
+        let res = write.poll(&shared, Direction::Write, &mut cx, |_| Poll::Ready(Ok(3)));
         assert!(matches!(res, Poll::Ready(Ok(3))));
     }
 }

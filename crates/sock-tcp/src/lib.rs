@@ -100,18 +100,32 @@
 //! usable. `write_batch`, `close` and `from_framed` are not (each method says
 //! what is left).
 //!
+//! # Logs
+//!
+//! With the `tracing` feature (on by default) sock-tcp reports through
+//! [`tracing`](https://docs.rs/tracing): connect attempts and their errors,
+//! TLS handshake failures and idle timeouts at `debug`, shutdown at `info`,
+//! accept errors and failed handlers at `warn`; each served connection's
+//! handler runs in a `connection` span with the peer and local addresses
+//! and the protection level. Install a subscriber (for example
+//! `tracing-subscriber`) to see them; without one they cost next to
+//! nothing.
+//!
 //! # Feature flags
 //!
 //! - `tls`: TLS over these sockets (with `sock-tls`).
+//! - `tracing` (default): log events and spans through `tracing`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
 mod connect;
 mod control;
 mod handoff;
+mod idle;
 mod info;
 mod io;
 mod listener;
+mod log;
 mod resolve;
 mod serve;
 mod socket;
@@ -124,6 +138,7 @@ pub use control::{
     KeepAlive, StreamSocketControl, DEFAULT_CLOSE_DRAIN_LIMIT, DEFAULT_CLOSE_TIMEOUT,
     DEFAULT_CONNECTION_ATTEMPT_DELAY, DEFAULT_CONNECT_TIMEOUT, LOW_LATENCY_TRAFFIC_CLASS,
 };
+pub use idle::{IdleHandle, IdleKind};
 pub use info::{RoundTripTimeStatistics, StreamSocketInformation, StreamSocketListenerInformation};
 pub use listener::{
     Incoming, StreamSocketListener, StreamSocketListenerControl, DEFAULT_BACKLOG,
@@ -131,8 +146,8 @@ pub use listener::{
 };
 pub use resolve::{Resolve, Resolving, SystemResolver};
 pub use serve::{
-    HandlerOutcome, Serve, ServeReport, DEFAULT_MAX_CONNECTIONS, DEFAULT_SERVE_IDLE_TIMEOUT,
-    DEFAULT_SHUTDOWN_TIMEOUT,
+    HandlerFailure, HandlerOutcome, Serve, ServeReport, ShutdownSignal, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_SERVE_IDLE_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT,
 };
 #[cfg(unix)]
 #[doc(no_inline)]

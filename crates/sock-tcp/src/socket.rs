@@ -17,9 +17,11 @@ use tokio::net::TcpStream;
 use tokio_util::codec::Framed;
 
 use crate::control::SocketOptions;
+use crate::idle::{IdleHandle, IdleKind, IdleTimeouts};
 use crate::info::{CloseSettings, Meta};
 use crate::io::{self as sio, DirState, ReadSide, Shared, Transport};
 use crate::listener::AcceptCancel;
+use crate::serve::ShutdownSignal;
 use crate::split::{InputStream, OutputStream};
 use crate::{StreamSocketControl, StreamSocketInformation};
 
@@ -255,13 +257,17 @@ impl StreamSocket {
         let meta = Meta::new(local, peer, given, options);
         let mut read = ReadSide::default();
         let mut write = DirState::default();
-        read.state.set_idle_timeout(options.idle_timeout);
-        write.set_idle_timeout(options.idle_timeout);
+        read.state.set_idle_timeouts(options.idle);
+        write.set_idle_timeouts(options.idle);
+        let shared = Shared::new(meta);
+        if options.idle != IdleTimeouts::default() {
+            shared.activity.track();
+        }
         Self {
             transport: Transport::Plain(stream),
             read,
             write,
-            shared: Shared::new(meta),
+            shared,
         }
     }
 
@@ -336,18 +342,102 @@ impl StreamSocket {
         CancelIoHandle::new(&self.shared)
     }
 
-    /// Ends any read or write that waits longer than `timeout` for the peer
-    /// with [`Error::TimedOut`] (status `ConnectionTimedOut`); `None` waits
-    /// forever. The connection stays open; the timeout counts from the moment
-    /// an operation starts waiting.
+    /// Ends a waiting read or write with [`Error::TimedOut`] (status
+    /// `ConnectionTimedOut`) once the connection has been idle, with no bytes
+    /// read or written, for `timeout`; `None` waits forever. The connection
+    /// itself stays open.
+    ///
+    /// # How idle time is counted
+    ///
+    /// - Traffic in either direction counts: a connection that only pushes
+    ///   data (a subscription, a download) while a read waits is not idle,
+    ///   and neither is one that only receives.
+    /// - Idle time counts from the later of the last traffic and the moment
+    ///   the waiting operation started to wait. A socket left alone (no
+    ///   operation on it) for longer than the timeout is not failed for it:
+    ///   its next operation gets the whole timeout.
+    /// - An operation dropped while it waits (a `select!` branch that lost,
+    ///   a `tokio::time::timeout`) leaves no deadline behind. An operation
+    ///   started again right away (a `select!` loop) continues the same
+    ///   wait; one started after the dropped one's deadline passed unseen
+    ///   starts a new one.
+    /// - Only traffic that reads and writes moved counts: bytes the peer sent
+    ///   that nobody reads yet do not.
+    ///
+    /// [`set_read_idle_timeout`](Self::set_read_idle_timeout) and
+    /// [`set_write_idle_timeout`](Self::set_write_idle_timeout) watch one
+    /// direction only; [`idle_handle`](Self::idle_handle) tells a handler the
+    /// connection went idle without failing anything (for heartbeats). This
+    /// is not TCP keep-alive; see [`IdleHandle`](crate::IdleHandle).
     pub fn set_idle_timeout(&mut self, timeout: Option<Duration>) {
-        self.read.state.set_idle_timeout(timeout);
-        self.write.set_idle_timeout(timeout);
+        self.set_idle(IdleKind::All, timeout);
     }
 
-    /// The idle timeout in force, if any.
+    /// The idle timeout in force, if any
+    /// ([`set_idle_timeout`](Self::set_idle_timeout)).
     pub fn idle_timeout(&self) -> Option<Duration> {
-        self.read.state.idle_timeout()
+        self.read.state.idle_timeouts().all
+    }
+
+    /// Ends a waiting read or write with [`Error::TimedOut`] once no bytes
+    /// were read for `timeout` (Netty's reader-idle), whatever was written;
+    /// `None` turns it off. Counted as
+    /// [`set_idle_timeout`](Self::set_idle_timeout) says.
+    pub fn set_read_idle_timeout(&mut self, timeout: Option<Duration>) {
+        self.set_idle(IdleKind::Read, timeout);
+    }
+
+    /// The read-idle timeout in force, if any.
+    pub fn read_idle_timeout(&self) -> Option<Duration> {
+        self.read.state.idle_timeouts().read
+    }
+
+    /// Ends a waiting read or write with [`Error::TimedOut`] once no bytes
+    /// were written for `timeout` (Netty's writer-idle), whatever was read;
+    /// `None` turns it off. Counted as
+    /// [`set_idle_timeout`](Self::set_idle_timeout) says.
+    pub fn set_write_idle_timeout(&mut self, timeout: Option<Duration>) {
+        self.set_idle(IdleKind::Write, timeout);
+    }
+
+    /// The write-idle timeout in force, if any.
+    pub fn write_idle_timeout(&self) -> Option<Duration> {
+        self.read.state.idle_timeouts().write
+    }
+
+    pub(crate) fn set_idle(&mut self, kind: IdleKind, timeout: Option<Duration>) {
+        let mut timeouts = self.read.state.idle_timeouts();
+        timeouts.set(kind, timeout);
+        self.read.state.set_idle_timeouts(timeouts);
+        self.write.set_idle_timeouts(timeouts);
+        if timeout.is_some() {
+            self.shared.activity.track();
+        }
+    }
+
+    /// The graceful shutdown of the server that handed this socket out: a
+    /// handler `select!`s on its
+    /// [`shutting_down`](crate::ShutdownSignal::shutting_down) to finish and
+    /// close promptly when the server stops; see [`Serve`](crate::Serve).
+    /// On a socket that no server handed out, it never fires.
+    pub fn shutdown_signal(&self) -> ShutdownSignal {
+        self.shared
+            .server_shutdown
+            .get()
+            .map_or_else(ShutdownSignal::default, |token| {
+                ShutdownSignal::new(token.clone())
+            })
+    }
+
+    pub(crate) fn set_shutdown_signal(&self, token: &tokio_util::sync::CancellationToken) {
+        let _ = self.shared.server_shutdown.set(token.clone());
+    }
+
+    /// A handle that tells when the connection goes idle, without closing
+    /// it: for heartbeats. It stays valid after [`framed`](Self::framed) or
+    /// [`into_split`](Self::into_split).
+    pub fn idle_handle(&self) -> IdleHandle {
+        IdleHandle::new(&self.shared)
     }
 
     /// Writes every buffer, in order, with as few vectored writes as the
@@ -563,7 +653,7 @@ impl AsyncRead for StreamSocket {
         sio::poll_read(
             Pin::new(&mut this.transport),
             &mut this.read,
-            &this.shared.cancel,
+            &this.shared,
             cx,
             buf,
         )
@@ -580,7 +670,7 @@ impl AsyncWrite for StreamSocket {
         sio::poll_write(
             Pin::new(&mut this.transport),
             &mut this.write,
-            &this.shared.cancel,
+            &this.shared,
             cx,
             buf,
         )
@@ -595,7 +685,7 @@ impl AsyncWrite for StreamSocket {
         sio::poll_write_vectored(
             Pin::new(&mut this.transport),
             &mut this.write,
-            &this.shared.cancel,
+            &this.shared,
             cx,
             bufs,
         )
@@ -610,7 +700,7 @@ impl AsyncWrite for StreamSocket {
         sio::poll_flush(
             Pin::new(&mut this.transport),
             &mut this.write,
-            &this.shared.cancel,
+            &this.shared,
             cx,
         )
     }
@@ -620,7 +710,7 @@ impl AsyncWrite for StreamSocket {
         sio::poll_shutdown(
             Pin::new(&mut this.transport),
             &mut this.write,
-            &this.shared.cancel,
+            &this.shared,
             cx,
         )
     }

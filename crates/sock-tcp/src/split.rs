@@ -16,6 +16,7 @@ use sock_core::{Error, Result};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::tcp;
 
+use crate::idle::IdleHandle;
 use crate::io::{self as sio, DirState, ReadSide, Shared, Transport};
 use crate::{CancelIoHandle, StreamSocket};
 
@@ -149,10 +150,22 @@ impl<'a> InputStream<'a> {
         CancelIoHandle::new(&self.shared)
     }
 
-    /// Sets the idle timeout of reads on this half; see
-    /// [`StreamSocket::set_idle_timeout`].
+    /// Sets the idle timeout of reads on this half: a waiting read fails
+    /// once no bytes moved in either direction (on either half) for
+    /// `timeout`; see [`StreamSocket::set_idle_timeout`].
     pub fn set_idle_timeout(&mut self, timeout: Option<Duration>) {
-        self.side.state.set_idle_timeout(timeout);
+        let mut timeouts = self.side.state.idle_timeouts();
+        timeouts.all = timeout;
+        self.side.state.set_idle_timeouts(timeouts);
+        if timeout.is_some() {
+            self.shared.activity.track();
+        }
+    }
+
+    /// A handle that tells when the connection goes idle; see
+    /// [`StreamSocket::idle_handle`].
+    pub fn idle_handle(&self) -> IdleHandle {
+        IdleHandle::new(&self.shared)
     }
 }
 
@@ -333,10 +346,22 @@ impl<'a> OutputStream<'a> {
         CancelIoHandle::new(&self.shared)
     }
 
-    /// Sets the idle timeout of writes on this half; see
-    /// [`StreamSocket::set_idle_timeout`].
+    /// Sets the idle timeout of writes on this half: a waiting write fails
+    /// once no bytes moved in either direction (on either half) for
+    /// `timeout`; see [`StreamSocket::set_idle_timeout`].
     pub fn set_idle_timeout(&mut self, timeout: Option<Duration>) {
-        self.state.set_idle_timeout(timeout);
+        let mut timeouts = self.state.idle_timeouts();
+        timeouts.all = timeout;
+        self.state.set_idle_timeouts(timeouts);
+        if timeout.is_some() {
+            self.shared.activity.track();
+        }
+    }
+
+    /// A handle that tells when the connection goes idle; see
+    /// [`StreamSocket::idle_handle`].
+    pub fn idle_handle(&self) -> IdleHandle {
+        IdleHandle::new(&self.shared)
     }
 }
 
@@ -369,25 +394,25 @@ impl AsyncRead for InputStream<'_> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        let cancel = &this.shared.cancel;
+        let shared = &*this.shared;
         match &mut this.io {
-            ReadIo::Plain(r) => sio::poll_read(Pin::new(r), &mut this.side, cancel, cx, buf),
-            ReadIo::PlainOwned(r) => sio::poll_read(Pin::new(r), &mut this.side, cancel, cx, buf),
+            ReadIo::Plain(r) => sio::poll_read(Pin::new(r), &mut this.side, shared, cx, buf),
+            ReadIo::PlainOwned(r) => sio::poll_read(Pin::new(r), &mut this.side, shared, cx, buf),
             #[cfg(feature = "tls")]
-            ReadIo::Tls(r) => sio::poll_read(Pin::new(r), &mut this.side, cancel, cx, buf),
+            ReadIo::Tls(r) => sio::poll_read(Pin::new(r), &mut this.side, shared, cx, buf),
             #[cfg(feature = "tls")]
-            ReadIo::TlsOwned(r) => sio::poll_read(Pin::new(r), &mut this.side, cancel, cx, buf),
+            ReadIo::TlsOwned(r) => sio::poll_read(Pin::new(r), &mut this.side, shared, cx, buf),
         }
     }
 }
 
 /// Runs `$body` with `$io` bound to the pinned write half, `$state` to the
-/// direction state and `$cancel` to the cancel state.
+/// direction state and `$shared` to what the socket's halves share.
 macro_rules! with_write_half {
-    ($this:expr, |$io:ident, $state:ident, $cancel:ident| $body:expr) => {{
+    ($this:expr, |$io:ident, $state:ident, $shared:ident| $body:expr) => {{
         let this = $this;
         let $state = &mut *this.state;
-        let $cancel = &this.shared.cancel;
+        let $shared = &*this.shared;
         match &mut this.io {
             WriteIo::Plain(w) => {
                 let $io = Pin::new(w);
@@ -417,8 +442,8 @@ impl AsyncWrite for OutputStream<'_> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        with_write_half!(self.get_mut(), |io, state, cancel| sio::poll_write(
-            io, state, cancel, cx, buf
+        with_write_half!(self.get_mut(), |io, state, shared| sio::poll_write(
+            io, state, shared, cx, buf
         ))
     }
 
@@ -427,8 +452,8 @@ impl AsyncWrite for OutputStream<'_> {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        with_write_half!(self.get_mut(), |io, state, cancel| {
-            sio::poll_write_vectored(io, state, cancel, cx, bufs)
+        with_write_half!(self.get_mut(), |io, state, shared| {
+            sio::poll_write_vectored(io, state, shared, cx, bufs)
         })
     }
 
@@ -444,14 +469,14 @@ impl AsyncWrite for OutputStream<'_> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        with_write_half!(self.get_mut(), |io, state, cancel| sio::poll_flush(
-            io, state, cancel, cx
+        with_write_half!(self.get_mut(), |io, state, shared| sio::poll_flush(
+            io, state, shared, cx
         ))
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        with_write_half!(self.get_mut(), |io, state, cancel| sio::poll_shutdown(
-            io, state, cancel, cx
+        with_write_half!(self.get_mut(), |io, state, shared| sio::poll_shutdown(
+            io, state, shared, cx
         ))
     }
 }

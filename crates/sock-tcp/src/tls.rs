@@ -573,7 +573,7 @@ pub(crate) fn level_of(info: &TlsConnectionInfo) -> ProtectionLevel {
 
 // ===== The listener's handshakes =====
 
-type Handshake = std::result::Result<StreamSocket, HandshakeError>;
+type Handshake = std::result::Result<StreamSocket, (std::net::SocketAddr, HandshakeError)>;
 
 /// The server handshakes of a TLS listener: each runs on its own task, so a
 /// client that stalls holds only its own connection.
@@ -621,7 +621,12 @@ impl ServerTls {
             while let Poll::Ready(Some(done)) = pending.poll_join_next(cx) {
                 match done {
                     Ok(Ok(socket)) => return Poll::Ready(Ok(socket)),
-                    Ok(Err(_)) | Err(_) => {
+                    Ok(Err((peer, e))) => {
+                        crate::log::server_handshake_failed(Some(peer), &e);
+                        self.failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        crate::log::server_handshake_failed(None, &e);
                         self.failed.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -641,10 +646,11 @@ impl ServerTls {
 }
 
 async fn handshake(socket: StreamSocket, config: TlsServerConfig) -> Handshake {
+    let peer = socket.peer_addr();
     let Ok((io, rest)) = socket.into_prefixed() else {
         unreachable!("accepted sockets are plain")
     };
-    let tls = config.accept(io).await?;
+    let tls = config.accept(io).await.map_err(|e| (peer, e))?;
     Ok(rest.with_tls(tls))
 }
 
