@@ -45,6 +45,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         "tests and doc tests",
         cargo(&["test", "--workspace", "--all-features"]),
     )?;
+    facade_docs()?;
     for package in STANDALONE_PACKAGES {
         run_step(
             &format!("{package} builds alone with no default features"),
@@ -79,6 +80,53 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     eprintln!("\nxtask: all checks passed");
     Ok(())
+}
+
+/// Pages of the facade's docs that must exist: a user of `sock` alone reaches
+/// every crate's items through them.
+const FACADE_PAGES: &[&str] = &[
+    "sock/index.html",
+    "sock/tcp/struct.StreamSocket.html",
+    "sock/tcp/struct.Serve.html",
+    "sock/tcp/struct.ServeReport.html",
+    "sock/tcp/struct.TlsConnectError.html",
+    "sock/tcp/enum.ServerCertificateErrorSeverity.html",
+    "sock/udp/struct.DatagramSocket.html",
+    "sock/codec/struct.LengthPrefixedCodec.html",
+    "sock/tls/struct.TlsClientConfig.html",
+    "sock/handoff/struct.HandoffChannel.html",
+    "sock/struct.Framed.html",
+    "sock/struct.Bytes.html",
+];
+
+/// The facade's docs build with every rustdoc warning an error (broken
+/// links among them) and have a page for every crate's items.
+fn facade_docs() -> Result<(), String> {
+    let mut cmd = cargo(&["doc", "--package", "sock", "--all-features", "--no-deps"]);
+    cmd.env("RUSTDOCFLAGS", "-D warnings");
+    run_step("facade docs, warnings denied", cmd)?;
+    let doc = target_dir().join("doc");
+    let missing: Vec<&str> = FACADE_PAGES
+        .iter()
+        .copied()
+        .filter(|page| !doc.join(page).is_file())
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "facade docs: no page for {} (under {})",
+            missing.join(", "),
+            doc.display()
+        ))
+    }
+}
+
+/// Where cargo puts what it builds.
+fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| project_root().join("target"))
 }
 
 /// The example names: the `*.rs` files in `dir`, sorted.

@@ -381,6 +381,11 @@ impl<R: AsyncRead + Unpin> DataReader<R> {
     /// [`unconsumed_buffer_length`](Self::unconsumed_buffer_length)); only the count
     /// is not returned.
     pub async fn load(&mut self, count: u32) -> Result<u32> {
+        self.load_as(count, self.options).await
+    }
+
+    /// [`load`](Self::load) with the given options.
+    async fn load_as(&mut self, count: u32, options: InputStreamOptions) -> Result<u32> {
         let count = count as usize;
         if self.buf.len().saturating_add(count) > self.max_buffer {
             return Err(Error::LimitExceeded {
@@ -392,7 +397,7 @@ impl<R: AsyncRead + Unpin> DataReader<R> {
         let mut loaded = 0;
         while loaded < count {
             let want = count - loaded;
-            let n = if self.options == InputStreamOptions::ReadAhead {
+            let n = if options == InputStreamOptions::ReadAhead {
                 let room = self.max_buffer - self.buf.len();
                 let ask = want.max(READ_AHEAD).min(room);
                 self.buf.reserve(ask);
@@ -411,11 +416,42 @@ impl<R: AsyncRead + Unpin> DataReader<R> {
                 break;
             }
             loaded += n;
-            if self.options == InputStreamOptions::Partial {
+            if options == InputStreamOptions::Partial {
                 break;
             }
         }
         Ok(u32::try_from(loaded).unwrap_or(u32::MAX))
+    }
+
+    /// Loads exactly `count` more bytes, as tokio's `read_exact` reads: a
+    /// stream that ends first is an error rather than a short count.
+    ///
+    /// The same as [`load`](Self::load) with [`InputStreamOptions::None`],
+    /// whatever [`input_stream_options`](Self::input_stream_options) says,
+    /// then a check of the count.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnexpectedEof`] (its `io::ErrorKind` is `UnexpectedEof`) when
+    /// the stream ends before `count` bytes arrive; the bytes that did
+    /// arrive stay loaded. [`Error::LimitExceeded`] and I/O errors as
+    /// [`load`](Self::load).
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`load`](Self::load): what was read before the cancellation stays
+    /// loaded.
+    pub async fn load_exact(&mut self, count: u32) -> Result<()> {
+        let loaded = self.load_as(count, InputStreamOptions::None).await?;
+        if loaded < count {
+            return Err(Error::UnexpectedEof {
+                context: format!(
+                    "load_exact({count}): the stream ended after {loaded} bytes, {} short",
+                    count - loaded
+                ),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -443,6 +479,36 @@ mod tests {
     use super::*;
     use crate::test_io::{block_on, Trickle};
     use crate::DataWriter;
+
+    #[test]
+    fn load_exact_loads_everything_across_short_reads_even_when_partial() {
+        block_on(async {
+            let mut r = DataReader::new(Trickle::new(b"abcdef"));
+            // Partial would stop after one byte; load_exact does not.
+            r.set_input_stream_options(InputStreamOptions::Partial);
+            r.load_exact(4).await.unwrap();
+            assert_eq!(r.unconsumed_buffer_length(), 4);
+            assert_eq!(r.read_buffer(4).unwrap(), &b"abcd"[..]);
+            assert_eq!(r.input_stream_options(), InputStreamOptions::Partial);
+        });
+    }
+
+    #[test]
+    fn load_exact_on_a_short_stream_is_unexpected_eof_and_keeps_what_came() {
+        block_on(async {
+            let mut r = DataReader::new(Trickle::new(b"abc"));
+            let err = r.load_exact(5).await.unwrap_err();
+            assert!(matches!(err, Error::UnexpectedEof { .. }), "{err}");
+            assert_eq!(
+                std::io::Error::from(err).kind(),
+                std::io::ErrorKind::UnexpectedEof
+            );
+            assert_eq!(r.unconsumed_buffer_length(), 3);
+            // `load` on the same stream reports the short count instead.
+            let mut r = DataReader::new(Trickle::new(b"abc"));
+            assert_eq!(r.load(5).await.unwrap(), 3);
+        });
+    }
 
     #[test]
     fn reading_more_than_is_loaded_is_an_error_that_consumes_nothing() {

@@ -251,7 +251,7 @@ pub struct NoStream;
 /// terminator. The length-prefixed pattern of the UWP samples,
 /// `WriteUInt32(MeasureString(s)); WriteString(s)`, is byte for byte the default
 /// [`LengthPrefixedCodec`](crate::LengthPrefixedCodec) frame: the length is in
-/// bytes, never UTF-16 units (the seed's C++ sample got this wrong for non-ASCII
+/// bytes, never UTF-16 units (the guide's C++ sample got this wrong for non-ASCII
 /// text).
 ///
 /// # Examples

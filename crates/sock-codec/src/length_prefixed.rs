@@ -1,6 +1,6 @@
 //! [`LengthPrefixedCodec`]: frames as a length, then that many payload bytes.
 //!
-//! The wire format (DESIGN.md §4), with the default settings:
+//! The wire format, with the default settings:
 //!
 //! ```text
 //! +---- len: u32 (big-endian) ----+---------- payload ----------+
@@ -281,7 +281,7 @@ enum DecodeState {
 /// [`Decoder`] of [`Bytes`] and [`Encoder`] of `Bytes`, `&[u8]`, `&str`, `String`
 /// and `Vec<u8>`.
 ///
-/// The default is the format of DESIGN.md §4 and of UWP's
+/// The default is the format of UWP's
 /// `WriteUInt32(MeasureString(s)); WriteString(s)`: a 4-byte big-endian length,
 /// then the payload, with frames of at most 8 MiB each way. Change it with
 /// [`LengthPrefixedCodec::builder`].

@@ -23,7 +23,7 @@
 //!
 //! # Examples
 //!
-//! The seed's C++ echo sample sends `WriteUInt32(MeasureString(s))` then
+//! The C++ echo sample of UWP's sockets guide sends `WriteUInt32(MeasureString(s))` then
 //! `WriteString(s)`; that is a default `LengthPrefixedCodec` frame:
 //!
 //! ```

@@ -1,6 +1,6 @@
 //! [`LineCodec`] and [`BytesLineCodec`]: LF-terminated lines, CRLF accepted.
 //!
-//! The framing of the seed's C# echo sample (`ReadLine`/`WriteLine`): a line is
+//! The framing of the C# echo sample of UWP's sockets guide (`ReadLine`/`WriteLine`): a line is
 //! its bytes, then `\n`. Readers accept `\r\n` too and strip it.
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};

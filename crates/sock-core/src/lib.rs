@@ -59,7 +59,7 @@ mod errno_tests {
     use crate::SocketErrorStatus;
 
     /// Every errno in the table maps to its status through `io::Error`, and the
-    /// statuses it names are the ones `uwp-api.md` §2 lists.
+    /// statuses it names are ones `SocketError.GetStatus` reports.
     #[test]
     fn every_errno_in_the_table_maps_to_its_status() {
         let table = crate::sys::errno_table();

@@ -45,7 +45,8 @@
 //!
 //! # Examples
 //!
-//! The seed's echo client and server, with the line framing of its C# sample:
+//! The echo client and server of UWP's sockets guide, with the line framing
+//! of its C# sample:
 //!
 //! ```no_run
 //! use futures::{SinkExt, StreamExt};

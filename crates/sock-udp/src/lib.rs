@@ -39,7 +39,7 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> sock_core::Result<()> {
-//! // The seed binds "1337" and "1336"; "" lets the system pick free ports.
+//! // The guide binds "1337" and "1336"; "" lets the system pick free ports.
 //! let server = DatagramSocket::bind_service_name("").await?;
 //! let client = DatagramSocket::bind_service_name("").await?;
 //! let server_port = server.information().local_port;

@@ -9,9 +9,15 @@
 //! |---|---|---|---|
 //! | `sock-core` | [`core`] and the root | always | `HostName`, `ServiceName`, `Error`, `SocketErrorStatus`, `ProtectionLevel`, … |
 //! | `sock-codec` | `codec` | `codec` | `LengthPrefixedCodec`, `LineCodec`, `FrameWriter`/`FrameReader`, `DataWriter`/`DataReader` |
-//! | `sock-tcp` | `tcp` | `tcp` | `StreamSocket`, `StreamSocketListener` |
+//! | `sock-tcp` | `tcp` | `tcp` | `StreamSocket`, `StreamSocketListener`, `Serve` |
 //! | `sock-udp` | `udp` | `udp` | `DatagramSocket` |
 //! | `sock-tls` | `tls` | `tls` | TLS client and server configuration, certificate policy |
+//! | `sock-handoff` | [`handoff`] | `tcp` or `udp` (Unix) | passing sockets between processes, the socket broker, activation |
+//!
+//! The root also re-exports [`Bytes`] and the tokio-util codec types the API
+//! returns ([`Framed`], [`FramedRead`], [`FramedWrite`], and [`Encoder`] /
+//! [`Decoder`] to write a codec), so a program needs neither `bytes` nor
+//! `tokio-util` in its own manifest.
 //!
 //! # Feature flags
 //!
@@ -20,6 +26,8 @@
 //! - `codec` (default): [`codec`], framing and typed reading and writing.
 //! - `tls`: [`tls`], and TLS on `StreamSocket` (protection levels, client
 //!   certificates, `upgrade_to_tls`, TLS listeners).
+//! - `tracing` (default): log events and per-connection spans through
+//!   `tracing` (see [`tcp`]'s "Logs").
 //! - `full`: all of the above.
 //!
 //! # Ownership instead of keeping sockets alive
@@ -33,31 +41,88 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
-pub use sock_core as core;
+/// Runtime-free types: host and service names, errors and their statuses,
+/// protection levels (the `sock-core` crate; the most used are also at the
+/// root).
+pub mod core {
+    #[doc(inline)]
+    pub use sock_core::*;
+}
+
 pub use sock_core::{
     ByteOrder, EndpointPair, Error, HostName, HostNameType, ProtectionLevel, QualityOfService,
     Report, Result, ServiceName, SocketErrorStatus, TlsVersion, TransportProtocol, UnicodeEncoding,
 };
 
-/// Framing and typed I/O: the `sock-codec` crate.
+/// Byte buffers, as the codecs and datagram messages hand them out (from the
+/// `bytes` crate), so that a program need not add it to name them.
+pub use bytes::{Bytes, BytesMut};
+
+/// The tokio-util codec types that sock's API takes and returns
+/// (`StreamSocket::framed` gives a [`Framed`]), so that a program need not
+/// add tokio-util to name them or to write a codec of its own.
+#[cfg(any(feature = "codec", feature = "tcp"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "codec", feature = "tcp"))))]
+pub use tokio_util::codec::{Decoder, Encoder, Framed, FramedParts, FramedRead, FramedWrite};
+
+/// Framing and typed I/O (the `sock-codec` crate): [`LengthPrefixedCodec`],
+/// [`LineCodec`], [`FrameWriter`]/[`FrameReader`], [`DataWriter`]/[`DataReader`].
+///
+/// [`LengthPrefixedCodec`]: codec::LengthPrefixedCodec
+/// [`LineCodec`]: codec::LineCodec
+/// [`FrameWriter`]: codec::FrameWriter
+/// [`FrameReader`]: codec::FrameReader
+/// [`DataWriter`]: codec::DataWriter
+/// [`DataReader`]: codec::DataReader
 #[cfg(feature = "codec")]
 #[cfg_attr(docsrs, doc(cfg(feature = "codec")))]
-pub use sock_codec as codec;
+pub mod codec {
+    #[doc(inline)]
+    pub use sock_codec::*;
+}
 
-/// TCP: the `sock-tcp` crate.
+/// TCP (the `sock-tcp` crate): [`StreamSocket`] and [`StreamSocketListener`],
+/// their controls and information, [`Serve`], idle detection.
+///
+/// [`StreamSocket`]: tcp::StreamSocket
+/// [`StreamSocketListener`]: tcp::StreamSocketListener
+/// [`Serve`]: tcp::Serve
 #[cfg(feature = "tcp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tcp")))]
-pub use sock_tcp as tcp;
+pub mod tcp {
+    #[doc(inline)]
+    pub use sock_tcp::*;
+}
 
-/// UDP: the `sock-udp` crate.
+/// UDP (the `sock-udp` crate): [`DatagramSocket`], its control and
+/// information, batched sends and receives, multicast.
+///
+/// [`DatagramSocket`]: udp::DatagramSocket
 #[cfg(feature = "udp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "udp")))]
-pub use sock_udp as udp;
+pub mod udp {
+    #[doc(inline)]
+    pub use sock_udp::*;
+}
 
-/// TLS: the `sock-tls` crate (which re-exports `rustls`).
+/// TLS (the `sock-tls` crate, which re-exports `rustls`): client and server
+/// configuration, client certificates, certificate-error policy.
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
-pub use sock_tls as tls;
+pub mod tls {
+    #[doc(inline)]
+    pub use sock_tls::*;
+}
+
+/// Passing sockets between processes (the `sock-handoff` crate): the
+/// hand-off channel, the socket broker and service-manager activation, as
+/// UWP's `SocketActivityInformation` and `TransferOwnership`.
+#[cfg(all(unix, any(feature = "tcp", feature = "udp")))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, any(feature = "tcp", feature = "udp")))))]
+pub mod handoff {
+    #[doc(inline)]
+    pub use sock_handoff::*;
+}
 
 /// The names most programs need, for `use sock::prelude::*;`.
 pub mod prelude {
@@ -65,6 +130,8 @@ pub mod prelude {
         ByteOrder, EndpointPair, Error, HostName, ProtectionLevel, QualityOfService, ServiceName,
         SocketErrorStatus, UnicodeEncoding,
     };
+
+    pub use bytes::Bytes;
 
     #[cfg(feature = "codec")]
     pub use sock_codec::{
@@ -74,8 +141,8 @@ pub mod prelude {
 
     #[cfg(feature = "tcp")]
     pub use sock_tcp::{
-        InputStream, OutputStream, StreamSocket, StreamSocketControl, StreamSocketListener,
-        StreamSocketListenerControl,
+        HandlerFailure, IdleKind, InputStream, OutputStream, ServeReport, ShutdownSignal,
+        StreamSocket, StreamSocketControl, StreamSocketListener, StreamSocketListenerControl,
     };
 
     #[cfg(feature = "udp")]
@@ -87,4 +154,7 @@ pub mod prelude {
     pub use sock_tls::{
         ClientAuth, IgnorableCertificateError, TlsClientConfig, TlsConnectionInfo, TlsServerConfig,
     };
+
+    #[cfg(feature = "tls")]
+    pub use sock_tcp::{ServerCertificateErrorSeverity, TlsConnectError};
 }

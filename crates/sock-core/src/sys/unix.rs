@@ -5,7 +5,8 @@ use std::ffi::CStr;
 use super::RESOLVER_PREFIX;
 use crate::SocketErrorStatus as S;
 
-/// Every errno we classify, with its status (the table in `uwp-api.md` §2, plus
+/// Every errno we classify, with its status (the Winsock errors UWP's
+/// `SocketError.GetStatus` classifies, matched to their POSIX errno, plus
 /// `ENFILE` beside `EMFILE` and `EPIPE` beside `ECONNRESET`).
 const ERRNO: &[(i32, S)] = &[
     (libc::ECANCELED, S::OperationAborted),
