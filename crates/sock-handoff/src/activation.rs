@@ -164,6 +164,7 @@ impl Activation {
             names.as_deref(),
             std::process::id(),
         )?;
+        crate::log::activated(fds.len());
         Ok(Self { fds })
     }
 

@@ -251,10 +251,12 @@ impl SocketBroker {
                         let mut state = inner.lock();
                         match spawned {
                             Ok(c) => {
+                                crate::log::woke(&id, reason.name());
                                 state.report.wakes += 1;
                                 child = Some(c);
                             }
-                            Err(_) => {
+                            Err(e) => {
+                                crate::log::wake_failed(&e);
                                 state.report.wake_failures += 1;
                                 rearm_at = Some(Instant::now() + self.min_wake_interval);
                             }
@@ -361,8 +363,13 @@ async fn serve_connection(inner: Arc<Inner>, stream: UnixStream) {
     let mut channel = HandoffChannel::from_unix_stream(stream);
     loop {
         let next = tokio::time::timeout(inner.idle_timeout, channel.recv_message()).await;
-        let Ok(Ok(Some(message))) = next else {
-            return;
+        let message = match next {
+            Ok(Ok(Some(message))) => message,
+            Ok(Err(e)) => {
+                crate::log::refused(&e);
+                return;
+            }
+            Ok(Ok(None)) | Err(_) => return,
         };
         match message {
             Message::Socket(info) => {
@@ -372,6 +379,7 @@ async fn serve_connection(inner: Arc<Inner>, stream: UnixStream) {
                     continue;
                 }
                 state.report.received += 1;
+                crate::log::held(info.kind, &info.id, state.held.len() + 1);
                 let mut held = Held {
                     info,
                     watcher: None,

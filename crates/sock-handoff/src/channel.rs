@@ -174,6 +174,7 @@ impl HandoffChannel {
             })
             .await?;
         self.stream.write_all(&message[sent..]).await?;
+        crate::log::sent(kind, id);
         Ok(())
     }
 
@@ -217,7 +218,10 @@ impl HandoffChannel {
     pub async fn recv(&mut self) -> Result<Option<SocketActivityInformation>, Error> {
         match self.recv_message().await? {
             None => Ok(None),
-            Some(Message::Socket(info)) => Ok(Some(info)),
+            Some(Message::Socket(info)) => {
+                crate::log::received(info.kind, &info.id);
+                Ok(Some(info))
+            }
             Some(other) => Err(Error::invalid_data(format!(
                 "expected a socket, the peer sent a {other:?} message"
             ))),

@@ -108,6 +108,8 @@ mod channel;
 #[cfg(unix)]
 mod info;
 #[cfg(unix)]
+mod log;
+#[cfg(unix)]
 mod sys;
 #[cfg(unix)]
 mod wire;

@@ -60,6 +60,7 @@
 mod batch;
 mod control;
 mod handoff;
+mod log;
 mod message;
 mod output;
 mod resolve;

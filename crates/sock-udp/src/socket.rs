@@ -474,7 +474,10 @@ impl DatagramSocket {
                 .await;
             match res {
                 Ok(()) => return Ok(()),
-                Err(e) if self.peer.is_none() && is_icmp_report(&e) => continue,
+                Err(e) if self.peer.is_none() && is_icmp_report(&e) => {
+                    crate::log::icmp_report_skipped(&e);
+                    continue;
+                }
                 Err(e) => return Err(Error::Io(e)),
             }
         }
