@@ -129,7 +129,10 @@ impl Splitter {
         pos
     }
 
-    /// Checks a line to encode and appends it with its `\n`.
+    /// Checks a line to encode and appends it with its terminator: `\n`, or
+    /// `\r\n` for a line that ends with `\r` (which a reader would
+    /// otherwise strip), so that every line a reader can return encodes to
+    /// bytes that read back as that line.
     fn encode(&self, line: &[u8], dst: &mut BytesMut) -> Result<()> {
         if line.len() > self.max {
             return Err(self.too_long(line.len()));
@@ -139,13 +142,12 @@ impl Splitter {
                 "line to encode contains a line feed at byte {at}"
             )));
         }
-        if line.last() == Some(&b'\r') {
-            return Err(Error::invalid_data(
-                "line to encode ends with a carriage return, which a reader would strip",
-            ));
-        }
-        dst.reserve(line.len() + 1);
+        let keep_cr = line.last() == Some(&b'\r');
+        dst.reserve(line.len() + 1 + usize::from(keep_cr));
         dst.put_slice(line);
+        if keep_cr {
+            dst.put_u8(b'\r');
+        }
         dst.put_u8(b'\n');
         Ok(())
     }
@@ -166,8 +168,10 @@ impl Splitter {
 ///   the first error).
 /// * A line that is not UTF-8 is [`Error::InvalidData`] naming the line, the byte
 ///   within it and its offset in the stream; the line is consumed.
-/// * Encoding appends `\n`; a line that contains `\n`, ends with `\r` or is over
-///   the maximum is refused (a reader would not get it back as one line).
+/// * Encoding appends `\n` (`\r\n` after a line that ends with `\r`, so a reader
+///   gets the `\r` back); a line that contains `\n` or is over the maximum is
+///   refused (a reader would not get it back as one line). Every line the
+///   decoder returns encodes, and reads back unchanged.
 ///
 /// For protocols that are not UTF-8, [`BytesLineCodec`] yields raw lines.
 ///
@@ -524,7 +528,6 @@ mod tests {
             err.to_string(),
             "invalid data: line to encode contains a line feed at byte 1"
         );
-        assert!(codec.encode("ab\r", &mut dst).is_err());
         let err = codec.encode("abcdef", &mut dst).unwrap_err();
         assert!(matches!(
             err,
@@ -534,5 +537,18 @@ mod tests {
             }
         ));
         assert!(dst.is_empty(), "nothing is written on error");
+    }
+
+    #[test]
+    fn a_line_that_ends_with_a_carriage_return_is_echoed_byte_for_byte() {
+        // "x\r\r\n" reads as "x\r"; an echo must send back the same bytes.
+        let (got, _) = lines(LineCodec::new(), b"x\r\r\n");
+        assert_eq!(got, ["x\r"]);
+        let mut codec = LineCodec::new();
+        let mut dst = BytesMut::new();
+        codec.encode("x\r", &mut dst).unwrap();
+        assert_eq!(&dst[..], b"x\r\r\n");
+        let (again, _) = lines(LineCodec::new(), &dst);
+        assert_eq!(again, ["x\r"]);
     }
 }
