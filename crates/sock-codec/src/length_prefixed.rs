@@ -15,6 +15,8 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use sock_core::{ByteOrder, Error, Result};
 use tokio_util::codec::{Decoder, Encoder, Framed, FramedRead, FramedWrite};
 
+use crate::memory_budget::{Charge, FrameMemoryBudget};
+
 /// The default maximum frame length, for decoding and for encoding: 8 MiB.
 pub const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
 
@@ -32,6 +34,11 @@ pub(crate) const WIDTH_LIMIT: &str = "prefix_width";
 /// their own costs about what sharing the buffer does, and a small frame kept by
 /// the caller does not pin a whole read buffer.
 const SMALL_FRAME: usize = 256;
+
+/// A partial frame's buffer grows to at most twice what has arrived, or by
+/// this much (64 KiB) when little has: memory follows the bytes a peer sent,
+/// never the length it announced.
+const GROW_STEP: usize = 64 * 1024;
 
 // ===== Settings =====
 
@@ -163,9 +170,10 @@ impl Settings {
 ///     .new_codec();
 /// assert_eq!(codec.max_frame_length(), 64 * 1024);
 /// ```
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LengthPrefixedBuilder {
     settings: Settings,
+    budget: Option<FrameMemoryBudget>,
 }
 
 impl LengthPrefixedBuilder {
@@ -237,12 +245,27 @@ impl LengthPrefixedBuilder {
         self
     }
 
+    /// Sets the budget that partial frames are charged to (shared by every
+    /// codec given a clone of it); by default the process-wide one
+    /// ([`FrameMemoryBudget::process_default`]). A frame that would take the
+    /// budget over its limit fails with [`Error::LimitExceeded`] naming
+    /// `frame_memory_budget`, and the stream is done.
+    pub fn memory_budget(&mut self, budget: FrameMemoryBudget) -> &mut Self {
+        self.budget = Some(budget);
+        self
+    }
+
     /// A codec with these settings.
     pub fn new_codec(&self) -> LengthPrefixedCodec {
+        let budget = self
+            .budget
+            .clone()
+            .unwrap_or_else(FrameMemoryBudget::process_default);
         LengthPrefixedCodec {
             settings: self.settings,
             state: DecodeState::Head,
             skipped: 0,
+            charge: Charge::new(budget),
         }
     }
 
@@ -275,6 +298,9 @@ enum DecodeState {
     Skip(u64),
     /// An oversized frame of this length ended the stream.
     Failed(u64),
+    /// A partial frame would have taken the memory budget past its limit,
+    /// which ended the stream.
+    OverBudget { actual: u64, max: u64 },
 }
 
 /// Frames a byte stream as length-prefixed payloads: a `tokio_util::codec`
@@ -324,6 +350,8 @@ pub struct LengthPrefixedCodec {
     settings: Settings,
     state: DecodeState,
     skipped: u64,
+    /// What the partial frame being read holds of the memory budget.
+    charge: Charge,
 }
 
 impl Default for LengthPrefixedCodec {
@@ -381,7 +409,13 @@ impl LengthPrefixedCodec {
     pub fn to_builder(&self) -> LengthPrefixedBuilder {
         LengthPrefixedBuilder {
             settings: self.settings,
+            budget: Some(self.charge.budget().clone()),
         }
+    }
+
+    /// The memory budget this codec's partial frames are charged to.
+    pub fn memory_budget(&self) -> &FrameMemoryBudget {
+        self.charge.budget()
     }
 
     pub(crate) fn settings(&self) -> &Settings {
@@ -467,16 +501,14 @@ impl LengthPrefixedCodec {
                     if src.len() >= len {
                         return Ok(Some(src.split_to(len).freeze()));
                     }
-                    // Room for the whole payload in one allocation; the limit is
-                    // already checked.
-                    src.reserve(len - src.len());
                     self.state = DecodeState::Data(len);
-                    return Ok(None);
+                    return self.partial(src, len);
                 }
                 DecodeState::Data(len) => {
                     if src.len() < len {
-                        return Ok(None);
+                        return self.partial(src, len);
                     }
+                    self.charge.release();
                     self.state = DecodeState::Head;
                     return Ok(Some(src.split_to(len).freeze()));
                 }
@@ -490,8 +522,30 @@ impl LengthPrefixedCodec {
                     self.state = DecodeState::Head;
                 }
                 DecodeState::Failed(len) => return Err(self.too_large(len)),
+                DecodeState::OverBudget { actual, max } => return Err(over_budget(actual, max)),
             }
         }
+    }
+
+    /// A frame of `len` bytes is partly in `src`: charges what is buffered to
+    /// the memory budget, and lets the buffer grow with what arrived (to at
+    /// most twice that, or [`GROW_STEP`]) rather than to the announced length.
+    fn partial(&mut self, src: &mut BytesMut, len: usize) -> Result<Option<Bytes>> {
+        if let Err(e) = self.charge.hold(src.len()) {
+            if let Error::LimitExceeded { actual, max, .. } = e {
+                self.state = DecodeState::OverBudget { actual, max };
+            }
+            // What was buffered is dropped, and the stream is done.
+            self.charge.release();
+            *src = BytesMut::new();
+            return Err(e);
+        }
+        let missing = len - src.len();
+        if src.capacity() - src.len() < missing {
+            let step = src.len().max(GROW_STEP).min(missing);
+            src.reserve(step);
+        }
+        Ok(None)
     }
 
     /// At end of stream with no whole frame left: a clean end, or what was missing.
@@ -512,9 +566,11 @@ impl LengthPrefixedCodec {
                 format!("in a skipped oversized frame: {remaining} bytes missing")
             }
             DecodeState::Failed(len) => return Err(self.too_large(len)),
+            DecodeState::OverBudget { actual, max } => return Err(over_budget(actual, max)),
         };
         // Reported once: what is left is dropped, and the codec starts afresh.
         src.clear();
+        self.charge.release();
         self.state = DecodeState::Head;
         Err(Error::UnexpectedEof { context })
     }
@@ -557,6 +613,14 @@ impl Encoder<Vec<u8>> for LengthPrefixedCodec {
 
     fn encode(&mut self, item: Vec<u8>, dst: &mut BytesMut) -> Result<()> {
         self.settings.encode_slice(&item, dst)
+    }
+}
+
+fn over_budget(actual: u64, max: u64) -> Error {
+    Error::LimitExceeded {
+        limit: crate::memory_budget::BUDGET_LIMIT,
+        actual,
+        max,
     }
 }
 

@@ -66,6 +66,7 @@ mod frame_io;
 pub mod fuzzing;
 mod length_prefixed;
 mod line;
+mod memory_budget;
 #[cfg(test)]
 mod test_io;
 
@@ -77,4 +78,5 @@ pub use frame_io::{
 };
 pub use length_prefixed::{LengthPrefixedBuilder, LengthPrefixedCodec, DEFAULT_MAX_FRAME_LENGTH};
 pub use line::{BytesLineCodec, LineCodec, DEFAULT_MAX_LINE_LENGTH};
+pub use memory_budget::{FrameMemoryBudget, DEFAULT_FRAME_MEMORY_BUDGET, FRAME_MEMORY_ALLOWANCE};
 pub use sock_core::{ByteOrder, Error, Result, UnicodeEncoding};
