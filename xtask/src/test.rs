@@ -28,6 +28,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     let stress = args.iter().any(|a| a == "--stress");
 
+    install_missing_tools()?;
     run_step("format check", cargo(&["fmt", "--all", "--check"]))?;
     run_step(
         "clippy",
@@ -80,6 +81,38 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     eprintln!("\nxtask: all checks passed");
     Ok(())
+}
+
+/// Programs the tests run as peers no one here wrote, with the Debian
+/// package that has each.
+const TEST_TOOLS: &[(&str, &str)] = &[("openssl", "openssl")];
+
+/// Installs the test peers a fresh machine lacks (`apt-get`, as root).
+fn install_missing_tools() -> Result<(), String> {
+    let missing: Vec<&str> = TEST_TOOLS
+        .iter()
+        .filter(|(program, _)| !on_path(program))
+        .map(|&(_, package)| package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut update = Command::new("apt-get");
+    update.args(["update", "-q"]);
+    run_step("apt-get update (for the test peers)", update)?;
+    let mut install = Command::new("apt-get");
+    install.args(["install", "-y", "-q"]).args(&missing);
+    install.env("DEBIAN_FRONTEND", "noninteractive");
+    run_step(
+        &format!("install test peers: {}", missing.join(" ")),
+        install,
+    )
+}
+
+/// Whether `program` is an executable file in a `PATH` directory.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
 /// Pages of the facade's docs that must exist: a user of `sock` alone reaches

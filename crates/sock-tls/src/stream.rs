@@ -14,7 +14,9 @@ use crate::TlsConnectionInfo;
 ///
 /// Reads and writes go through TLS; [`shutdown`](tokio::io::AsyncWriteExt::shutdown)
 /// sends `close_notify` and then shuts the transport down for writing. As with
-/// any buffered writer, call `flush` after a batch of writes. Vectored writes are
+/// any buffered writer, call `flush` after a batch of writes. Records that
+/// rustls queues while reading (alerts such as `no_renegotiation`, replies to
+/// `close_notify` and key updates) are sent by the read itself. Vectored writes are
 /// passed through, so a batch of small buffers becomes few records.
 ///
 /// Errors keep their classification: a TLS failure after the handshake (an
@@ -82,7 +84,22 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<IO> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let side = self.side();
-        map(side, Pin::new(&mut self.inner).poll_read(cx, buf))
+        let read = Pin::new(&mut self.inner).poll_read(cx, buf);
+        self.flush_queued_records(cx);
+        map(side, read)
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> TlsStream<IO> {
+    /// Sends what rustls queued while reading (an alert refusing a
+    /// renegotiation, the answer to a `close_notify` or a key update), so the
+    /// peer hears it without waiting for this side to write. A transport that
+    /// cannot take it now gets it at the next read, write or flush; an error
+    /// here is left for those to report.
+    fn flush_queued_records(&mut self, cx: &mut Context<'_>) {
+        if self.inner.get_ref().1.wants_write() {
+            let _ = Pin::new(&mut self.inner).poll_flush(cx);
+        }
     }
 }
 
