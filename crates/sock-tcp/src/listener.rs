@@ -64,6 +64,8 @@ pub struct StreamSocketListenerControl {
     tls: Option<sock_tls::TlsServerConfig>,
     #[cfg(feature = "tls")]
     max_pending_handshakes: usize,
+    #[cfg(feature = "tls")]
+    first_byte_timeout: Duration,
 }
 
 impl Default for StreamSocketListenerControl {
@@ -75,6 +77,8 @@ impl Default for StreamSocketListenerControl {
             tls: None,
             #[cfg(feature = "tls")]
             max_pending_handshakes: crate::tls::DEFAULT_MAX_PENDING_TLS_HANDSHAKES,
+            #[cfg(feature = "tls")]
+            first_byte_timeout: crate::tls::DEFAULT_TLS_FIRST_BYTE_TIMEOUT,
         }
     }
 }
@@ -115,10 +119,24 @@ impl StreamSocketListenerControl {
 
     /// How many server handshakes may run at once
     /// ([`DEFAULT_MAX_PENDING_TLS_HANDSHAKES`](crate::DEFAULT_MAX_PENDING_TLS_HANDSHAKES);
-    /// at least 1); further connections wait in the backlog.
+    /// at least 1). When that many run and another connection waits, the
+    /// oldest handshake whose client has sent nothing yet is dropped to make
+    /// room; when every one has heard from its client, further connections
+    /// wait in the backlog.
     #[cfg(feature = "tls")]
     pub fn max_pending_tls_handshakes(mut self, max: usize) -> Self {
         self.max_pending_handshakes = max;
+        self
+    }
+
+    /// How long a new connection may take to send its first byte (the
+    /// ClientHello) before it is closed
+    /// ([`DEFAULT_TLS_FIRST_BYTE_TIMEOUT`](crate::DEFAULT_TLS_FIRST_BYTE_TIMEOUT)).
+    /// The configuration's handshake timeout still bounds the whole
+    /// handshake.
+    #[cfg(feature = "tls")]
+    pub fn tls_first_byte_timeout(mut self, timeout: Duration) -> Self {
+        self.first_byte_timeout = timeout;
         self
     }
 
@@ -198,10 +216,13 @@ impl StreamSocketListenerControl {
         let listener = StreamSocketListener::new(listener, self.options.clone())?;
         #[cfg(feature = "tls")]
         let listener = StreamSocketListener {
-            tls: self
-                .tls
-                .clone()
-                .map(|config| crate::tls::ServerTls::new(config, self.max_pending_handshakes)),
+            tls: self.tls.clone().map(|config| {
+                crate::tls::ServerTls::new(
+                    config,
+                    self.max_pending_handshakes,
+                    self.first_byte_timeout,
+                )
+            }),
             ..listener
         };
         Ok(listener)
@@ -466,6 +487,14 @@ impl StreamSocketListener {
     #[cfg(feature = "tls")]
     pub fn failed_tls_handshakes(&self) -> u64 {
         self.tls.as_ref().map_or(0, crate::tls::ServerTls::failed)
+    }
+
+    /// How many of the failed handshakes were dropped, before their client
+    /// sent anything, to make room for a new connection (see
+    /// [`max_pending_tls_handshakes`](StreamSocketListenerControl::max_pending_tls_handshakes)).
+    #[cfg(feature = "tls")]
+    pub fn shed_tls_handshakes(&self) -> u64 {
+        self.tls.as_ref().map_or(0, crate::tls::ServerTls::shed)
     }
 
     /// Whether accepted connections are TLS.
