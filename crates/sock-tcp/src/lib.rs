@@ -148,7 +148,7 @@ pub use listener::{
 pub use resolve::{Resolve, Resolving, SystemResolver};
 pub use serve::{
     HandlerFailure, HandlerOutcome, Serve, ServeReport, ShutdownSignal, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_SERVE_IDLE_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT,
+    DEFAULT_SERVE_IDLE_TIMEOUT, DEFAULT_SHED_MIN_IDLE, DEFAULT_SHUTDOWN_TIMEOUT,
 };
 #[cfg(unix)]
 #[doc(no_inline)]
@@ -160,6 +160,7 @@ pub use split::{InputStream, OutputStream, ReuniteError};
 #[cfg(feature = "tls")]
 pub use tls::{
     ServerCertificateErrorSeverity, TlsConnectError, DEFAULT_MAX_PENDING_TLS_HANDSHAKES,
+    DEFAULT_TLS_FIRST_BYTE_TIMEOUT,
 };
 
 #[doc(no_inline)]

@@ -86,6 +86,20 @@ pub(crate) fn handler_failed(failure: &HandlerFailure) {
     );
 }
 
+/// At the connection limit, the connection idle longest was shed to make
+/// room.
+pub(crate) fn shed(peer: SocketAddr, max_connections: usize) {
+    #[cfg(feature = "tracing")]
+    tracing::info!(%peer, max_connections, "at the connection limit: shed the connection idle longest");
+}
+
+/// At the connection limit with nothing idle enough to shed, a new
+/// connection was reset.
+pub(crate) fn refused_at_limit(peer: SocketAddr, max_connections: usize) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(%peer, max_connections, "at the connection limit: new connection refused");
+}
+
 /// Graceful shutdown began with `running` handlers still running.
 pub(crate) fn shutting_down(running: usize, timeout: Duration) {
     #[cfg(feature = "tracing")]
@@ -127,6 +141,17 @@ pub(crate) fn connected(addr: SocketAddr) {
 pub(crate) fn server_handshake_failed(peer: Option<SocketAddr>, error: &dyn std::fmt::Display) {
     #[cfg(feature = "tracing")]
     tracing::debug!(peer = ?peer, error = %error, "TLS server handshake failed; connection closed");
+}
+
+/// A TLS listener at its pending-handshake limit dropped the oldest
+/// handshake that had heard nothing, to take a new connection.
+#[cfg(feature = "tls")]
+pub(crate) fn silent_handshake_shed(max_pending: usize) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        max_pending,
+        "TLS handshakes at the limit: dropped the oldest silent one"
+    );
 }
 
 /// A waiting operation ended because the connection stayed idle.

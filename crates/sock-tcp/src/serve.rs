@@ -13,12 +13,15 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use sock_core::{Error, SocketErrorStatus};
+use std::collections::{HashMap, HashSet};
+
 use tokio::sync::Semaphore;
-use tokio::task::{JoinError, JoinSet};
+use tokio::task::{self, AbortHandle, JoinError, JoinSet};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::idle::{IdleKind, IdleTimeouts};
+use crate::io::Shared;
 use crate::{StreamSocket, StreamSocketListener};
 
 /// At most this many connections are handled at once by default (4096);
@@ -35,6 +38,12 @@ pub const DEFAULT_SERVE_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a graceful shutdown waits for running handlers by default (30 s)
 /// before aborting them.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// At its connection limit, `serve` by default makes room for a new
+/// connection by closing the one idle longest, when that one has been idle
+/// (no traffic either way) for at least this long (1 s); see
+/// [`Serve::shed_idle_at_limit`].
+pub const DEFAULT_SHED_MIN_IDLE: Duration = Duration::from_secs(1);
 
 /// What a connection handler returns: `()`, or a `Result` whose `Err` counts
 /// as a failure in the [`ServeReport`] and is reported (to the
@@ -137,6 +146,12 @@ pub struct ServeReport {
     /// On a TLS listener, connections whose handshake failed or timed out
     /// (each was closed; no handler ran for it).
     pub failed_tls_handshakes: u64,
+    /// Connections closed at the connection limit to make room for a new
+    /// one: each was the one idle longest (its handler was aborted).
+    pub shed: u64,
+    /// New connections closed (reset) at once because the server was at its
+    /// connection limit and no connection had been idle long enough to shed.
+    pub refused: u64,
 }
 
 /// How one handler task ended.
@@ -146,6 +161,26 @@ enum Ended {
 }
 
 impl ServeReport {
+    /// Counts a handler task that ended, and forgets it.
+    fn ended(
+        &mut self,
+        done: Result<(task::Id, Ended), JoinError>,
+        live: &mut HashMap<task::Id, Live>,
+        shedding: &mut HashSet<task::Id>,
+        hook: Option<&ErrorHook>,
+    ) {
+        let id = match &done {
+            Ok((id, _)) => *id,
+            Err(e) => e.id(),
+        };
+        live.remove(&id);
+        if shedding.remove(&id) {
+            // Counted in `shed` when it was chosen, whatever it ended with.
+            return;
+        }
+        self.record(done.map(|(_, ended)| ended), hook);
+    }
+
     fn record(&mut self, done: Result<Ended, JoinError>, hook: Option<&ErrorHook>) {
         match done {
             Ok(Ended::Completed) => self.completed += 1,
@@ -204,6 +239,13 @@ impl ShutdownSignal {
 }
 
 type ErrorHook = Arc<dyn Fn(&HandlerFailure) + Send + Sync>;
+
+/// A running handler, as the server sees it: to shed it, and to tell how
+/// long its connection has been idle.
+struct Live {
+    abort: AbortHandle,
+    shared: Arc<Shared>,
+}
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// A server over a [`StreamSocketListener`]: made by
@@ -290,6 +332,7 @@ struct Config<H> {
     shutdown: Option<BoxFuture<()>>,
     shutdown_timeout: Duration,
     on_error: Option<ErrorHook>,
+    shed_idle: Option<Duration>,
 }
 
 // No field is ever pinned in place: the handler moves into a boxed future on
@@ -307,6 +350,7 @@ impl<H> fmt::Debug for Serve<H> {
                 .field("graceful_shutdown", &c.shutdown.is_some())
                 .field("shutdown_timeout", &c.shutdown_timeout)
                 .field("on_handler_error", &c.on_error.is_some())
+                .field("shed_idle_at_limit", &c.shed_idle)
                 .finish_non_exhaustive(),
             State::Running(_) => f.write_str("Serve(running)"),
             State::Done => f.write_str("Serve(done)"),
@@ -327,6 +371,7 @@ impl<H> Serve<H> {
                 shutdown: None,
                 shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
                 on_error: None,
+                shed_idle: Some(DEFAULT_SHED_MIN_IDLE),
             })),
         }
     }
@@ -385,6 +430,26 @@ impl<H> Serve<H> {
     /// ([`DEFAULT_SHUTDOWN_TIMEOUT`]).
     pub fn shutdown_timeout(self, timeout: Duration) -> Self {
         self.configure(|c| c.shutdown_timeout = timeout)
+    }
+
+    /// What happens to a new connection when
+    /// [`max_connections`](Self::max_connections) are being handled.
+    ///
+    /// `Some(min_idle)` (the default, [`DEFAULT_SHED_MIN_IDLE`]): the server
+    /// keeps accepting. The connection idle longest (no bytes read or
+    /// written), if it has been idle for at least `min_idle`, is shed: its
+    /// handler is aborted and its connection closed, and the new one takes
+    /// its place. When none has been idle that long, the new connection is
+    /// reset at once, so the client learns it was refused instead of waiting
+    /// in the backlog. So connections that hold a slot and send nothing (an
+    /// idle flood, slow-drip peers) cannot lock other clients out.
+    ///
+    /// `None`: new connections wait in the listener's backlog until a
+    /// handler finishes (they are accepted in order).
+    ///
+    /// [`ServeReport::shed`] and [`ServeReport::refused`] count both.
+    pub fn shed_idle_at_limit(self, min_idle: Option<Duration>) -> Self {
+        self.configure(|c| c.shed_idle = min_idle)
     }
 
     /// Calls `hook` for every handler that returns an error or panics, with
@@ -482,6 +547,7 @@ impl<H> Config<H> {
             shutdown,
             shutdown_timeout,
             on_error,
+            shed_idle,
             ..
         } = self;
         let hook = on_error.as_ref();
@@ -490,6 +556,8 @@ impl<H> Config<H> {
         let stopping = CancellationToken::new();
         let permits = Arc::new(Semaphore::new(max_connections));
         let mut tasks: JoinSet<Ended> = JoinSet::new();
+        let mut live: HashMap<task::Id, Live> = HashMap::new();
+        let mut shedding: HashSet<task::Id> = HashSet::new();
         let mut report = ServeReport::default();
         #[cfg(feature = "tls")]
         let failed_before = listener.failed_tls_handshakes();
@@ -497,23 +565,27 @@ impl<H> Config<H> {
         crate::log::serving(&listener, max_connections);
 
         'serve: loop {
-            let permit = tokio::select! {
-                biased;
-                () = &mut shutdown => break 'serve,
-                Some(done) = tasks.join_next(), if !tasks.is_empty() => {
-                    report.record(done, hook);
-                    continue 'serve;
-                }
-                permit = Arc::clone(&permits).acquire_owned() => match permit {
-                    Ok(permit) => permit,
-                    Err(_) => unreachable!("the semaphore is never closed"),
-                },
+            // Without shedding, a connection is accepted only when a slot is
+            // free; with it, always, and room is made below.
+            let waited = match shed_idle {
+                Some(_) => None,
+                None => Some(tokio::select! {
+                    biased;
+                    () = &mut shutdown => break 'serve,
+                    Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                        report.ended(done, &mut live, &mut shedding, hook);
+                        continue 'serve;
+                    }
+                    permit = Arc::clone(&permits).acquire_owned() => permit.expect("never closed"),
+                }),
             };
             let mut socket = loop {
                 tokio::select! {
                     biased;
                     () = &mut shutdown => break 'serve,
-                    Some(done) = tasks.join_next(), if !tasks.is_empty() => report.record(done, hook),
+                    Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                        report.ended(done, &mut live, &mut shedding, hook);
+                    }
                     next = poll_fn(|cx| incoming.poll_next_socket(cx)) => match next {
                         Ok(socket) => break socket,
                         // cancel_io through a handle: only that accept ends.
@@ -525,15 +597,49 @@ impl<H> Config<H> {
                     },
                 }
             };
+            let permit = match (waited, Arc::clone(&permits).try_acquire_owned()) {
+                (Some(permit), _) | (None, Ok(permit)) => permit,
+                (None, Err(_)) => {
+                    let min_idle = shed_idle.unwrap_or(Duration::MAX);
+                    let Some(victim) = idlest(&live, &shedding, min_idle) else {
+                        crate::log::refused_at_limit(socket.peer_addr(), max_connections);
+                        report.refused += 1;
+                        let _ = socket.abort();
+                        continue 'serve;
+                    };
+                    if let Some(entry) = live.get(&victim) {
+                        crate::log::shed(entry.shared.meta.remote, max_connections);
+                        entry.abort.abort();
+                    }
+                    shedding.insert(victim);
+                    report.shed += 1;
+                    // The aborted handler's slot comes free when its task ends.
+                    loop {
+                        tokio::select! {
+                            biased;
+                            () = &mut shutdown => break 'serve,
+                            permit = Arc::clone(&permits).acquire_owned() => {
+                                break permit.expect("never closed");
+                            }
+                            Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                                report.ended(done, &mut live, &mut shedding, hook);
+                            }
+                        }
+                    }
+                }
+            };
             report.accepted += 1;
             for kind in IDLE_KINDS {
                 socket.set_idle(kind, idle.get(kind));
             }
+            // The idle time decides which connection is shed.
+            socket.shared.activity.track();
             socket.set_shutdown_signal(&stopping);
+            let shared = Arc::clone(&socket.shared);
             let peer = socket.peer_addr();
             let span = crate::log::connection_span(&socket);
             let handler = Arc::clone(&handler);
-            tasks.spawn(crate::log::instrument(
+            let abort = tasks.spawn(crate::log::instrument(
                 async move {
                     let _permit = permit;
                     let future = CatchPanic {
@@ -562,6 +668,7 @@ impl<H> Config<H> {
                 },
                 span,
             ));
+            live.insert(abort.id(), Live { abort, shared });
         }
 
         // Stop accepting: the listener closes, new connections are refused.
@@ -575,14 +682,14 @@ impl<H> Config<H> {
         crate::log::shutting_down(tasks.len(), shutdown_timeout);
         let deadline = Instant::now() + shutdown_timeout;
         loop {
-            match tokio::time::timeout_at(deadline, tasks.join_next()).await {
-                Ok(Some(done)) => report.record(done, hook),
+            match tokio::time::timeout_at(deadline, tasks.join_next_with_id()).await {
+                Ok(Some(done)) => report.ended(done, &mut live, &mut shedding, hook),
                 Ok(None) => break,
                 Err(_) => {
                     crate::log::aborting(tasks.len());
                     tasks.abort_all();
-                    while let Some(done) = tasks.join_next().await {
-                        report.record(done, hook);
+                    while let Some(done) = tasks.join_next_with_id().await {
+                        report.ended(done, &mut live, &mut shedding, hook);
                     }
                     break;
                 }
@@ -590,4 +697,19 @@ impl<H> Config<H> {
         }
         report
     }
+}
+
+/// The running handler whose connection has been idle longest, if that is
+/// at least `min_idle` (and it is not being shed already).
+fn idlest(
+    live: &HashMap<task::Id, Live>,
+    shedding: &HashSet<task::Id>,
+    min_idle: Duration,
+) -> Option<task::Id> {
+    let (id, last) = live
+        .iter()
+        .filter(|(id, _)| !shedding.contains(id))
+        .map(|(id, l)| (*id, l.shared.activity.last(IdleKind::All)))
+        .min_by_key(|&(_, last)| last)?;
+    (last.elapsed() >= min_idle).then_some(id)
 }

@@ -34,11 +34,31 @@ where
     F: Fn(StreamSocket) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = sock_core::Result<()>> + Send + 'static,
 {
+    spawn_server_shedding(
+        listener,
+        handler,
+        max,
+        Some(sock_tcp::DEFAULT_SHED_MIN_IDLE),
+    )
+}
+
+/// As [`spawn_server`], with the given policy at the connection limit.
+fn spawn_server_shedding<F, Fut>(
+    listener: StreamSocketListener,
+    handler: F,
+    max: usize,
+    shed_idle: Option<Duration>,
+) -> (oneshot::Sender<()>, tokio::task::JoinHandle<ServeReport>)
+where
+    F: Fn(StreamSocket) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = sock_core::Result<()>> + Send + 'static,
+{
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(
         listener
             .serve(handler)
             .max_connections(max)
+            .shed_idle_at_limit(shed_idle)
             .shutdown_timeout(Duration::from_secs(5))
             .with_graceful_shutdown(async {
                 let _ = stopped.await;
@@ -78,13 +98,13 @@ async fn two_hundred_concurrent_clients_are_all_served() {
 }
 
 #[tokio::test]
-async fn at_most_max_connections_handlers_run_at_once() {
+async fn without_shedding_at_most_max_connections_run_and_the_rest_wait_their_turn() {
     let listener = listener().await;
     let port = listener.information().local_port;
     let running = Arc::new(AtomicUsize::new(0));
     let peak = Arc::new(AtomicUsize::new(0));
     let (r, p) = (Arc::clone(&running), Arc::clone(&peak));
-    let (stop, server) = spawn_server(
+    let (stop, server) = spawn_server_shedding(
         listener,
         move |mut socket| {
             let (running, peak) = (Arc::clone(&r), Arc::clone(&p));
@@ -100,6 +120,7 @@ async fn at_most_max_connections_handlers_run_at_once() {
             }
         },
         2,
+        None,
     );
     let mut sockets = Vec::new();
     for _ in 0..5 {
