@@ -176,6 +176,18 @@ pub enum Error {
     /// An operating-system or transport I/O error; classified by errno.
     #[error(transparent)]
     Io(io::Error),
+
+    /// A step of passing a socket to another process failed (`connect`,
+    /// `send`, `receive`, `wait for the peer`, `adopt`); the source says
+    /// why, and gives the status.
+    #[error("hand-off {step} failed: {source}")]
+    Handoff {
+        /// The step that failed.
+        step: &'static str,
+        /// Why it failed.
+        #[source]
+        source: Box<Self>,
+    },
 }
 
 /// One failed address of a connection attempt.
@@ -228,6 +240,7 @@ impl Error {
                 .as_deref()
                 .map_or(S::Unknown, |e| S::of(e as &(dyn StdError + 'static))),
             Self::Io(e) => S::from(e),
+            Self::Handoff { source, .. } => source.status(),
         }
     }
 
@@ -247,6 +260,7 @@ impl Error {
             | Self::Unsupported { .. } => true,
             // An argument refused by the operating system or by a setter.
             Self::Io(e) => e.kind() == io::ErrorKind::InvalidInput,
+            Self::Handoff { source, .. } => source.is_invalid_input(),
             _ => false,
         }
     }
@@ -263,6 +277,7 @@ impl Error {
             Self::TimedOut { .. } => K::TimedOut,
             Self::Certificate { .. } | Self::Tls { .. } => K::InvalidData,
             Self::Io(e) => e.kind(),
+            Self::Handoff { source, .. } => source.io_kind(),
             Self::Resolve { .. } | Self::NoAddresses { .. } | Self::Cancelled { .. } => K::Other,
             Self::Connect { .. } => match self.status() {
                 SocketErrorStatus::ConnectionRefused => K::ConnectionRefused,
@@ -270,6 +285,14 @@ impl Error {
                 SocketErrorStatus::CannotAssignRequestedAddress => K::AddrNotAvailable,
                 _ => K::Other,
             },
+        }
+    }
+
+    /// An [`Error::Handoff`]: `source` happened at hand-off step `step`.
+    pub fn handoff(step: &'static str, source: impl Into<Self>) -> Self {
+        Self::Handoff {
+            step,
+            source: Box::new(source.into()),
         }
     }
 

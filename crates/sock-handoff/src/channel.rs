@@ -66,7 +66,10 @@ impl HandoffChannel {
     ///
     /// Cancel safe.
     pub async fn connect(path: impl AsRef<Path>) -> Result<Self, Error> {
-        Ok(Self::from_unix_stream(UnixStream::connect(path).await?))
+        let stream = UnixStream::connect(path)
+            .await
+            .map_err(|e| Error::handoff("connect", e))?;
+        Ok(Self::from_unix_stream(stream))
     }
 
     /// Uses a connected tokio `UnixStream`.
@@ -172,8 +175,12 @@ impl HandoffChannel {
             .async_io(Interest::WRITABLE, || {
                 sys::send_with_fd(self.stream.as_fd(), &message, socket)
             })
-            .await?;
-        self.stream.write_all(&message[sent..]).await?;
+            .await
+            .map_err(|e| Error::handoff("send", e))?;
+        self.stream
+            .write_all(&message[sent..])
+            .await
+            .map_err(|e| Error::handoff("send", e))?;
         crate::log::sent(kind, id);
         Ok(())
     }
@@ -269,19 +276,30 @@ impl HandoffChannel {
     ///
     /// # Errors
     ///
-    /// An I/O error from the connection.
+    /// [`Error::Handoff`] at step `wait for the peer` when the peer closed
+    /// without reading everything sent (the connection was reset: the
+    /// sockets in the unread messages were destroyed), or on any other
+    /// error of the connection.
     ///
     /// # Cancel safety
     ///
     /// Cancel safe (the channel is gone either way).
     pub async fn finish(mut self) -> Result<(), Error> {
-        self.stream.shutdown().await?;
+        const STEP: &str = "wait for the peer";
+        self.stream
+            .shutdown()
+            .await
+            .map_err(|e| Error::handoff(STEP, e))?;
         let mut buf = [0u8; 1024];
         let mut fds = Vec::new();
-        while self.read_some(&mut buf, &mut fds).await.unwrap_or(0) != 0 {
-            fds.clear();
+        loop {
+            match self.read_some(&mut buf, &mut fds).await {
+                Ok(0) => return Ok(()),
+                Ok(_) => fds.clear(),
+                // A reset: the peer closed with messages it never read.
+                Err(e) => return Err(Error::handoff(STEP, e)),
+            }
         }
-        Ok(())
     }
 
     /// Sends a message without a socket.
@@ -303,7 +321,10 @@ impl HandoffChannel {
         let mut header = [0u8; HEADER_LEN];
         let mut filled = 0;
         while filled < HEADER_LEN {
-            let n = self.read_some(&mut header[filled..], &mut fds).await?;
+            let n = self
+                .read_some(&mut header[filled..], &mut fds)
+                .await
+                .map_err(receive_step)?;
             if n == 0 {
                 if filled == 0 && fds.is_empty() {
                     return Ok(None);
@@ -319,7 +340,10 @@ impl HandoffChannel {
         let mut filled = 0;
         while filled < body.len() {
             let before = fds.len();
-            let n = self.read_some(&mut body[filled..], &mut fds).await?;
+            let n = self
+                .read_some(&mut body[filled..], &mut fds)
+                .await
+                .map_err(receive_step)?;
             if n == 0 {
                 return Err(eof(format!(
                     "in a hand-off message body ({filled} of {} bytes)",
@@ -351,6 +375,15 @@ impl HandoffChannel {
             )));
         }
         Ok(n)
+    }
+}
+
+/// An I/O error while receiving is the `receive` step's; a broken message
+/// keeps its own error.
+fn receive_step(e: Error) -> Error {
+    match e {
+        Error::Io(e) => Error::handoff("receive", e),
+        other => other,
     }
 }
 
