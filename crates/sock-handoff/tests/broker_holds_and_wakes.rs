@@ -113,9 +113,12 @@ async fn a_held_listener_with_a_connection_waiting_wakes_the_command() {
         "echo \"$SOCK_BROKER_REASON $SOCK_BROKER_SOCKET_ID\" > {}.tmp && mv {0}.tmp {0}",
         out.display()
     );
+    // The connection stays queued until the test reclaims the listener,
+    // however slow the machine: no second wake may come before that.
     let broker = SocketBroker::bind(&path)
         .unwrap()
-        .wake_command("sh", ["-c", &script]);
+        .wake_command("sh", ["-c", &script])
+        .min_wake_interval(10 * LIMIT);
     let (stop, stopped) = oneshot::channel::<()>();
     let run = tokio::spawn(broker.run_until(async {
         let _ = stopped.await;
