@@ -17,6 +17,21 @@ pub fn describe(err: &Error) -> String {
     }
 }
 
+/// What a peer sent, made safe to print: text stays as it is, while control
+/// characters (newlines, terminal escapes), quotes, backslashes and bytes
+/// that are not UTF-8 are escaped (`\n`, `\u{1b}`, `\"`, `\xff`), so a peer
+/// cannot forge log lines or drive the operator's terminal.
+pub fn shown(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.extend(chunk.valid().escape_debug());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
 /// A failure and who had it (`"server"`, `"client"`, …), for the story's prefix.
 pub type Failure = (&'static str, Error);
 
@@ -96,5 +111,15 @@ mod tests {
         assert!(args.flag("quiet"));
         assert!(Args::parse_from(["--connect".to_owned()], &[]).is_err());
         assert!(Args::parse_from(["stray".to_owned()], &[]).is_err());
+    }
+
+    #[test]
+    fn what_a_peer_sent_cannot_forge_a_line_or_drive_the_terminal() {
+        assert_eq!(shown(b"Hello, World!"), "Hello, World!");
+        assert_eq!(shown("héllo".as_bytes()), "héllo");
+        assert_eq!(
+            shown(b"ok\n2026-01-01 [server] forged\x1b[31m\"\xff"),
+            "ok\\n2026-01-01 [server] forged\\u{1b}[31m\\\"\\xff"
+        );
     }
 }

@@ -223,7 +223,7 @@ async fn story(port: u16) -> Result<(), Error> {
             })??;
         println!(
             "[{name}] received \"{}\" from {} (sent to {})",
-            String::from_utf8_lossy(&msg.data),
+            sock_examples::shown(&msg.data),
             msg.remote_addr(),
             msg.local_address
         );

@@ -365,7 +365,7 @@ mod unix {
             "[{WHO}] received {:?} ({}) with context \"{}\"",
             info.id,
             info.kind,
-            String::from_utf8_lossy(&info.context)
+            sock_examples::shown(&info.context)
         );
         let listener = StreamSocketListener::from_socket_activity(info).map_err(fail(WHO))?;
         println!(

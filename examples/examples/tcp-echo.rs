@@ -125,8 +125,9 @@ impl Messages {
     }
 }
 
+/// What a peer sent, escaped for printing.
 fn text(message: &[u8]) -> String {
-    String::from_utf8_lossy(message).into_owned()
+    sock_examples::shown(message)
 }
 
 /// Splits `host:port` (`[v6]:port` for IPv6).

@@ -166,8 +166,8 @@ async fn certificate_error_flow() -> Result<(), Error> {
         if let Some(cert) = info.peer_certificate() {
             println!(
                 "client: the server presented \"{}\" issued by \"{}\"",
-                cert.subject(),
-                cert.issuer()
+                sock_examples::shown(cert.subject().as_bytes()),
+                sock_examples::shown(cert.issuer().as_bytes())
             );
         }
     }
@@ -307,7 +307,7 @@ async fn connect(
     })
     .await?;
     let reply = exchange(socket, message).await?;
-    println!("{reply}");
+    println!("{}", sock_examples::shown(reply.as_bytes()));
     Ok(())
 }
 

@@ -74,9 +74,10 @@ fn split_endpoint(text: &str) -> Result<(HostName, String), Error> {
 fn text_of(msg: &DatagramMessage) -> String {
     let mut reader = msg.data_reader();
     let len = reader.unconsumed_buffer_length();
+    // Escaped: the text comes from whoever sent the datagram.
     match reader.read_string(len) {
-        Ok(text) => text.trim().to_owned(),
-        Err(_) => String::from_utf8_lossy(&msg.data).trim().to_owned(),
+        Ok(text) => sock_examples::shown(text.trim().as_bytes()),
+        Err(_) => sock_examples::shown(msg.data.trim_ascii()),
     }
 }
 

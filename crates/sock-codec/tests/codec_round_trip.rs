@@ -40,7 +40,7 @@ fn codec(width: usize, little: bool) -> LengthPrefixedCodec {
 /// Decodes every line of `input` (the last one at end of stream too).
 fn decode_all<C>(mut codec: C, input: &[u8]) -> Vec<C::Item>
 where
-    C: tokio_util::codec::Decoder,
+    C: Decoder,
 {
     let mut src = BytesMut::from(input);
     let mut out = Vec::new();
