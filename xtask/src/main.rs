@@ -8,12 +8,17 @@
 //! cargo xtask bench [--quick] [--runs N] [GROUP]
 //!                               criterion benches, then the peer/ours ratio table
 //!                               (also written to target/bench-report.md)
+//! cargo xtask attack [--short] [--only NAME-PART]
+//!                               the attack suite: hostile clients against servers
+//!                               built with sock, a well-behaved client timed
+//!                               meanwhile (table also in target/attack-report.md)
 //! cargo xtask fuzz [--seconds N] [TARGET]
 //!                               the fuzz targets in fuzz/, N seconds each (30):
 //!                               with cargo-fuzz if installed, else their bodies
 //!                               as property tests
 //! ```
 
+mod attack;
 mod bench;
 mod fuzz;
 mod test;
@@ -22,7 +27,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 const USAGE: &str =
-    "usage: cargo xtask <test [--stress] | ci | bench [--quick] [--runs N] [GROUP] | fuzz [--seconds N] [TARGET]>";
+    "usage: cargo xtask <test [--stress] | ci | bench [--quick] [--runs N] [GROUP] \
+                     | attack [--short] [--only NAME-PART] | fuzz [--seconds N] [TARGET]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +36,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("ci") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("attack") => attack::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some(other) => Err(format!("unknown task {other:?}\n{USAGE}")),
         None => Err(USAGE.to_owned()),

@@ -1,5 +1,6 @@
 //! `cargo xtask test` and `cargo xtask ci`: fmt check, clippy, tests and doc
-//! tests, each published crate built alone, benches once, examples' smoke runs.
+//! tests, each published crate built alone, benches once, examples' smoke runs,
+//! the attack suite's short form.
 
 use std::path::Path;
 use std::process::Command;
@@ -64,6 +65,17 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         cargo(&["test", "--package", "sock-benches", "--benches"]),
     )?;
     examples_smoke()?;
+    run_step(
+        "attack suite, short form",
+        cargo(&[
+            "run",
+            "--quiet",
+            "--package",
+            "sock-attack",
+            "--",
+            "--short",
+        ]),
+    )?;
     if stress {
         run_step(
             "stress tests",
