@@ -165,15 +165,20 @@ pub(crate) async fn garbage_tls(port: u16, n: usize, rounds: usize) -> Attack {
                     _ => b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".to_vec(),
                 };
                 let _ = s.write_all(&bytes).await;
-                let mut sink = [0u8; 512];
-                let _ = tokio::time::timeout(Duration::from_secs(5), async {
-                    while matches!(s.read(&mut sink).await, Ok(n) if n > 0) {}
-                })
-                .await;
+                drain(&mut s).await;
             }
         }));
     }
     attack
+}
+
+/// Reads what the server sends until it closes (at most 5 s).
+async fn drain(s: &mut TcpStream) {
+    let mut sink = [0u8; 512];
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while matches!(s.read(&mut sink).await, Ok(n) if n > 0) {}
+    })
+    .await;
 }
 
 /// `n` connections opened and reset at once (`SO_LINGER` 0), as fast as
@@ -239,11 +244,7 @@ pub(crate) async fn line_edges(port: u16, n: usize, rounds: usize) -> Attack {
                 };
                 let _ = s.write_all(bytes).await;
                 let _ = s.shutdown().await;
-                let mut sink = [0u8; 512];
-                let _ = tokio::time::timeout(Duration::from_secs(5), async {
-                    while matches!(s.read(&mut sink).await, Ok(n) if n > 0) {}
-                })
-                .await;
+                drain(&mut s).await;
             }
         }));
     }

@@ -59,26 +59,8 @@ pub(crate) async fn serve(args: ServerArgs) -> Result<(), String> {
         .max_connections
         .unwrap_or(sock::tcp::DEFAULT_MAX_CONNECTIONS);
     match args.kind.as_str() {
-        "length" => {
-            let listener = bind(None).await?;
-            announce(listener.information().local_port);
-            listener
-                .serve(echo_frames)
-                .max_connections(max)
-                .with_graceful_shutdown(stop)
-                .shutdown_timeout(Duration::from_secs(1))
-                .await;
-        }
-        "line" => {
-            let listener = bind(None).await?;
-            announce(listener.information().local_port);
-            listener
-                .serve(echo_lines)
-                .max_connections(max)
-                .with_graceful_shutdown(stop)
-                .shutdown_timeout(Duration::from_secs(1))
-                .await;
-        }
+        "length" => serve_until(bind(None).await?, echo_frames, max, stop).await,
+        "line" => serve_until(bind(None).await?, echo_lines, max, stop).await,
         "tls" => {
             let (cert, key) = (args.cert.clone(), args.key.clone());
             let (Some(cert), Some(key)) = (cert, key) else {
@@ -89,14 +71,7 @@ pub(crate) async fn serve(args: ServerArgs) -> Result<(), String> {
                 .certificate_chain_pem(&read(&cert)?, &read(&key)?)
                 .build()
                 .map_err(|e| e.to_string())?;
-            let listener = bind(Some(config)).await?;
-            announce(listener.information().local_port);
-            listener
-                .serve(echo_lines)
-                .max_connections(max)
-                .with_graceful_shutdown(stop)
-                .shutdown_timeout(Duration::from_secs(1))
-                .await;
+            serve_until(bind(Some(config)).await?, echo_lines, max, stop).await;
         }
         "udp" => {
             let socket = DatagramSocket::bind_endpoint(Some(&loopback()), 0)
@@ -134,6 +109,25 @@ async fn bind(tls: Option<TlsServerConfig>) -> Result<StreamSocketListener, Stri
         .bind_endpoint(Some(&loopback()), 0)
         .await
         .map_err(|e| e.to_string())
+}
+
+/// Tells the parent the port, then serves with `handler` until `stop`.
+async fn serve_until<H, F>(
+    listener: StreamSocketListener,
+    handler: H,
+    max_connections: usize,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) where
+    H: Fn(StreamSocket) -> F + Send + Sync + 'static,
+    F: std::future::Future<Output = sock::Result<()>> + Send + 'static,
+{
+    announce(listener.information().local_port);
+    listener
+        .serve(handler)
+        .max_connections(max_connections)
+        .with_graceful_shutdown(stop)
+        .shutdown_timeout(Duration::from_secs(1))
+        .await;
 }
 
 fn announce(port: u16) {

@@ -17,9 +17,10 @@ fn listener() -> std::net::TcpListener {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap()
 }
 
-#[tokio::test]
-async fn finish_succeeds_when_the_peer_read_the_socket() {
-    let (mut ours, mut theirs) = HandoffChannel::pair().unwrap();
+/// A channel pair whose first end has sent one listener; the listener is
+/// returned so that it outlives the message.
+async fn one_sent() -> (HandoffChannel, HandoffChannel, std::net::TcpListener) {
+    let (mut ours, theirs) = HandoffChannel::pair().unwrap();
     let l = listener();
     ours.send(
         SocketActivityKind::StreamSocketListener,
@@ -29,6 +30,12 @@ async fn finish_succeeds_when_the_peer_read_the_socket() {
     )
     .await
     .unwrap();
+    (ours, theirs, l)
+}
+
+#[tokio::test]
+async fn finish_succeeds_when_the_peer_read_the_socket() {
+    let (ours, mut theirs, _l) = one_sent().await;
     let peer = tokio::spawn(async move {
         let info = theirs.recv().await.unwrap().unwrap();
         assert_eq!(info.id, "l");
@@ -41,16 +48,7 @@ async fn finish_succeeds_when_the_peer_read_the_socket() {
 
 #[tokio::test]
 async fn finish_fails_when_the_peer_closed_without_reading() {
-    let (mut ours, theirs) = HandoffChannel::pair().unwrap();
-    let l = listener();
-    ours.send(
-        SocketActivityKind::StreamSocketListener,
-        "l",
-        b"",
-        l.as_fd(),
-    )
-    .await
-    .unwrap();
+    let (ours, theirs, _l) = one_sent().await;
     // The peer goes away with the message unread: the socket in it is gone.
     drop(theirs);
     let err = timeout(LIMIT, ours.finish()).await.unwrap().unwrap_err();

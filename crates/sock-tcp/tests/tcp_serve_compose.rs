@@ -161,58 +161,49 @@ async fn failed_and_panicking_handlers_are_reported_with_peer_status_and_message
     assert_eq!(panicked.message, "asked to panic");
 }
 
-#[tokio::test]
-async fn served_sockets_get_the_idle_timeouts_asked_for_and_all_idle_by_default() {
+type Timeouts = (Option<Duration>, Option<Duration>, Option<Duration>);
+type Handler = Box<dyn Fn(StreamSocket) -> futures::future::Ready<()> + Send + Sync>;
+
+/// The (all, read, write) idle timeouts a socket served by a server that
+/// `configure` set up gets.
+async fn served_idle_timeouts(
+    configure: impl FnOnce(sock_tcp::Serve<Handler>) -> sock_tcp::Serve<Handler>,
+) -> Timeouts {
     let listener = listener().await;
     let port = listener.information().local_port;
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Timeouts>();
     let (stop, stopped) = oneshot::channel::<()>();
+    let handler: Handler = Box::new(move |socket: StreamSocket| {
+        let _ = tx.send((
+            socket.idle_timeout(),
+            socket.read_idle_timeout(),
+            socket.write_idle_timeout(),
+        ));
+        futures::future::ready(())
+    });
     let server = tokio::spawn(
-        listener
-            .serve(move |socket: StreamSocket| {
-                let tx = tx.clone();
-                async move {
-                    let _ = tx.send((
-                        socket.idle_timeout(),
-                        socket.read_idle_timeout(),
-                        socket.write_idle_timeout(),
-                    ));
-                }
-            })
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            }),
+        configure(listener.serve(handler)).with_graceful_shutdown(async {
+            let _ = stopped.await;
+        }),
     );
     let _client = StreamSocket::connect(&v4(), port).await.unwrap();
     let got = within(rx.recv()).await.unwrap();
-    assert_eq!(got, (Some(DEFAULT_SERVE_IDLE_TIMEOUT), None, None));
     stop.send(()).unwrap();
     within(server).await.unwrap();
+    got
+}
 
-    let listener = support::listener().await;
-    let port = listener.information().local_port;
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(
-        listener
-            .serve(move |socket: StreamSocket| {
-                let tx = tx.clone();
-                async move {
-                    let _ = tx.send((
-                        socket.idle_timeout(),
-                        socket.read_idle_timeout(),
-                        socket.write_idle_timeout(),
-                    ));
-                }
-            })
+#[tokio::test]
+async fn served_sockets_get_the_idle_timeouts_asked_for_and_all_idle_by_default() {
+    let got = served_idle_timeouts(|serve| serve).await;
+    assert_eq!(got, (Some(DEFAULT_SERVE_IDLE_TIMEOUT), None, None));
+
+    let got = served_idle_timeouts(|serve| {
+        serve
             .read_idle_timeout(Some(Duration::from_secs(5)))
             .write_idle_timeout(Some(Duration::from_secs(7)))
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            }),
-    );
-    let _client = StreamSocket::connect(&v4(), port).await.unwrap();
-    let got = within(rx.recv()).await.unwrap();
+    })
+    .await;
     // Asking for one direction leaves the all-idle default in place.
     assert_eq!(
         got,
@@ -222,8 +213,6 @@ async fn served_sockets_get_the_idle_timeouts_asked_for_and_all_idle_by_default(
             Some(Duration::from_secs(7))
         )
     );
-    stop.send(()).unwrap();
-    within(server).await.unwrap();
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use sock_tcp::{ServeReport, StreamSocket, StreamSocketListener};
-use support::{listener, v4, within};
+use support::{closed_by_server, listener, v4, within};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -48,15 +48,6 @@ fn spawn_echo(
             }),
     );
     (stop, started, server)
-}
-
-/// Reads until the server closes: 0 bytes or a reset.
-async fn closed_by_server(socket: &mut StreamSocket) {
-    let mut buf = [0u8; 8];
-    match within(socket.read(&mut buf)).await {
-        Ok(0) | Err(_) => {}
-        Ok(n) => panic!("read {n} bytes from a connection that should be closed"),
-    }
 }
 
 #[tokio::test]

@@ -11,8 +11,7 @@ use sock_core::{HostName, ProtectionLevel};
 use sock_tcp::StreamSocketListener;
 use sock_tls::ClientAuth;
 use support::certs::{await_failed_handshakes, client_trusting, server_config, Ca};
-use support::{v4, within};
-use tokio::io::AsyncReadExt;
+use support::{closed_by_server, v4, within};
 use tokio::net::TcpStream;
 
 async fn listener(ca: &Ca, max_pending: usize, first_byte: Duration) -> StreamSocketListener {
@@ -27,15 +26,6 @@ async fn listener(ca: &Ca, max_pending: usize, first_byte: Duration) -> StreamSo
         .bind_endpoint(Some(&v4()), 0)
         .await
         .unwrap()
-}
-
-/// Reads until the server closes; 0 bytes (or a reset) is a close.
-async fn closed_by_server(mut stream: TcpStream) {
-    let mut buf = [0u8; 64];
-    match within(stream.read(&mut buf)).await {
-        Ok(0) | Err(_) => {}
-        Ok(n) => panic!("the server sent {n} bytes to a silent client"),
-    }
 }
 
 #[tokio::test]
@@ -60,7 +50,7 @@ async fn a_real_client_is_not_queued_behind_silent_connections_at_the_limit() {
     server.unwrap();
     assert_eq!(listener.shed_tls_handshakes(), 1);
     // The oldest silent connection made room: it is closed.
-    closed_by_server(silent.remove(0)).await;
+    closed_by_server(&mut silent.remove(0)).await;
     // The others still hold their slots.
     let mut buf = [0u8; 1];
     for s in &silent {
@@ -78,6 +68,6 @@ async fn a_connection_that_sends_nothing_is_closed_at_the_first_byte_timeout() {
     let silent = TcpStream::connect(listener.local_addr()).await.unwrap();
     // Accept runs (and finds nothing to hand out) until the handshake fails.
     await_failed_handshakes(&listener, 1).await;
-    closed_by_server(silent).await;
+    closed_by_server(&mut { silent }).await;
     assert_eq!(listener.shed_tls_handshakes(), 0);
 }

@@ -20,6 +20,17 @@ pub(crate) async fn within<F: Future>(f: F) -> F::Output {
         .expect("the awaited event did not happen in time")
 }
 
+/// Reads until the server closes the connection: end of stream or a reset,
+/// not data.
+pub(crate) async fn closed_by_server<R: tokio::io::AsyncRead + Unpin>(stream: &mut R) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 64];
+    match within(stream.read(&mut buf)).await {
+        Ok(0) | Err(_) => {}
+        Ok(n) => panic!("read {n} bytes from a connection the server should have closed"),
+    }
+}
+
 /// `127.0.0.1`.
 pub(crate) fn v4() -> HostName {
     HostName::new("127.0.0.1").unwrap()
