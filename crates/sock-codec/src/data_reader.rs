@@ -446,8 +446,7 @@ impl<R: AsyncRead + Unpin> DataReader<R> {
         if loaded < count {
             return Err(Error::UnexpectedEof {
                 context: format!(
-                    "load_exact({count}): the stream ended after {loaded} bytes, {} short",
-                    count - loaded
+                    "in load_exact: {loaded} of {count} bytes arrived before the stream ended"
                 ),
             });
         }
@@ -499,6 +498,10 @@ mod tests {
             let mut r = DataReader::new(Trickle::new(b"abc"));
             let err = r.load_exact(5).await.unwrap_err();
             assert!(matches!(err, Error::UnexpectedEof { .. }), "{err}");
+            assert_eq!(
+                err.to_string(),
+                "unexpected end of stream in load_exact: 3 of 5 bytes arrived before the stream ended"
+            );
             assert_eq!(
                 std::io::Error::from(err).kind(),
                 std::io::ErrorKind::UnexpectedEof
