@@ -11,14 +11,26 @@
 //! The length counts payload bytes only (never UTF-16 units, never itself). Its width
 //! (1, 2, 4 or 8 bytes) and byte order are set with [`LengthPrefixedBuilder`].
 
+use std::time::Duration;
+
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use sock_core::{ByteOrder, Error, Result};
+use tokio::time::Instant;
 use tokio_util::codec::{Decoder, Encoder, Framed, FramedRead, FramedWrite};
 
 use crate::memory_budget::{Charge, FrameMemoryBudget};
 
 /// The default maximum frame length, for decoding and for encoding: 8 MiB.
 pub const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
+
+/// How long one frame (or line) may take to arrive by default, from its
+/// first byte to its last: 5 minutes. A peer that drips a frame a byte at a
+/// time, each just inside an idle timeout, is cut off then; a legitimate
+/// 8 MiB frame needs only about 28 KB/s to make it.
+pub const DEFAULT_FRAME_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The operation named when a frame took longer than the frame timeout.
+pub(crate) const ARRIVAL_LIMIT: &str = "a frame's arrival (frame_timeout)";
 
 /// The limit named in errors about frames that are too long to decode
 /// ([`LengthPrefixedBuilder::max_frame_length`]).
@@ -35,10 +47,15 @@ pub(crate) const WIDTH_LIMIT: &str = "prefix_width";
 /// the caller does not pin a whole read buffer.
 const SMALL_FRAME: usize = 256;
 
-/// A partial frame's buffer grows to at most twice what has arrived, or by
-/// this much (64 KiB) when little has: memory follows the bytes a peer sent,
-/// never the length it announced.
-const GROW_STEP: usize = 64 * 1024;
+/// A partial frame's buffer keeps room for at most this many times what has
+/// arrived (and at least [`GROW_STEP`]): memory follows the bytes a peer
+/// sent, never the length it announced, while a large frame that is really
+/// coming gets its whole buffer early, with little copying.
+const GROWTH: usize = 16;
+
+/// The room a partial frame's buffer may keep however little has arrived:
+/// 64 KiB, the budget's free allowance.
+const GROW_STEP: usize = crate::memory_budget::FRAME_MEMORY_ALLOWANCE;
 
 // ===== Settings =====
 
@@ -52,6 +69,8 @@ pub(crate) struct Settings {
     pub(crate) max_decode: usize,
     pub(crate) max_encode: usize,
     pub(crate) skip_oversized: bool,
+    /// How long one frame may take to arrive, checked as its bytes come.
+    pub(crate) frame_timeout: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -62,6 +81,7 @@ impl Default for Settings {
             max_decode: DEFAULT_MAX_FRAME_LENGTH,
             max_encode: DEFAULT_MAX_FRAME_LENGTH,
             skip_oversized: false,
+            frame_timeout: Some(DEFAULT_FRAME_TIMEOUT),
         }
     }
 }
@@ -245,6 +265,19 @@ impl LengthPrefixedBuilder {
         self
     }
 
+    /// Sets how long one frame may take to arrive, from its first byte to its
+    /// last ([`DEFAULT_FRAME_TIMEOUT`], 5 minutes; `None` for no bound). The
+    /// bound is checked as the frame's bytes arrive: a frame dripped past it
+    /// fails with [`Error::TimedOut`] (operation `"a frame's arrival
+    /// (frame_timeout)"`) and the stream is done. A peer that stops sending
+    /// altogether is the socket's idle timeout's to end;
+    /// [`FrameReader::set_frame_timeout`](crate::FrameReader::set_frame_timeout)
+    /// also ends a frame that stalls, with a timer.
+    pub fn frame_timeout(&mut self, timeout: Option<Duration>) -> &mut Self {
+        self.settings.frame_timeout = timeout;
+        self
+    }
+
     /// Sets the budget that partial frames are charged to (shared by every
     /// codec given a clone of it); by default the process-wide one
     /// ([`FrameMemoryBudget::process_default`]). A frame that would take the
@@ -266,6 +299,7 @@ impl LengthPrefixedBuilder {
             state: DecodeState::Head,
             skipped: 0,
             charge: Charge::new(budget),
+            frame_started: None,
         }
     }
 
@@ -301,6 +335,9 @@ enum DecodeState {
     /// A partial frame would have taken the memory budget past its limit,
     /// which ended the stream.
     OverBudget { actual: u64, max: u64 },
+    /// A frame took longer than the frame timeout to arrive, which ended the
+    /// stream.
+    TooSlow(Duration),
 }
 
 /// Frames a byte stream as length-prefixed payloads: a `tokio_util::codec`
@@ -352,6 +389,8 @@ pub struct LengthPrefixedCodec {
     skipped: u64,
     /// What the partial frame being read holds of the memory budget.
     charge: Charge,
+    /// When the frame being read (or skipped) started to arrive.
+    frame_started: Option<Instant>,
 }
 
 impl Default for LengthPrefixedCodec {
@@ -493,6 +532,7 @@ impl LengthPrefixedCodec {
                         src.advance(width);
                         self.skipped += 1;
                         self.state = DecodeState::Skip(len);
+                        self.frame_started = Some(Instant::now());
                         continue;
                     }
                     src.advance(width);
@@ -502,6 +542,7 @@ impl LengthPrefixedCodec {
                         return Ok(Some(src.split_to(len).freeze()));
                     }
                     self.state = DecodeState::Data(len);
+                    self.frame_started = Some(Instant::now());
                     return self.partial(src, len);
                 }
                 DecodeState::Data(len) => {
@@ -509,6 +550,7 @@ impl LengthPrefixedCodec {
                         return self.partial(src, len);
                     }
                     self.charge.release();
+                    self.frame_started = None;
                     self.state = DecodeState::Head;
                     return Ok(Some(src.split_to(len).freeze()));
                 }
@@ -517,21 +559,47 @@ impl LengthPrefixedCodec {
                     src.advance(now as usize);
                     if now < remaining {
                         self.state = DecodeState::Skip(remaining - now);
+                        self.check_arrival(src)?;
                         return Ok(None);
                     }
+                    self.frame_started = None;
                     self.state = DecodeState::Head;
                 }
                 DecodeState::Failed(len) => return Err(self.too_large(len)),
                 DecodeState::OverBudget { actual, max } => return Err(over_budget(actual, max)),
+                DecodeState::TooSlow(after) => return Err(too_slow(after)),
             }
         }
     }
 
-    /// A frame of `len` bytes is partly in `src`: charges what is buffered to
-    /// the memory budget, and lets the buffer grow with what arrived (to at
-    /// most twice that, or [`GROW_STEP`]) rather than to the announced length.
+    /// Fails the stream when the frame being read has taken longer than the
+    /// frame timeout to arrive.
+    fn check_arrival(&mut self, src: &mut BytesMut) -> Result<()> {
+        let (Some(limit), Some(started)) = (self.settings.frame_timeout, self.frame_started) else {
+            return Ok(());
+        };
+        if started.elapsed() <= limit {
+            return Ok(());
+        }
+        self.state = DecodeState::TooSlow(limit);
+        self.charge.release();
+        *src = BytesMut::new();
+        Err(too_slow(limit))
+    }
+
+    /// A frame of `len` bytes is partly in `src`: lets the buffer keep room
+    /// for at most [`GROWTH`] times what arrived (or [`GROW_STEP`]) rather
+    /// than for the announced length, and charges that room to the memory
+    /// budget.
     fn partial(&mut self, src: &mut BytesMut, len: usize) -> Result<Option<Bytes>> {
-        if let Err(e) = self.charge.hold(src.len()) {
+        self.check_arrival(src)?;
+        let have = src.len();
+        let room = have
+            .saturating_mul(GROWTH)
+            .max(GROW_STEP)
+            .min(len)
+            .max(have);
+        if let Err(e) = self.charge.hold(room) {
             if let Error::LimitExceeded { actual, max, .. } = e {
                 self.state = DecodeState::OverBudget { actual, max };
             }
@@ -540,10 +608,8 @@ impl LengthPrefixedCodec {
             *src = BytesMut::new();
             return Err(e);
         }
-        let missing = len - src.len();
-        if src.capacity() - src.len() < missing {
-            let step = src.len().max(GROW_STEP).min(missing);
-            src.reserve(step);
+        if src.capacity() < room {
+            src.reserve(room - have);
         }
         Ok(None)
     }
@@ -567,10 +633,12 @@ impl LengthPrefixedCodec {
             }
             DecodeState::Failed(len) => return Err(self.too_large(len)),
             DecodeState::OverBudget { actual, max } => return Err(over_budget(actual, max)),
+            DecodeState::TooSlow(after) => return Err(too_slow(after)),
         };
         // Reported once: what is left is dropped, and the codec starts afresh.
         src.clear();
         self.charge.release();
+        self.frame_started = None;
         self.state = DecodeState::Head;
         Err(Error::UnexpectedEof { context })
     }
@@ -613,6 +681,13 @@ impl Encoder<Vec<u8>> for LengthPrefixedCodec {
 
     fn encode(&mut self, item: Vec<u8>, dst: &mut BytesMut) -> Result<()> {
         self.settings.encode_slice(&item, dst)
+    }
+}
+
+fn too_slow(after: Duration) -> Error {
+    Error::TimedOut {
+        operation: ARRIVAL_LIMIT,
+        after,
     }
 }
 

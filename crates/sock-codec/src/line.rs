@@ -3,14 +3,25 @@
 //! The framing of the C# echo sample of UWP's sockets guide (`ReadLine`/`WriteLine`): a line is
 //! its bytes, then `\n`. Readers accept `\r\n` too and strip it.
 
+use std::time::Duration;
+
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use sock_core::{Error, Result};
+use tokio::time::Instant;
 use tokio_util::codec::{Decoder, Encoder};
 
 /// The default maximum line length, in bytes without the terminator: 64 KiB.
 pub const DEFAULT_MAX_LINE_LENGTH: usize = 64 * 1024;
 
+/// How long one line may take to arrive by default, from its first byte to
+/// its terminator: 5 minutes (the same as a frame's,
+/// [`DEFAULT_FRAME_TIMEOUT`](crate::DEFAULT_FRAME_TIMEOUT)).
+pub const DEFAULT_LINE_TIMEOUT: Duration = crate::DEFAULT_FRAME_TIMEOUT;
+
 const LIMIT: &str = "max_line_length";
+
+/// The operation named when a line took longer than the line timeout.
+const ARRIVAL_LIMIT: &str = "a line's arrival (line_timeout)";
 
 /// The state shared by both line codecs: where the search for `\n` stopped, and
 /// where the current line starts in the stream (for error messages).
@@ -25,6 +36,10 @@ struct Splitter {
     line: u64,
     /// Stream offset of the first byte of the line being read.
     offset: u64,
+    /// How long a line may take to arrive.
+    timeout: Option<Duration>,
+    /// When the line being read started to arrive.
+    started: Option<Instant>,
 }
 
 impl Splitter {
@@ -35,6 +50,8 @@ impl Splitter {
             discarding: false,
             line: 1,
             offset: 0,
+            timeout: Some(DEFAULT_LINE_TIMEOUT),
+            started: None,
         }
     }
 
@@ -51,6 +68,29 @@ impl Splitter {
         self.offset += len as u64;
         self.line += 1;
         self.searched = 0;
+        self.started = None;
+    }
+
+    /// With part of a line buffered (or being discarded): fails when that
+    /// line has taken longer than the line timeout to arrive, dropping it
+    /// (the rest of it is discarded as it comes).
+    fn check_arrival(&mut self, src: &mut BytesMut) -> Result<()> {
+        let Some(limit) = self.timeout else {
+            return Ok(());
+        };
+        let started = *self.started.get_or_insert_with(Instant::now);
+        if started.elapsed() <= limit {
+            return Ok(());
+        }
+        self.started = None;
+        self.discarding = true;
+        self.offset += src.len() as u64;
+        *src = BytesMut::new();
+        self.searched = 0;
+        Err(Error::TimedOut {
+            operation: ARRIVAL_LIMIT,
+            after: limit,
+        })
     }
 
     /// The next complete line, without its terminator.
@@ -82,8 +122,11 @@ impl Splitter {
         }
     }
 
-    /// No `\n` in `src`: checks the limit on what has arrived so far.
+    /// No `\n` in `src`: checks the limits on what has arrived so far.
     fn no_newline_yet(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>> {
+        if self.discarding || !src.is_empty() {
+            self.check_arrival(src)?;
+        }
         if self.discarding {
             self.offset += src.len() as u64;
             src.clear();
@@ -222,6 +265,20 @@ impl LineCodec {
         self.splitter.max
     }
 
+    /// Sets how long one line may take to arrive, from its first byte to
+    /// its terminator ([`DEFAULT_LINE_TIMEOUT`], 5 minutes; `None` for no
+    /// bound). Checked as the line's bytes arrive: a line dripped past it
+    /// fails with [`Error::TimedOut`] (operation `"a line's arrival
+    /// (line_timeout)"`), and the rest of it is discarded.
+    pub fn set_line_timeout(&mut self, timeout: Option<Duration>) {
+        self.splitter.timeout = timeout;
+    }
+
+    /// The bound set by [`set_line_timeout`](Self::set_line_timeout).
+    pub fn line_timeout(&self) -> Option<Duration> {
+        self.splitter.timeout
+    }
+
     fn line_text(&mut self, line: BytesMut, wire: usize) -> Result<String> {
         let (number, offset) = self.splitter.take_position(wire);
         match String::from_utf8(line.into()) {
@@ -327,6 +384,17 @@ impl BytesLineCodec {
     /// The maximum line length in bytes.
     pub fn max_length(&self) -> usize {
         self.splitter.max
+    }
+
+    /// Sets how long one line may take to arrive; see
+    /// [`LineCodec::set_line_timeout`].
+    pub fn set_line_timeout(&mut self, timeout: Option<Duration>) {
+        self.splitter.timeout = timeout;
+    }
+
+    /// The bound set by [`set_line_timeout`](Self::set_line_timeout).
+    pub fn line_timeout(&self) -> Option<Duration> {
+        self.splitter.timeout
     }
 }
 

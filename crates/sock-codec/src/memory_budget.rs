@@ -2,7 +2,8 @@
 //! held in frames that have started to arrive but are not whole yet.
 //!
 //! A peer that announces a large frame and then sends it slowly (or never
-//! finishes it) holds what it sent in the decoder's buffer. One such peer is
+//! finishes it) holds the decoder's buffer: what it sent, and the room kept
+//! for what it announced (at most 16 times what it sent). One such peer is
 //! bounded by the frame limit; many of them together are bounded by the
 //! budget they share: when it is spent, the decoder that asks for more fails
 //! with `LimitExceeded` naming `frame_memory_budget`, and every other
@@ -17,8 +18,8 @@ use sock_core::{Error, Result};
 /// for the whole process.
 pub const DEFAULT_FRAME_MEMORY_BUDGET: usize = 256 * 1024 * 1024;
 
-/// How many bytes of a partial frame each decoder holds without charging the
-/// budget (64 KiB): small frames never touch it.
+/// How many bytes of room for a partial frame each decoder holds without
+/// charging the budget (64 KiB): small frames never touch it.
 pub const FRAME_MEMORY_ALLOWANCE: usize = 64 * 1024;
 
 /// The limit named in the error when the budget is spent.
@@ -27,8 +28,9 @@ pub(crate) const BUDGET_LIMIT: &str = "frame_memory_budget";
 /// A limit on the bytes buffered in partial frames, shared by every decoder
 /// given a clone of it (for example all the connections of one listener).
 ///
-/// Each decoder holds up to [`FRAME_MEMORY_ALLOWANCE`] of a partial frame for
-/// free; beyond that, every byte it buffers is charged until the frame is
+/// Each decoder holds up to [`FRAME_MEMORY_ALLOWANCE`] of room for a partial
+/// frame for free; beyond that, the room its buffer keeps for the frame
+/// (what arrived, and at most 16 times that) is charged until the frame is
 /// whole (and handed out) or the decoder is dropped. Decoders that are given
 /// no budget share one process-wide budget of
 /// [`DEFAULT_FRAME_MEMORY_BUDGET`] ([`FrameMemoryBudget::process_default`]).
@@ -136,8 +138,8 @@ impl Charge {
         &self.budget
     }
 
-    /// Makes the holding match `buffered` bytes of a partial frame (less the
-    /// free allowance).
+    /// Makes the holding match `buffered` bytes of room for a partial frame
+    /// (less the free allowance).
     ///
     /// # Errors
     ///
