@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::probe::ProbeStats;
-use crate::suite::P99_TARGET;
 
 /// One attack's result.
 pub(crate) struct Row {
@@ -16,6 +15,10 @@ pub(crate) struct Row {
     pub(crate) died: Option<String>,
     pub(crate) peak_rss: u64,
     pub(crate) loss_allowed: bool,
+    /// The p99 latency the row must stay under; `None` in the short form,
+    /// which runs inside `cargo xtask test` on machines of any load and
+    /// judges only what the server must never do (die, lose, corrupt).
+    pub(crate) p99_target: Option<Duration>,
 }
 
 impl Row {
@@ -31,12 +34,12 @@ impl Row {
             let why = self.stats.first_error.as_deref().unwrap_or("");
             return Some(format!("{} lost ({why})", self.stats.lost));
         }
-        match self.stats.quantile(0.99) {
-            None => Some("no request succeeded".into()),
-            Some(p99) if p99 > P99_TARGET => {
-                Some(format!("p99 {} over {}", ms(p99), ms(P99_TARGET)))
+        match (self.stats.quantile(0.99), self.p99_target) {
+            (None, _) => Some("no request succeeded".into()),
+            (Some(p99), Some(target)) if p99 > target => {
+                Some(format!("p99 {} over {}", ms(p99), ms(target)))
             }
-            Some(_) => None,
+            _ => None,
         }
     }
 }
