@@ -78,11 +78,14 @@ mod unix {
         ///
         /// # Errors
         ///
-        /// When `info` is not a [`SocketActivityKind::StreamSocketListener`]
-        /// or its descriptor is not a listening TCP socket (the error names
-        /// what it is).
+        /// [`Error::Handoff`] at step `adopt` when `info` is not a
+        /// [`SocketActivityKind::StreamSocketListener`] or its descriptor is
+        /// not a listening TCP socket (the error names what it is).
         pub fn from_socket_activity(info: SocketActivityInformation) -> Result<Self> {
-            Self::from_tcp_listener(TcpListener::from_std(info.into_tcp_listener()?)?)
+            let adopt = || -> Result<Self> {
+                Self::from_tcp_listener(TcpListener::from_std(info.into_tcp_listener()?)?)
+            };
+            adopt().map_err(|e| Error::handoff("adopt", e))
         }
 
         /// Adopts the listener named `name` that a service manager passed
@@ -176,10 +179,14 @@ mod unix {
         ///
         /// # Errors
         ///
-        /// When `info` is not a [`SocketActivityKind::StreamSocket`] or its
+        /// [`Error::Handoff`] at step `adopt` when `info` is not a
+        /// [`SocketActivityKind::StreamSocket`] or its
         /// descriptor is not a connected TCP socket.
         pub fn from_socket_activity(info: SocketActivityInformation) -> Result<Self> {
-            Self::from_tcp_stream(TcpStream::from_std(info.into_tcp_stream()?)?)
+            let adopt = || -> Result<Self> {
+                Self::from_tcp_stream(TcpStream::from_std(info.into_tcp_stream()?)?)
+            };
+            adopt().map_err(|e| Error::handoff("adopt", e))
         }
     }
 }

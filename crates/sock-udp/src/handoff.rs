@@ -94,11 +94,13 @@ mod unix {
         ///
         /// # Errors
         ///
-        /// When `info` is not a [`SocketActivityKind::DatagramSocket`] or its
-        /// descriptor is not a UDP socket (the error names what it is).
+        /// [`Error::Handoff`] at step `adopt` when `info` is not a
+        /// [`SocketActivityKind::DatagramSocket`] or its descriptor is not a
+        /// UDP socket (the error names what it is).
         pub fn from_socket_activity(info: SocketActivityInformation) -> Result<Self> {
             let settings = info.settings;
-            Self::adopt(info.into_udp_socket()?, settings)
+            let adopt = || -> Result<Self> { Self::adopt(info.into_udp_socket()?, settings) };
+            adopt().map_err(|e| Error::handoff("adopt", e))
         }
 
         /// Adopts the UDP socket named `name` that a service manager passed

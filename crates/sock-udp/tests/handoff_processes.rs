@@ -127,6 +127,10 @@ async fn a_tcp_listener_is_not_adopted_as_a_datagram_socket() {
     let info = b.recv().await.unwrap().unwrap();
     let err = DatagramSocket::from_socket_activity(info).unwrap_err();
     assert!(
+        matches!(err, sock_core::Error::Handoff { step: "adopt", .. }),
+        "{err}"
+    );
+    assert!(
         err.to_string()
             .contains("is a StreamSocketListener, not a udp socket"),
         "{err}"
