@@ -401,7 +401,9 @@ impl<H> Serve<H> {
     ///
     /// A peer that keeps sending a byte now and then is not idle. Handlers
     /// that read frames bound a whole frame with
-    /// [`FrameReader::set_frame_timeout`](sock_codec::FrameReader::set_frame_timeout).
+    /// sock-codec's `FrameReader::set_frame_timeout`; every frame and line
+    /// of sock-codec's codecs must also arrive within their
+    /// `frame_timeout` (5 minutes by default).
     pub fn idle_timeout(self, timeout: Option<Duration>) -> Self {
         self.configure(|c| c.idle[0] = Some(timeout))
     }
