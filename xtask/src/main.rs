@@ -22,6 +22,8 @@ mod attack;
 mod bench;
 mod fuzz;
 mod test;
+#[cfg(test)]
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

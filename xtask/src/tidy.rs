@@ -1,0 +1,147 @@
+//! Tidy checks, run as tests by `cargo test` (so by `cargo xtask test`): the
+//! house rules that would otherwise hold by discipline alone.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::project_root;
+
+/// The Rust files git tracks (or would: untracked but not ignored).
+fn rust_files() -> Vec<PathBuf> {
+    let root = project_root();
+    let out = Command::new("git")
+        .args([
+            "ls-files",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "*.rs",
+        ])
+        .current_dir(&root)
+        .output()
+        .expect("git runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| root.join(l))
+        .filter(|p| p.is_file())
+        .collect()
+}
+
+/// The Rust files whose text the content checks read: all but this one,
+/// which names the patterns it looks for.
+fn files_to_scan() -> Vec<PathBuf> {
+    let this = project_root().join("xtask/src/tidy.rs");
+    rust_files().into_iter().filter(|f| *f != this).collect()
+}
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(project_root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Fails listing `problems`, if any.
+fn report(rule: &str, problems: &[String]) {
+    assert!(problems.is_empty(), "{rule}:\n  {}", problems.join("\n  "));
+}
+
+#[test]
+fn every_file_opens_with_a_module_doc() {
+    let files = rust_files();
+    assert!(files.len() > 50, "only {} Rust files found", files.len());
+    let problems: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let text = read(f);
+            let first = text.lines().find(|l| !l.trim().is_empty());
+            !first.is_some_and(|l| l.starts_with("//!"))
+        })
+        .map(|f| relative(f))
+        .collect();
+    report("files that do not open with a `//!` module doc", &problems);
+}
+
+#[test]
+fn every_unsafe_block_and_impl_says_why_it_is_sound() {
+    let mut problems = Vec::new();
+    for file in files_to_scan() {
+        let text = read(&file);
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") || !code.contains("unsafe") {
+                continue;
+            }
+            let before = lines[i.saturating_sub(8)..i].join("\n");
+            let unsafe_fn = code.contains("unsafe fn ");
+            let block_or_impl = code.contains("unsafe {") || code.contains("unsafe impl");
+            let explained = if unsafe_fn {
+                before.contains("# Safety")
+            } else {
+                before.contains("SAFETY") || line.contains("SAFETY")
+            };
+            if (unsafe_fn || block_or_impl) && !explained {
+                problems.push(format!("{}:{}: {}", relative(&file), i + 1, code));
+            }
+        }
+    }
+    report(
+        "`unsafe` without a `// SAFETY:` comment (blocks, impls) or a `# Safety` doc (fns) just above",
+        &problems,
+    );
+}
+
+#[test]
+fn docs_cite_only_files_in_the_repository() {
+    // Files of the project's design notes, which live outside the repository.
+    const OUTSIDE: &[&str] = &[
+        "DESIGN.md",
+        "uwp-api.md",
+        "user-asks.md",
+        "style-anchors.md",
+    ];
+    let mut problems = Vec::new();
+    let mut files = files_to_scan();
+    files.push(project_root().join("README.md"));
+    files.push(project_root().join("ARCHITECTURE.md"));
+    files.push(project_root().join("crates/sock/QUICKSTART.md"));
+    for file in files {
+        for (i, line) in read(&file).lines().enumerate() {
+            if let Some(name) = OUTSIDE.iter().find(|name| line.contains(*name)) {
+                problems.push(format!("{}:{}: cites {name}", relative(&file), i + 1));
+            }
+        }
+    }
+    report(
+        "docs citing files that are not in the repository",
+        &problems,
+    );
+}
+
+#[test]
+fn platform_conditions_in_library_code_live_in_sys() {
+    let problems: Vec<String> = rust_files()
+        .iter()
+        .filter(|f| {
+            let rel = relative(f);
+            rel.starts_with("crates/")
+                && rel.contains("/src/")
+                && !rel.contains("/sys/")
+                && !rel.ends_with("/sys.rs")
+        })
+        .flat_map(|f| {
+            read(f)
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| l.contains("cfg(target_os") || l.contains("cfg(not(target_os"))
+                .map(|(i, l)| format!("{}:{}: {}", relative(f), i + 1, l.trim()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    report("`target_os` conditions outside `sys/`", &problems);
+}
