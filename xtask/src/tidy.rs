@@ -145,3 +145,39 @@ fn platform_conditions_in_library_code_live_in_sys() {
         .collect();
     report("`target_os` conditions outside `sys/`", &problems);
 }
+
+#[test]
+fn every_public_async_fn_documents_its_cancel_safety() {
+    let mut problems = Vec::new();
+    for file in files_to_scan() {
+        let rel = relative(&file);
+        if !(rel.starts_with("crates/") && rel.contains("/src/")) {
+            continue;
+        }
+        let text = read(&file);
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let code = line.trim_start();
+            let returns_future =
+                code.starts_with("pub fn ") && code.contains("-> impl") && code.contains("Future");
+            if !(code.starts_with("pub async fn ") || returns_future) {
+                continue;
+            }
+            let doc = lines[..i]
+                .iter()
+                .rev()
+                .take_while(|l| {
+                    let l = l.trim_start();
+                    l.starts_with("///") || l.starts_with("#[")
+                })
+                .any(|l| l.contains("# Cancel safety"));
+            if !doc {
+                problems.push(format!("{rel}:{}: {code}", i + 1));
+            }
+        }
+    }
+    report(
+        "public async fns (or fns returning a future) without a `# Cancel safety` doc section",
+        &problems,
+    );
+}

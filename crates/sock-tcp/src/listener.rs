@@ -151,6 +151,11 @@ impl StreamSocketListenerControl {
     /// service; an I/O error naming the address when binding fails (status
     /// `AddressAlreadyInUse` when the port is taken); an `InvalidInput` I/O
     /// error for an out-of-range option.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the socket is made only when the future completes, so
+    /// dropping it earlier leaves none behind.
     pub async fn bind_service_name<S>(&self, service: S) -> Result<StreamSocketListener>
     where
         S: TryInto<ServiceName>,
@@ -168,6 +173,11 @@ impl StreamSocketListenerControl {
     ///
     /// As [`bind_service_name`](Self::bind_service_name), plus resolution
     /// errors ([`Error::Resolve`], [`Error::NoAddresses`]).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the socket is made only when the future completes, so
+    /// dropping it earlier leaves none behind.
     pub async fn bind_endpoint<S>(
         &self,
         host: Option<&HostName>,
@@ -338,6 +348,11 @@ impl StreamSocketListener {
     /// # Errors
     ///
     /// As [`StreamSocketListenerControl::bind_service_name`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the socket is made only when the future completes, so
+    /// dropping it earlier leaves none behind.
     pub async fn bind_service_name<S>(service: S) -> Result<Self>
     where
         S: TryInto<ServiceName>,
@@ -354,6 +369,11 @@ impl StreamSocketListener {
     /// # Errors
     ///
     /// As [`StreamSocketListenerControl::bind_endpoint`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the socket is made only when the future completes, so
+    /// dropping it earlier leaves none behind.
     pub async fn bind_endpoint<S>(host: Option<&HostName>, service: S) -> Result<Self>
     where
         S: TryInto<ServiceName>,

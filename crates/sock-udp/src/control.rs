@@ -235,6 +235,11 @@ impl DatagramSocketControl {
     /// port is taken (and not shared, see
     /// [`multicast_only`](Self::multicast_only)); any option the system
     /// refuses.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the socket is made only when the future completes, so
+    /// dropping it earlier leaves none behind.
     pub async fn bind_service_name<S>(self, service: S) -> Result<DatagramSocket>
     where
         S: TryInto<ServiceName>,
@@ -253,6 +258,11 @@ impl DatagramSocketControl {
     /// As [`bind_service_name`](Self::bind_service_name), plus a failed name
     /// lookup, and `CannotAssignRequestedAddress` for an address this host
     /// does not have.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the socket is made only when the future completes, so
+    /// dropping it earlier leaves none behind.
     pub async fn bind_endpoint<S>(
         self,
         host: Option<&HostName>,
@@ -290,6 +300,11 @@ impl DatagramSocketControl {
     /// [`Error::Unsupported`] when the socket is
     /// [`multicast_only`](Self::multicast_only) and `host` has no multicast
     /// group address.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the socket is made only when the future completes, so
+    /// dropping it earlier leaves none behind.
     pub async fn connect<S>(self, host: &HostName, service: S) -> Result<DatagramSocket>
     where
         S: TryInto<ServiceName>,
@@ -307,6 +322,11 @@ impl DatagramSocketControl {
     /// # Errors
     ///
     /// As [`connect`](Self::connect) and [`bind_endpoint`](Self::bind_endpoint).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the socket is made only when the future completes, so
+    /// dropping it earlier leaves none behind.
     pub async fn connect_pair(self, pair: &EndpointPair) -> Result<DatagramSocket> {
         let remote_port = resolve::udp_port(pair.remote_service.clone())?;
         let local_port = resolve::udp_port(pair.local_service.clone())?;

@@ -227,6 +227,11 @@ impl DatagramSocket {
     ///
     /// See [`DatagramSocketControl::bind_service_name`]; a taken port gives
     /// `AddressAlreadyInUse`.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the socket is made only when the future completes, so
+    /// dropping it earlier leaves none behind.
     pub async fn bind_service_name<S>(service: S) -> Result<Self>
     where
         S: TryInto<ServiceName>,
@@ -240,6 +245,11 @@ impl DatagramSocket {
     /// # Errors
     ///
     /// See [`DatagramSocketControl::bind_endpoint`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the socket is made only when the future completes, so
+    /// dropping it earlier leaves none behind.
     pub async fn bind_endpoint<S>(host: Option<&HostName>, service: S) -> Result<Self>
     where
         S: TryInto<ServiceName>,
@@ -255,6 +265,11 @@ impl DatagramSocket {
     /// # Errors
     ///
     /// See [`DatagramSocketControl::connect`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the socket is made only when the future completes, so
+    /// dropping it earlier leaves none behind.
     pub async fn connect<S>(host: &HostName, service: S) -> Result<Self>
     where
         S: TryInto<ServiceName>,
@@ -785,6 +800,10 @@ impl DatagramSocket {
     /// cannot reach; [`Error::Unsupported`] for a destination that is not a
     /// multicast group on a
     /// [`multicast_only`](DatagramSocketControl::multicast_only) socket.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only resolves the destination; nothing is sent.
     pub async fn output_stream<S>(
         &self,
         host: &HostName,
@@ -817,6 +836,10 @@ impl DatagramSocket {
     /// # Errors
     ///
     /// A bad service, a failed lookup, or no reachable address.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only looks the name up.
     pub async fn resolve<S>(&self, host: &HostName, service: S) -> Result<SocketAddr>
     where
         S: TryInto<ServiceName>,
