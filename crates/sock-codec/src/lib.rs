@@ -58,6 +58,7 @@
 //! no byte is lost or sent twice.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
+#![forbid(unsafe_code)]
 
 mod data_reader;
 mod data_writer;

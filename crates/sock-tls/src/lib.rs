@@ -63,6 +63,7 @@
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
+#![forbid(unsafe_code)]
 
 mod client;
 mod config;

@@ -40,6 +40,7 @@
 #![cfg_attr(all(feature = "tcp", feature = "codec"), doc = include_str!("../QUICKSTART.md"))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
+#![forbid(unsafe_code)]
 
 /// Runtime-free types: host and service names, errors and their statuses,
 /// protection levels (the `sock-core` crate; the most used are also at the
