@@ -24,8 +24,8 @@ pub(crate) fn file_label(what: &str, path: &Path) -> String {
 /// Reads a whole file given by the caller.
 pub(crate) fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| {
-        let reason = format!("could not read the file: {e}");
-        invalid(what, reason, Some(Box::new(e)))
+        // The cause is the source, not repeated in the message.
+        invalid(what, "could not read the file", Some(Box::new(e)))
     })
 }
 
@@ -50,7 +50,7 @@ fn missing(what: &str, block: &str, bytes: &[u8]) -> Error {
 pub(crate) fn certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>> {
     let certs = CertificateDer::pem_slice_iter(pem)
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| invalid(what, format!("bad PEM: {e}"), Some(Box::new(e))))?;
+        .map_err(|e| invalid(what, "bad PEM", Some(Box::new(e))))?;
     if certs.is_empty() {
         return Err(missing(what, "CERTIFICATE", pem));
     }
@@ -61,7 +61,7 @@ pub(crate) fn certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<
 pub(crate) fn private_key(pem: &[u8], what: &str) -> Result<PrivateKeyDer<'static>> {
     PrivateKeyDer::from_pem_slice(pem).map_err(|e| match e {
         rustls::pki_types::pem::Error::NoItemsFound => missing(what, "PRIVATE KEY", pem),
-        e => invalid(what, format!("bad PEM: {e}"), Some(Box::new(e))),
+        e => invalid(what, "bad PEM", Some(Box::new(e))),
     })
 }
 
@@ -69,7 +69,7 @@ pub(crate) fn private_key(pem: &[u8], what: &str) -> Result<PrivateKeyDer<'stati
 pub(crate) fn crls(pem: &[u8], what: &str) -> Result<Vec<CertificateRevocationListDer<'static>>> {
     let crls = CertificateRevocationListDer::pem_slice_iter(pem)
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| invalid(what, format!("bad PEM: {e}"), Some(Box::new(e))))?;
+        .map_err(|e| invalid(what, "bad PEM", Some(Box::new(e))))?;
     if crls.is_empty() {
         return Err(missing(what, "X509 CRL", pem));
     }
@@ -91,6 +91,19 @@ pub(crate) fn certified_key_error(err: rustls::Error, what: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cause_is_told_once_as_the_source_not_repeated_in_the_message() {
+        let missing = Path::new("/nonexistent/sock-test.pem");
+        let err = read_file(missing, "client certificate").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid client certificate: could not read the file"
+        );
+        let report = sock_core::Report(&err).to_string();
+        let cause = std::fs::read(missing).unwrap_err().to_string();
+        assert_eq!(report.matches(&cause).count(), 1, "{report}");
+    }
 
     #[test]
     fn missing_blocks_are_named() {
