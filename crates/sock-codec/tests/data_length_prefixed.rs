@@ -71,7 +71,7 @@ async fn length_prefixed_frames_read_back_with_data_reader() {
 
 #[test]
 fn the_length_counts_bytes_not_utf16_units() {
-    // The seed's C++ sample sent hstring.size() (UTF-16 units) and read that many
+    // The sockets guide's C++ sample sent hstring.size() (UTF-16 units) and read that many
     // UTF-8 bytes; "héllo" is 5 units but 6 bytes.
     let w = DataWriter::new_buffer();
     assert_eq!(w.measure_string("héllo"), 6);

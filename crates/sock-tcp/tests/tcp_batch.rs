@@ -1,5 +1,5 @@
 //! Batched sends: `write_batch` sends every buffer, in order, and completes
-//! only when all of them are written (the seed's `FlushAsync` guarantee).
+//! only when all of them are written (the sockets guide's `FlushAsync` guarantee).
 
 mod support;
 

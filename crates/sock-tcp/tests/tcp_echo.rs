@@ -1,4 +1,4 @@
-//! Echo over loopback with both of the seed's framings, and what the sockets
+//! Echo over loopback with both of the sockets guide's framings, and what the sockets
 //! report about themselves.
 
 mod support;

@@ -1,4 +1,4 @@
-//! Every failure carries its UWP `SocketErrorStatus`: the statuses the seed's
+//! Every failure carries its UWP `SocketErrorStatus`: the statuses the sockets guide's
 //! "handling exceptions" section branches on, produced by real loopback sockets
 //! (and, for name resolution, by a resolver that fails the way the system's does).
 
