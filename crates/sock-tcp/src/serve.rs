@@ -599,9 +599,13 @@ impl<H> Config<H> {
                     },
                 }
             };
-            let permit = match (waited, Arc::clone(&permits).try_acquire_owned()) {
-                (Some(permit), _) | (None, Ok(permit)) => permit,
-                (None, Err(_)) => {
+            let free = match waited {
+                Some(permit) => Ok(permit),
+                None => Arc::clone(&permits).try_acquire_owned(),
+            };
+            let permit = match free {
+                Ok(permit) => permit,
+                Err(_) => {
                     let min_idle = shed_idle.unwrap_or(Duration::MAX);
                     let Some(victim) = idlest(&live, &shedding, min_idle) else {
                         crate::log::refused_at_limit(socket.peer_addr(), max_connections);
@@ -631,9 +635,7 @@ impl<H> Config<H> {
                 }
             };
             report.accepted += 1;
-            for kind in IDLE_KINDS {
-                socket.set_idle(kind, idle.get(kind));
-            }
+            socket.set_idle_timeouts(idle);
             // The idle time decides which connection is shed.
             socket.shared.activity.track();
             socket.set_shutdown_signal(&stopping);

@@ -405,12 +405,17 @@ impl StreamSocket {
         self.read.state.idle_timeouts().write
     }
 
-    pub(crate) fn set_idle(&mut self, kind: IdleKind, timeout: Option<Duration>) {
+    fn set_idle(&mut self, kind: IdleKind, timeout: Option<Duration>) {
         let mut timeouts = self.read.state.idle_timeouts();
         timeouts.set(kind, timeout);
+        self.set_idle_timeouts(timeouts);
+    }
+
+    /// Sets every idle timeout at once, in both directions.
+    pub(crate) fn set_idle_timeouts(&mut self, timeouts: IdleTimeouts) {
         self.read.state.set_idle_timeouts(timeouts);
         self.write.set_idle_timeouts(timeouts);
-        if timeout.is_some() {
+        if timeouts != IdleTimeouts::default() {
             self.shared.activity.track();
         }
     }
