@@ -165,7 +165,7 @@ impl SocketOptions {
                 "outbound_buffer_size 0 is out of range: give at least 1 byte",
             ));
         }
-        for kind in [IdleKind::All, IdleKind::Read, IdleKind::Write] {
+        for kind in IdleKind::ALL {
             if self.idle.get(kind) == Some(Duration::ZERO) {
                 return Err(invalid_input(&format!(
                     "{} of zero would fail every read and write: use None to turn it off",

@@ -33,6 +33,11 @@ pub enum IdleKind {
     All,
 }
 
+impl IdleKind {
+    /// Every kind, in the order settings list them.
+    pub(crate) const ALL: [Self; 3] = [Self::All, Self::Read, Self::Write];
+}
+
 /// The idle timeouts that end a waiting operation, one per kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct IdleTimeouts {
@@ -60,12 +65,13 @@ impl IdleTimeouts {
         }
     }
 
-    fn any(&self) -> bool {
+    /// Whether any timeout is set.
+    pub(crate) fn any(&self) -> bool {
         self.read.is_some() || self.write.is_some() || self.all.is_some()
     }
 
     fn configured(&self) -> impl Iterator<Item = (IdleKind, Duration)> + '_ {
-        [IdleKind::Read, IdleKind::Write, IdleKind::All]
+        IdleKind::ALL
             .into_iter()
             .filter_map(|kind| self.get(kind).map(|after| (kind, after)))
     }

@@ -327,7 +327,8 @@ struct Config<H> {
     listener: StreamSocketListener,
     handler: H,
     max_connections: usize,
-    /// Each kind: `None` until set; then the listener's, or the default.
+    /// Each kind, in `IdleKind::ALL` order: `None` until set; then the
+    /// listener's, or the default.
     idle: [Option<Option<Duration>>; 3],
     shutdown: Option<BoxFuture<()>>,
     shutdown_timeout: Duration,
@@ -357,8 +358,6 @@ impl<H> fmt::Debug for Serve<H> {
         }
     }
 }
-
-const IDLE_KINDS: [IdleKind; 3] = [IdleKind::All, IdleKind::Read, IdleKind::Write];
 
 impl<H> Serve<H> {
     pub(crate) fn new(listener: StreamSocketListener, handler: H) -> Self {
@@ -524,7 +523,7 @@ impl<H> Config<H> {
     /// [`DEFAULT_SERVE_IDLE_TIMEOUT`] when neither set it.
     fn idle_timeouts(&self) -> IdleTimeouts {
         let mut timeouts = self.listener.options().idle;
-        for (kind, set) in IDLE_KINDS.into_iter().zip(self.idle) {
+        for (kind, set) in IdleKind::ALL.into_iter().zip(self.idle) {
             if let Some(timeout) = set {
                 timeouts.set(kind, timeout);
             }

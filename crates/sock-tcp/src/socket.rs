@@ -255,20 +255,14 @@ impl StreamSocket {
         options: &SocketOptions,
     ) -> Self {
         let meta = Meta::new(local, peer, given, options);
-        let mut read = ReadSide::default();
-        let mut write = DirState::default();
-        read.state.set_idle_timeouts(options.idle);
-        write.set_idle_timeouts(options.idle);
-        let shared = Shared::new(meta);
-        if options.idle != IdleTimeouts::default() {
-            shared.activity.track();
-        }
-        Self {
+        let mut socket = Self {
             transport: Transport::Plain(stream),
-            read,
-            write,
-            shared,
-        }
+            read: ReadSide::default(),
+            write: DirState::default(),
+            shared: Shared::new(meta),
+        };
+        socket.set_idle_timeouts(options.idle);
+        socket
     }
 
     /// Addresses, names and round-trip statistics (UWP's `Information`).
@@ -415,7 +409,7 @@ impl StreamSocket {
     pub(crate) fn set_idle_timeouts(&mut self, timeouts: IdleTimeouts) {
         self.read.state.set_idle_timeouts(timeouts);
         self.write.set_idle_timeouts(timeouts);
-        if timeouts != IdleTimeouts::default() {
+        if timeouts.any() {
             self.shared.activity.track();
         }
     }
