@@ -99,3 +99,21 @@ async fn a_line_dripped_past_its_bound_is_refused_and_the_next_line_read() {
         Some("late but quick")
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_oversized_frame_being_skipped_must_also_arrive_within_its_bound() {
+    let mut dec = LengthPrefixedCodec::builder()
+        .max_frame_length(4)
+        .skip_oversized(true)
+        .frame_timeout(Some(10 * SECOND))
+        .new_codec();
+    let mut src = BytesMut::new();
+    src.put_u32(1000);
+    src.put_slice(b"a");
+    assert!(dec.decode(&mut src).unwrap().is_none());
+    assert_eq!(dec.skipped_frames(), 1);
+    advance(11 * SECOND).await;
+    src.put_slice(b"a");
+    let err = dec.decode(&mut src).unwrap_err();
+    assert!(is_arrival_timeout(&err, "a frame's arrival (frame_timeout)"), "{err}");
+}
