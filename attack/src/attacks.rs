@@ -146,9 +146,6 @@ pub(crate) async fn garbage_tls(port: u16, n: usize, rounds: usize) -> Attack {
         attack.tasks.push(tokio::spawn(async move {
             let mut seed = 0x9e37_79b9_7f4a_7c15_u64 ^ client as u64;
             for round in 0..rounds {
-                let Ok(mut s) = TcpStream::connect(addr(port)).await else {
-                    continue;
-                };
                 let bytes: Vec<u8> = match round % 3 {
                     // Random bytes.
                     0 => (0..4096)
@@ -164,16 +161,24 @@ pub(crate) async fn garbage_tls(port: u16, n: usize, rounds: usize) -> Attack {
                     // Plain text where a ClientHello belongs.
                     _ => b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".to_vec(),
                 };
-                let _ = s.write_all(&bytes).await;
-                drain(&mut s).await;
+                say_and_listen(port, &bytes, false).await;
             }
         }));
     }
     attack
 }
 
-/// Reads what the server sends until it closes (at most 5 s).
-async fn drain(s: &mut TcpStream) {
+/// One connection: sends `bytes` (then ends its sending side, with
+/// `half_close`) and reads what the server says until it closes (at most
+/// 5 s). Failures are the point of the exercise and are ignored.
+async fn say_and_listen(port: u16, bytes: &[u8], half_close: bool) {
+    let Ok(mut s) = TcpStream::connect(addr(port)).await else {
+        return;
+    };
+    let _ = s.write_all(bytes).await;
+    if half_close {
+        let _ = s.shutdown().await;
+    }
     let mut sink = [0u8; 512];
     let _ = tokio::time::timeout(Duration::from_secs(5), async {
         while matches!(s.read(&mut sink).await, Ok(n) if n > 0) {}
@@ -234,17 +239,12 @@ pub(crate) async fn line_edges(port: u16, n: usize, rounds: usize) -> Attack {
             ];
             let long = vec![b'l'; 70 * 1024];
             for round in 0..rounds {
-                let Ok(mut s) = TcpStream::connect(addr(port)).await else {
-                    continue;
-                };
                 let bytes = if round % 7 == 6 {
                     &long[..]
                 } else {
                     cases[round % 6]
                 };
-                let _ = s.write_all(bytes).await;
-                let _ = s.shutdown().await;
-                drain(&mut s).await;
+                say_and_listen(port, bytes, true).await;
             }
         }));
     }

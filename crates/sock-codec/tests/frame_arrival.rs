@@ -115,5 +115,8 @@ async fn an_oversized_frame_being_skipped_must_also_arrive_within_its_bound() {
     advance(11 * SECOND).await;
     src.put_slice(b"a");
     let err = dec.decode(&mut src).unwrap_err();
-    assert!(is_arrival_timeout(&err, "a frame's arrival (frame_timeout)"), "{err}");
+    assert!(
+        is_arrival_timeout(&err, "a frame's arrival (frame_timeout)"),
+        "{err}"
+    );
 }
