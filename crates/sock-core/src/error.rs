@@ -134,6 +134,17 @@ pub enum Error {
         reason: String,
     },
 
+    /// An argument given to a setter or operation was out of its range or
+    /// does not fit the socket (a hop limit of 0, a multicast group on a
+    /// connected socket). The caller's input: retrying cannot help.
+    #[error("invalid {setting}: {reason}")]
+    InvalidArgument {
+        /// The setting or argument, as its setter is called (`hop_limit`, …).
+        setting: &'static str,
+        /// Why the value was refused.
+        reason: String,
+    },
+
     /// A certificate was rejected; `status` is one of the certificate statuses.
     #[error("certificate error ({status}): {detail}")]
     Certificate {
@@ -219,7 +230,8 @@ impl Error {
         match self {
             Self::InvalidHostName { .. }
             | Self::InvalidServiceName { .. }
-            | Self::InvalidCertificateInput { .. } => S::Unknown,
+            | Self::InvalidCertificateInput { .. }
+            | Self::InvalidArgument { .. } => S::Unknown,
             Self::UnknownService { .. } => S::ClassTypeNotFound,
             Self::Resolve { source, .. } => match S::from(source) {
                 S::Unknown => S::HostNotFound,
@@ -257,6 +269,7 @@ impl Error {
             Self::InvalidHostName { .. }
             | Self::InvalidServiceName { .. }
             | Self::InvalidCertificateInput { .. }
+            | Self::InvalidArgument { .. }
             | Self::Unsupported { .. } => true,
             // An argument refused by the operating system or by a setter.
             Self::Io(e) => e.kind() == io::ErrorKind::InvalidInput,
@@ -271,6 +284,7 @@ impl Error {
         match self {
             Self::InvalidHostName { .. } | Self::InvalidServiceName { .. } => K::InvalidInput,
             Self::UnknownService { .. } | Self::InvalidCertificateInput { .. } => K::InvalidInput,
+            Self::InvalidArgument { .. } => K::InvalidInput,
             Self::LimitExceeded { .. } | Self::InvalidData { .. } => K::InvalidData,
             Self::UnexpectedEof { .. } => K::UnexpectedEof,
             Self::Unsupported { .. } => K::Unsupported,
@@ -293,6 +307,14 @@ impl Error {
         Self::Handoff {
             step,
             source: Box::new(source.into()),
+        }
+    }
+
+    /// An [`Error::InvalidArgument`]: `setting` was refused because of `reason`.
+    pub fn invalid_argument(setting: &'static str, reason: impl Into<String>) -> Self {
+        Self::InvalidArgument {
+            setting,
+            reason: reason.into(),
         }
     }
 
@@ -436,6 +458,7 @@ mod tests {
                 S::HostNotFound,
             ),
             (Error::NoAddresses { host: "h".into() }, S::NoAddressesFound),
+            (Error::invalid_argument("hop_limit", "0 is below 1"), S::Unknown),
             (
                 Error::TimedOut {
                     operation: "connect",

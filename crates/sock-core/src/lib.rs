@@ -37,6 +37,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
+mod context;
 mod error;
 mod host_name;
 mod protection;
@@ -45,6 +46,7 @@ mod status;
 mod sys;
 mod types;
 
+pub use context::{io_context, IoContext};
 pub use error::{most_telling, BoxError, ConnectAttempt, Error, Report, Result};
 pub use host_name::{HostName, HostNameType, MAX_LABEL_LEN, MAX_NAME_LEN, MAX_ZONE_LEN};
 pub use protection::{ProtectionLevel, TlsVersion};
