@@ -48,10 +48,9 @@ impl StdError for IoContext {
 /// use std::io;
 /// use sock_core::{io_context, SocketErrorStatus};
 ///
-/// let refused = io::Error::from_raw_os_error(111); // ECONNREFUSED on Linux
+/// let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
 /// let err = io_context(refused, "could not reach the broker");
 /// assert_eq!(err.to_string(), "could not reach the broker");
-/// # #[cfg(target_os = "linux")]
 /// assert_eq!(SocketErrorStatus::from(&err), SocketErrorStatus::ConnectionRefused);
 /// ```
 pub fn io_context(source: io::Error, what: impl Into<String>) -> io::Error {

@@ -37,6 +37,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
+mod classify;
 mod context;
 mod error;
 mod host_name;
@@ -44,13 +45,15 @@ mod protection;
 mod service_name;
 mod status;
 mod sys;
+mod transport;
 mod types;
 
 pub use context::{io_context, IoContext};
 pub use error::{most_telling, BoxError, ConnectAttempt, Error, Report, Result};
 pub use host_name::{HostName, HostNameType, MAX_LABEL_LEN, MAX_NAME_LEN, MAX_ZONE_LEN};
 pub use protection::{ProtectionLevel, TlsVersion};
-pub use service_name::{ServiceName, TransportProtocol, MAX_SERVICE_NAME_LEN};
+pub use service_name::{ServiceName, MAX_SERVICE_NAME_LEN};
+pub use transport::TransportProtocol;
 pub use status::SocketErrorStatus;
 pub use types::{ByteOrder, EndpointPair, QualityOfService, UnicodeEncoding};
 

@@ -1,7 +1,17 @@
 //! Planning a batched send: which datagrams go out together as one GSO
 //! message, and the limits that bound a message.
 
-use crate::sys::Transmit;
+/// One message to send: datagrams `start..end` of a batch, and, when there is
+/// more than one, the segment size that lets the kernel split them (GSO).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Transmit {
+    /// First datagram of the batch in this message.
+    pub(crate) start: usize,
+    /// One past the last datagram.
+    pub(crate) end: usize,
+    /// The GSO segment size, when `end - start > 1`.
+    pub(crate) segment: Option<usize>,
+}
 
 /// The most payload bytes one segmented (GSO) message may carry: under the
 /// 65,507 bytes an IPv4 datagram can hold, with room to spare.

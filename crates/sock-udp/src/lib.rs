@@ -62,13 +62,18 @@ mod control;
 mod handoff;
 mod log;
 mod message;
+mod messages;
+mod open;
+mod options;
 mod output;
 mod resolve;
+mod rx;
 mod socket;
 mod sys;
 
 pub use control::{DatagramSocketControl, DEFAULT_MAX_MESSAGE_SIZE};
-pub use message::{DatagramMessage, Messages};
+pub use message::DatagramMessage;
+pub use messages::Messages;
 pub use output::DatagramOutputStream;
 pub use resolve::{MAX_DATAGRAM_SIZE_V4, MAX_DATAGRAM_SIZE_V6};
 #[cfg(unix)]

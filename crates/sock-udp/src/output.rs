@@ -8,7 +8,10 @@ use std::task::{Context, Poll};
 
 use tokio::io::AsyncWrite;
 
+use sock_core::{Error, HostName, Result, ServiceName};
+
 use crate::resolve::{max_payload, too_long};
+use crate::socket::lock;
 use crate::DatagramSocket;
 
 /// An output stream fixed to one destination, where every `flush` sends what
@@ -111,5 +114,48 @@ impl AsyncWrite for DatagramOutputStream<'_> {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.poll_flush(cx)
+    }
+}
+
+impl DatagramSocket {
+    /// A stream whose writes collect into one datagram to `host` at
+    /// `service`, sent on each `flush` (UWP's `GetOutputStreamAsync`; a
+    /// `DataWriter`'s `store` sends one datagram). Keep one per peer:
+    /// the name is looked up once, here.
+    ///
+    /// # Errors
+    ///
+    /// A bad service or failed lookup, or an address family the socket
+    /// cannot reach; [`Error::Unsupported`] for a destination that is not a
+    /// multicast group on a
+    /// [`multicast_only`](DatagramSocketControl::multicast_only) socket.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only resolves the destination; nothing is sent.
+    pub async fn output_stream<S>(
+        &self,
+        host: &HostName,
+        service: S,
+    ) -> Result<DatagramOutputStream<'_>>
+    where
+        S: TryInto<ServiceName>,
+        Error: From<S::Error>,
+    {
+        let addr = self.resolve(host, service).await?;
+        self.output_stream_to(addr)
+    }
+
+    /// As [`output_stream`](Self::output_stream), to an address.
+    ///
+    /// # Errors
+    ///
+    /// An address family the socket cannot reach; a unicast destination on
+    /// a [`multicast_only`](DatagramSocketControl::multicast_only) socket.
+    pub fn output_stream_to(&self, addr: SocketAddr) -> Result<DatagramOutputStream<'_>> {
+        self.check_destination(addr)?;
+        let wire = self.family.to_wire(addr)?;
+        *lock(&self.last_remote) = Some(addr);
+        Ok(DatagramOutputStream::new(self, addr, wire))
     }
 }

@@ -170,6 +170,17 @@ pub(crate) fn pick(host: &HostName, addrs: &[SocketAddr], family: Family) -> Res
         })
 }
 
+/// The error for a destination a
+/// [`multicast_only`](DatagramSocketControl::multicast_only) socket may not
+/// send to (or connect to).
+pub(crate) fn unicast_refused(addr: SocketAddr) -> Error {
+    Error::unsupported(
+        format!("sending to {addr}"),
+        "a multicast_only socket sends only to multicast groups (224.0.0.0/4, ff00::/8); \
+         use a socket without multicast_only for unicast or broadcast",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

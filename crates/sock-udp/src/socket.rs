@@ -1,24 +1,21 @@
 //! `DatagramSocket`: UWP's `DatagramSocket` on tokio.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::io;
-use std::mem::MaybeUninit;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::Buf;
 use sock_core::{EndpointPair, Error, HostName, Result, ServiceName};
 use socket2::{SockAddr, SockRef, Socket};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
 use crate::batch::{self, MAX_GSO_BYTES};
-use crate::control::{self, with_context, DatagramSocketControl};
-use crate::message::Messages;
-use crate::output::DatagramOutputStream;
-use crate::resolve::{self, max_payload, too_long, unmap, unmap_ip, Family};
+use crate::control::DatagramSocketControl;
+use crate::resolve::{self, max_payload, too_long, unicast_refused, unmap, unmap_ip, Family};
+use crate::rx::{Pending, Rx, ARENA_SIZE, MAX_HEAD, SLOT_STAGGER};
 use crate::sys::{self, RecvMeta};
 use crate::DatagramMessage;
 
@@ -61,141 +58,19 @@ pub struct DatagramSocketInformation {
 /// [`max_message_size`](DatagramSocketControl::max_message_size) is flagged
 /// with [`DatagramMessage::truncated`]; none is cut short silently.
 pub struct DatagramSocket {
-    io: UdpSocket,
-    family: Family,
-    local: SocketAddr,
-    peer: Option<SocketAddr>,
-    control: Mutex<DatagramSocketControl>,
-    last_remote: Mutex<Option<SocketAddr>>,
-    gso: AtomicBool,
-    gro: bool,
-    slot_size: usize,
-    rx: Mutex<Rx>,
+    pub(crate) io: UdpSocket,
+    pub(crate) family: Family,
+    pub(crate) local: SocketAddr,
+    pub(crate) peer: Option<SocketAddr>,
+    pub(crate) control: Mutex<DatagramSocketControl>,
+    pub(crate) last_remote: Mutex<Option<SocketAddr>>,
+    pub(crate) gso: AtomicBool,
+    pub(crate) gro: bool,
+    pub(crate) slot_size: usize,
+    pub(crate) rx: Mutex<Rx>,
     // `multicast_only`: unicast sends refused, unicast datagrams dropped.
-    multicast_only: bool,
-    dropped_unicast: AtomicU64,
-}
-
-/// Receive state: the landing zone the kernel writes datagrams of up to
-/// `head` bytes straight into, the buffer it writes the rest of longer ones
-/// (or receive-offload batches) into, the arena those are copied to (each of
-/// landing and arena is one allocation shared by many datagrams, reclaimed
-/// once they are all dropped), datagrams received but not yet handed out, and
-/// the last host names made, so a burst from one sender does not format its
-/// address for every datagram.
-#[derive(Default)]
-struct Rx {
-    // Where datagrams land; empty between receives (all handed out).
-    landing: BytesMut,
-    // Room per datagram in the landing zone (0: not learned yet).
-    head: usize,
-    scratch: Vec<u8>,
-    arena: BytesMut,
-    pending: VecDeque<Pending>,
-    remote: Option<(Source, HostName)>,
-    local: Option<(IpAddr, HostName)>,
-}
-
-/// Bytes between receive slots in the scratch buffer (17 cache lines).
-const SLOT_STAGGER: usize = 17 * 64;
-
-/// The arena's allocation size: many datagrams per allocation.
-const ARENA_SIZE: usize = 256 * 1024;
-
-/// The most of one datagram received straight into the landing zone; the
-/// room per datagram follows the largest of the previous batch, so longer
-/// ones are rare (and then copied, as with receive offload).
-const MAX_HEAD: usize = 2048;
-
-/// A sender's address without its port: the IP and, for IPv6, the scope.
-type Source = (IpAddr, u32);
-
-/// A received datagram before it becomes a [`DatagramMessage`].
-struct Pending {
-    data: Bytes,
-    source: SocketAddr,
-    local: IpAddr,
-    truncated: bool,
-}
-
-fn source_of(addr: &SocketAddr) -> Source {
-    match addr {
-        SocketAddr::V4(a) => (IpAddr::V4(*a.ip()), 0),
-        SocketAddr::V6(a) => (IpAddr::V6(*a.ip()), a.scope_id()),
-    }
-}
-
-fn host_source(host: &HostName) -> Option<Source> {
-    let ip = host.ip_addr()?;
-    let scope = match host.zone() {
-        None => 0,
-        Some(zone) => zone.parse().ok()?,
-    };
-    Some((ip, scope))
-}
-
-impl Rx {
-    /// The host name of a sender (a link-local IPv6 sender keeps its scope
-    /// as a numeric zone, so a reply finds the way back), made once per run
-    /// of datagrams from one sender.
-    fn remote_name(&mut self, addr: &SocketAddr) -> HostName {
-        let source = source_of(addr);
-        match &self.remote {
-            Some((cached, name)) if *cached == source => name.clone(),
-            _ => {
-                let name = HostName::from(*addr);
-                self.remote = Some((source, name.clone()));
-                name
-            }
-        }
-    }
-
-    fn local_name(&mut self, ip: IpAddr) -> HostName {
-        match &self.local {
-            Some((cached, name)) if *cached == ip => name.clone(),
-            _ => {
-                let name = HostName::from(ip);
-                self.local = Some((ip, name.clone()));
-                name
-            }
-        }
-    }
-
-    fn message(&mut self, p: Pending) -> DatagramMessage {
-        DatagramMessage {
-            remote_address: self.remote_name(&p.source),
-            remote_port: p.source.port(),
-            local_address: self.local_name(p.local),
-            data: p.data,
-            truncated: p.truncated,
-        }
-    }
-
-    /// Fills a reused slot, keeping its host names when they are already
-    /// right (the common case of a batch from one sender): no allocation.
-    fn fill_slot(&mut self, slot: &mut DatagramMessage, p: Pending) {
-        let source = source_of(&p.source);
-        if host_source(&slot.remote_address) != Some(source) {
-            slot.remote_address = self.remote_name(&p.source);
-        }
-        if slot.local_address.ip_addr() != Some(p.local) || slot.local_address.zone().is_some() {
-            slot.local_address = self.local_name(p.local);
-        }
-        slot.remote_port = p.source.port();
-        slot.data = p.data;
-        slot.truncated = p.truncated;
-    }
-}
-
-/// The bytes of a slice the caller knows to be initialised.
-///
-/// # Safety
-///
-/// Every byte of `bytes` is initialised.
-unsafe fn assume_init(bytes: &[MaybeUninit<u8>]) -> &[u8] {
-    // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and the caller
-    // promises the bytes are initialised.
-    unsafe { &*(std::ptr::from_ref::<[MaybeUninit<u8>]>(bytes) as *const [u8]) }
+    pub(crate) multicast_only: bool,
+    pub(crate) dropped_unicast: AtomicU64,
 }
 
 /// Errors that report an ICMP message about an earlier send.
@@ -209,75 +84,11 @@ fn is_icmp_report(err: &io::Error) -> bool {
     )
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl DatagramSocket {
-    /// The options builder (UWP's `DatagramSocketControl`).
-    pub fn builder() -> DatagramSocketControl {
-        DatagramSocketControl::new()
-    }
-
-    /// Binds every local address, IPv4 and IPv6, at `service` (UWP's
-    /// `BindServiceNameAsync`): a port (`"1337"`, `1337`), a service name, or
-    /// `""` for any free port.
-    ///
-    /// # Errors
-    ///
-    /// See [`DatagramSocketControl::bind_service_name`]; a taken port gives
-    /// `AddressAlreadyInUse`.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: the socket is made only when the future completes, so
-    /// dropping it earlier leaves none behind.
-    pub async fn bind_service_name<S>(service: S) -> Result<Self>
-    where
-        S: TryInto<ServiceName>,
-        Error: From<S::Error>,
-    {
-        Self::builder().bind_service_name(service).await
-    }
-
-    /// Binds one local address (UWP's `BindEndpointAsync`); `None` means all.
-    ///
-    /// # Errors
-    ///
-    /// See [`DatagramSocketControl::bind_endpoint`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: the socket is made only when the future completes, so
-    /// dropping it earlier leaves none behind.
-    pub async fn bind_endpoint<S>(host: Option<&HostName>, service: S) -> Result<Self>
-    where
-        S: TryInto<ServiceName>,
-        Error: From<S::Error>,
-    {
-        Self::builder().bind_endpoint(host, service).await
-    }
-
-    /// Connects to `host` at `service` (UWP's `ConnectAsync`): the default
-    /// destination of [`send`](Self::send), and a filter that lets only
-    /// datagrams from that peer in.
-    ///
-    /// # Errors
-    ///
-    /// See [`DatagramSocketControl::connect`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: the socket is made only when the future completes, so
-    /// dropping it earlier leaves none behind.
-    pub async fn connect<S>(host: &HostName, service: S) -> Result<Self>
-    where
-        S: TryInto<ServiceName>,
-        Error: From<S::Error>,
-    {
-        Self::builder().connect(host, service).await
-    }
-
     pub(crate) fn from_parts(
         socket: Socket,
         family: Family,
@@ -358,7 +169,7 @@ impl DatagramSocket {
     /// Refuses a destination a
     /// [`multicast_only`](DatagramSocketControl::multicast_only) socket may
     /// not send to.
-    fn check_destination(&self, addr: SocketAddr) -> Result<()> {
+    pub(crate) fn check_destination(&self, addr: SocketAddr) -> Result<()> {
         if self.multicast_only && !unmap_ip(addr.ip()).is_multicast() {
             return Err(unicast_refused(addr));
         }
@@ -409,12 +220,6 @@ impl DatagramSocket {
             }
             self.fill(1).await?;
         }
-    }
-
-    /// The incoming datagrams as a `Stream` (UWP's `MessageReceived` event);
-    /// each item is what [`recv`](Self::recv) gives.
-    pub fn messages(&self) -> Messages<'_> {
-        Messages::new(self)
     }
 
     /// Receives up to `messages.len()` datagrams with as few system calls as
@@ -542,39 +347,21 @@ impl DatagramSocket {
             pending,
             ..
         } = rx;
-        let mut head_slices = landing.spare_capacity_mut()[..heads].chunks_mut(head.max(1));
-        let mut bufs: Vec<(&mut [MaybeUninit<u8>], &mut [u8])> = scratch[..need]
-            .chunks_mut(stride)
-            .map(|chunk| (head_slices.next().unwrap_or_default(), &mut chunk[..tail]))
-            .collect();
+        let slots = sys::Slots {
+            count: slots,
+            head,
+            stride,
+            tail,
+        };
         let mut meta = [RecvMeta::default(); sys::BATCH_SIZE];
-        let got = sys::recv(&self.io, &mut bufs, &mut meta)?;
-        let copied: usize = meta[..got]
-            .iter()
-            .filter(|m| m.len > head)
-            .map(|m| m.len)
-            .sum();
-        if arena.capacity() < copied {
-            // Reclaims the arena's allocation when every datagram copied
-            // there before is gone, else starts a new one.
-            arena.reserve(copied.max(ARENA_SIZE));
-        }
-        for ((h, t), m) in bufs.iter_mut().zip(&meta[..got]) {
-            if m.len > head {
-                // SAFETY: the kernel filled the whole head before the tail.
-                arena.extend_from_slice(unsafe { assume_init(h) });
-                arena.extend_from_slice(&t[..m.len - head]);
-            } else {
-                // What the datagram left of its head is handed out with the
-                // landing zone (and skipped): make it initialised bytes.
-                h[m.len..].fill(MaybeUninit::new(0));
-            }
-        }
-        drop(bufs);
-        // SAFETY: each of the first `got` heads is initialised: the kernel
-        // wrote a datagram's bytes, the rest was zeroed just above, and
-        // `heads` is within the spare capacity.
-        unsafe { landing.set_len(got * head) };
+        let got = sys::recv_landing(
+            SockRef::from(&self.io),
+            slots,
+            landing,
+            &mut scratch[..need],
+            arena,
+            &mut meta,
+        )?;
         let mut copied = arena.split().freeze();
         let mut longest = 0;
         let multicast_only = self.multicast_only;
@@ -759,7 +546,7 @@ impl DatagramSocket {
             let res = self
                 .io
                 .async_io(Interest::WRITABLE, || {
-                    sys::send(&self.io, Some(&wire), datagrams, chunk)
+                    sys::send(SockRef::from(&self.io), Some(&wire), datagrams, chunk)
                 })
                 .await;
             match res {
@@ -770,7 +557,7 @@ impl DatagramSocket {
                 Err(e) if chunk[0].segment.is_some() && sys::is_gso_failure(&e) => {
                     // This path cannot segment: send the rest one by one. A
                     // device without checksum offload (EIO) never will.
-                    if e.raw_os_error() == Some(EIO) {
+                    if e.raw_os_error() == Some(sys::EIO) {
                         self.gso.store(false, Ordering::Relaxed);
                     }
                     let start = chunk[0].start;
@@ -787,47 +574,6 @@ impl DatagramSocket {
             }
         }
         Ok(sent)
-    }
-
-    /// A stream whose writes collect into one datagram to `host` at
-    /// `service`, sent on each `flush` (UWP's `GetOutputStreamAsync`; a
-    /// `DataWriter`'s `store` sends one datagram). Keep one per peer:
-    /// the name is looked up once, here.
-    ///
-    /// # Errors
-    ///
-    /// A bad service or failed lookup, or an address family the socket
-    /// cannot reach; [`Error::Unsupported`] for a destination that is not a
-    /// multicast group on a
-    /// [`multicast_only`](DatagramSocketControl::multicast_only) socket.
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: it only resolves the destination; nothing is sent.
-    pub async fn output_stream<S>(
-        &self,
-        host: &HostName,
-        service: S,
-    ) -> Result<DatagramOutputStream<'_>>
-    where
-        S: TryInto<ServiceName>,
-        Error: From<S::Error>,
-    {
-        let addr = self.resolve(host, service).await?;
-        self.output_stream_to(addr)
-    }
-
-    /// As [`output_stream`](Self::output_stream), to an address.
-    ///
-    /// # Errors
-    ///
-    /// An address family the socket cannot reach; a unicast destination on
-    /// a [`multicast_only`](DatagramSocketControl::multicast_only) socket.
-    pub fn output_stream_to(&self, addr: SocketAddr) -> Result<DatagramOutputStream<'_>> {
-        self.check_destination(addr)?;
-        let wire = self.family.to_wire(addr)?;
-        *lock(&self.last_remote) = Some(addr);
-        Ok(DatagramOutputStream::new(self, addr, wire))
     }
 
     /// Looks up `host` at `service` and picks the first address this socket
@@ -884,180 +630,13 @@ impl DatagramSocket {
             .map(|addr| EndpointPair::to_remote(HostName::from(addr), service.clone()))
             .collect())
     }
-
-    /// Joins the multicast group `group` (UWP's `JoinMulticastGroup`), IPv4
-    /// or IPv6, on the interface of the bound address (the system's choice
-    /// when bound to all addresses).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidHostName`] when `group` is not a multicast address; a
-    /// group of a family the socket does not speak; the system's refusal.
-    pub fn join_multicast_group(&self, group: &HostName) -> Result<()> {
-        self.membership(group, true)
-    }
-
-    /// Leaves a group joined with
-    /// [`join_multicast_group`](Self::join_multicast_group).
-    ///
-    /// # Errors
-    ///
-    /// As [`join_multicast_group`](Self::join_multicast_group); also when
-    /// the group was not joined.
-    pub fn leave_multicast_group(&self, group: &HostName) -> Result<()> {
-        self.membership(group, false)
-    }
-
-    fn membership(&self, group: &HostName, join: bool) -> Result<()> {
-        let ip = group
-            .ip_addr()
-            .filter(IpAddr::is_multicast)
-            .ok_or_else(|| {
-                Error::invalid_host_name(
-                    group.raw_name(),
-                    "is not a multicast group address (224.0.0.0/4 or ff00::/8)",
-                )
-            })?;
-        let what = if join { "join" } else { "leave" };
-        let sock = SockRef::from(&self.io);
-        let res = match ip {
-            IpAddr::V4(g) => {
-                let interface = match self.local.ip() {
-                    IpAddr::V4(a) => a,
-                    IpAddr::V6(_) if self.family == Family::Dual => std::net::Ipv4Addr::UNSPECIFIED,
-                    IpAddr::V6(_) => return Err(family_error(ip, self.family)),
-                };
-                if join {
-                    sock.join_multicast_v4(&g, &interface)
-                } else {
-                    sock.leave_multicast_v4(&g, &interface)
-                }
-            }
-            IpAddr::V6(g) => {
-                if self.family == Family::V4 {
-                    return Err(family_error(ip, self.family));
-                }
-                let interface = match self.local {
-                    SocketAddr::V6(a) if a.scope_id() != 0 => a.scope_id(),
-                    SocketAddr::V6(a) if !a.ip().is_unspecified() => {
-                        sys::interface_index_of(IpAddr::V6(*a.ip()))?
-                    }
-                    _ => 0,
-                };
-                if join {
-                    sock.join_multicast_v6(&g, interface)
-                } else {
-                    sock.leave_multicast_v6(&g, interface)
-                }
-            }
-        };
-        res.map_err(|e| {
-            Error::Io(with_context(
-                e,
-                format!("could not {what} multicast group {ip}"),
-            ))
-        })
-    }
-
-    /// Whether this host's own multicast datagrams come back to its sockets
-    /// (default: on).
-    ///
-    /// # Errors
-    ///
-    /// The system's refusal.
-    pub fn set_multicast_loopback(&self, on: bool) -> Result<()> {
-        let sock = SockRef::from(&self.io);
-        match self.family {
-            Family::V4 => sock.set_multicast_loop_v4(on)?,
-            Family::V6 => sock.set_multicast_loop_v6(on)?,
-            Family::Dual => {
-                sock.set_multicast_loop_v6(on)?;
-                sock.set_multicast_loop_v4(on)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// The hop limit (TTL) of multicast datagrams sent (default 1: this
-    /// link only).
-    ///
-    /// # Errors
-    ///
-    /// The system's refusal.
-    pub fn set_multicast_hop_limit(&self, hops: u8) -> Result<()> {
-        let hops = u32::from(hops);
-        let sock = SockRef::from(&self.io);
-        match self.family {
-            Family::V4 => sock.set_multicast_ttl_v4(hops)?,
-            Family::V6 => sock.set_multicast_hops_v6(hops)?,
-            Family::Dual => {
-                sock.set_multicast_hops_v6(hops)?;
-                sock.set_multicast_ttl_v4(hops)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Changes the unicast hop limit after binding (UWP allows this one
-    /// option to change; flush output streams first).
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for 0; the system's refusal.
-    pub fn set_outbound_unicast_hop_limit(&self, hops: u8) -> Result<()> {
-        let sock = SockRef::from(&self.io);
-        control::set_hop_limit(&sock, self.family, hops)?;
-        lock(&self.control).set_hop_limit(hops);
-        Ok(())
-    }
-
-    /// The unicast hop limit in force.
-    ///
-    /// # Errors
-    ///
-    /// The system's refusal.
-    pub fn outbound_unicast_hop_limit(&self) -> Result<u8> {
-        let sock = SockRef::from(&self.io);
-        let hops = match self.family {
-            Family::V4 => sock.ttl_v4()?,
-            Family::V6 | Family::Dual => sock.unicast_hops_v6()?,
-        };
-        Ok(u8::try_from(hops).unwrap_or(u8::MAX))
-    }
 }
-
-#[cfg(unix)]
-const EIO: i32 = libc::EIO;
-#[cfg(not(unix))]
-const EIO: i32 = 5;
 
 fn not_connected() -> Error {
     Error::Io(io::Error::new(
         io::ErrorKind::NotConnected,
         "send needs a connected socket; use send_to or an output stream",
     ))
-}
-
-/// The error for a destination a
-/// [`multicast_only`](DatagramSocketControl::multicast_only) socket may not
-/// send to (or connect to).
-pub(crate) fn unicast_refused(addr: SocketAddr) -> Error {
-    Error::unsupported(
-        format!("sending to {addr}"),
-        "a multicast_only socket sends only to multicast groups (224.0.0.0/4, ff00::/8); \
-         use a socket without multicast_only for unicast or broadcast",
-    )
-}
-
-fn family_error(group: IpAddr, family: Family) -> Error {
-    let socket = match family {
-        Family::V4 => "an ipv4",
-        Family::V6 | Family::Dual => "an ipv6-only",
-    };
-    Error::unsupported(
-        format!("multicast group {group}"),
-        format!("{socket} socket cannot join it; bind a socket of the group's family"),
-    )
 }
 
 impl fmt::Debug for DatagramSocket {
@@ -1073,6 +652,8 @@ impl fmt::Debug for DatagramSocket {
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use std::time::Duration;
+
+    use bytes::Bytes;
 
     use super::*;
 
@@ -1215,8 +796,8 @@ mod tests {
 }
 
 #[cfg(test)]
-mod name_tests {
-    use super::*;
+mod send_tests {
+    use crate::{DatagramMessage, DatagramOutputStream, DatagramSocket, Messages};
 
     #[test]
     fn sockets_streams_and_messages_cross_threads() {
@@ -1226,40 +807,5 @@ mod name_tests {
         send_sync::<DatagramMessage>();
         send::<Messages<'static>>();
         send::<DatagramOutputStream<'static>>();
-    }
-
-    #[test]
-    fn senders_keep_their_ipv6_scope_and_slots_are_reused_when_unchanged() {
-        let link_local: SocketAddr = "[fe80::1%3]:5353".parse().unwrap();
-        let name = Rx::default().remote_name(&link_local);
-        assert_eq!(name.canonical_name(), "fe80::1%3");
-        assert_eq!(host_source(&name), Some(source_of(&link_local)));
-
-        let mut rx = Rx::default();
-        let mut slot = DatagramMessage::default();
-        let pending = |port| Pending {
-            data: Bytes::from_static(b"x"),
-            source: link_local
-                .to_string()
-                .replace("5353", port)
-                .parse()
-                .unwrap(),
-            local: "fe80::2".parse().unwrap(),
-            truncated: false,
-        };
-        rx.fill_slot(&mut slot, pending("5353"));
-        assert_eq!(slot.remote_addr(), link_local);
-        assert_eq!(slot.local_address.canonical_name(), "fe80::2");
-        let before = slot.remote_address.raw_name().as_ptr();
-        rx.fill_slot(&mut slot, pending("5354"));
-        assert_eq!(slot.remote_port, 5354);
-        // Same sender: the host name was kept, not made again.
-        assert_eq!(slot.remote_address.raw_name().as_ptr(), before);
-
-        let v4: SocketAddr = "198.51.100.3:9".parse().unwrap();
-        assert_eq!(
-            Rx::default().remote_name(&v4).canonical_name(),
-            "198.51.100.3"
-        );
     }
 }

@@ -7,7 +7,6 @@ use std::mem::MaybeUninit;
 use std::net::IpAddr;
 
 use socket2::{MaybeUninitSlice, SockAddr, SockRef, Socket};
-use tokio::net::UdpSocket;
 
 use super::{RecvMeta, Transmit};
 
@@ -56,7 +55,7 @@ pub(crate) fn is_gso_failure(_err: &io::Error) -> bool {
 
 /// Receives one datagram into the first buffer.
 pub(crate) fn recv(
-    socket: &UdpSocket,
+    socket: SockRef<'_>,
     bufs: &mut [(&mut [MaybeUninit<u8>], &mut [u8])],
     meta: &mut [RecvMeta],
 ) -> io::Result<usize> {
@@ -68,7 +67,7 @@ pub(crate) fn recv(
     // the socket only writes initialised bytes into it.
     let tail = unsafe { &mut *(std::ptr::from_mut::<[u8]>(tail) as *mut [MaybeUninit<u8>]) };
     let mut slices = [MaybeUninitSlice::new(head), MaybeUninitSlice::new(tail)];
-    let (n, flags, addr) = SockRef::from(socket).recv_from_vectored(&mut slices)?;
+    let (n, flags, addr) = socket.recv_from_vectored(&mut slices)?;
     *m = RecvMeta {
         len: n.min(len),
         source: addr.as_socket(),
@@ -81,7 +80,7 @@ pub(crate) fn recv(
 
 /// Sends the first transmit (one datagram).
 pub(crate) fn send<B: AsRef<[u8]>>(
-    socket: &UdpSocket,
+    socket: SockRef<'_>,
     dest: Option<&SockAddr>,
     datagrams: &[B],
     transmits: &[Transmit],
@@ -90,7 +89,7 @@ pub(crate) fn send<B: AsRef<[u8]>>(
         return Ok(0);
     };
     let data = datagrams[t.start].as_ref();
-    let sock = SockRef::from(socket);
+    let sock = socket;
     match dest {
         Some(dest) => sock.send_to(data, dest)?,
         None => sock.send(data)?,

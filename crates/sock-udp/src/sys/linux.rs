@@ -8,8 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 use std::os::fd::{AsRawFd, RawFd};
 use std::ptr;
 
-use socket2::{SockAddr, Socket};
-use tokio::net::UdpSocket;
+use socket2::{SockAddr, SockRef, Socket};
 
 use super::{RecvMeta, Transmit};
 
@@ -159,7 +158,7 @@ fn socket_addr_from(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
 /// `WouldBlock` when none is waiting; otherwise the socket's error (an ICMP
 /// report on a connected socket, for example).
 pub(crate) fn recv(
-    socket: &UdpSocket,
+    socket: SockRef<'_>,
     bufs: &mut [(&mut [MaybeUninit<u8>], &mut [u8])],
     meta: &mut [RecvMeta],
 ) -> io::Result<usize> {
@@ -269,7 +268,7 @@ pub(crate) fn recv(
 /// `WouldBlock` when the first cannot be sent now; otherwise the error of the
 /// first transmit.
 pub(crate) fn send<B: AsRef<[u8]>>(
-    socket: &UdpSocket,
+    socket: SockRef<'_>,
     dest: Option<&SockAddr>,
     datagrams: &[B],
     transmits: &[Transmit],

@@ -8,6 +8,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+pub(crate) use crate::batch::Transmit;
+
+mod landing;
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]
@@ -17,6 +20,7 @@ pub(crate) use linux::*;
 mod fallback;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use fallback::*;
+pub(crate) use landing::{recv_landing, Slots};
 
 /// What the kernel said about one received buffer.
 #[derive(Debug, Clone, Copy, Default)]
@@ -34,14 +38,23 @@ pub(crate) struct RecvMeta {
     pub(crate) truncated: bool,
 }
 
-/// One message to send: datagrams `start..end` of a batch, and, when there is
-/// more than one, the segment size that lets the kernel split them (GSO).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Transmit {
-    /// First datagram of the batch in this message.
-    pub(crate) start: usize,
-    /// One past the last datagram.
-    pub(crate) end: usize,
-    /// The GSO segment size, when `end - start > 1`.
-    pub(crate) segment: Option<usize>,
+/// Lets other sockets bind the same port (`SO_REUSEADDR`, and `SO_REUSEPORT`
+/// where the system has it), for sockets that share a multicast port.
+pub(crate) fn share_port(socket: &socket2::Socket) -> std::io::Result<()> {
+    socket.set_reuse_address(true)?;
+    #[cfg(all(unix, not(any(target_os = "solaris", target_os = "illumos"))))]
+    socket.set_reuse_port(true)?;
+    Ok(())
 }
+
+/// `EAFNOSUPPORT`: the system has no such address family (no IPv6).
+#[cfg(unix)]
+pub(crate) const EAFNOSUPPORT: i32 = libc::EAFNOSUPPORT;
+#[cfg(not(unix))]
+pub(crate) const EAFNOSUPPORT: i32 = 10047;
+
+/// `EIO`: what a segmented send through a device that cannot checksum it fails with.
+#[cfg(unix)]
+pub(crate) const EIO: i32 = libc::EIO;
+#[cfg(not(unix))]
+pub(crate) const EIO: i32 = 5;
