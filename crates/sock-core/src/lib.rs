@@ -53,8 +53,8 @@ pub use error::{most_telling, BoxError, ConnectAttempt, Error, Report, Result};
 pub use host_name::{HostName, HostNameType, MAX_LABEL_LEN, MAX_NAME_LEN, MAX_ZONE_LEN};
 pub use protection::{ProtectionLevel, TlsVersion};
 pub use service_name::{ServiceName, MAX_SERVICE_NAME_LEN};
-pub use transport::TransportProtocol;
 pub use status::SocketErrorStatus;
+pub use transport::TransportProtocol;
 pub use types::{ByteOrder, EndpointPair, QualityOfService, UnicodeEncoding};
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::fmt;
 ///
 /// The discriminants are UWP's (`Unknown` = 0 … `CertificateIsInvalid` = 30).
 /// Obtain one with [`crate::Error::status`], [`SocketErrorStatus::from`] on an
-/// [`io::Error`], or [`SocketErrorStatus::of`] on any error chain.
+/// [`io::Error`](std::io::Error), or [`SocketErrorStatus::of`] on any error chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum SocketErrorStatus {

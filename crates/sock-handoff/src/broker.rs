@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use sock_core::Error;
+use sock_core::{io_context, Error};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::net::{UnixListener, UnixStream};
@@ -138,9 +138,9 @@ impl SocketBroker {
             let _ = std::fs::remove_file(&path);
         }
         let listener = UnixListener::bind(&path).map_err(|e| {
-            Error::Io(io::Error::new(
-                e.kind(),
-                format!("socket broker cannot listen at {}: {e}", path.display()),
+            Error::Io(io_context(
+                e,
+                format!("socket broker cannot listen at {}", path.display()),
             ))
         })?;
         Ok(Self {

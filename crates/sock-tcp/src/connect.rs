@@ -9,12 +9,12 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use sock_core::{ConnectAttempt, Error, Result};
+use sock_core::{io_context, ConnectAttempt, Error, Result};
 use socket2::SockRef;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{sleep_until, Instant, Sleep};
 
-use crate::control::SocketOptions;
+use crate::options::SocketOptions;
 use crate::resolve::interleave;
 
 /// How to run the attempts.
@@ -85,12 +85,9 @@ fn attempt(addr: SocketAddr, local: Option<SocketAddr>, options: &SocketOptions)
         };
         options.apply(SockRef::from(&socket), addr)?;
         if let Some(local) = local {
-            socket.bind(local).map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("could not bind to local address {local}: {e}"),
-                )
-            })?;
+            socket
+                .bind(local)
+                .map_err(|e| io_context(e, format!("could not bind to local address {local}")))?;
         }
         socket.connect(addr).await
     })

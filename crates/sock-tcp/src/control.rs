@@ -8,320 +8,13 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use sock_core::{
-    ConnectAttempt, EndpointPair, Error, HostName, HostNameType, QualityOfService, Result,
-    ServiceName, TransportProtocol,
-};
-use socket2::{SockRef, TcpKeepalive};
+use sock_core::{ConnectAttempt, EndpointPair, Error, HostName, HostNameType, Result, ServiceName};
 use tokio::time::Instant;
 
 use crate::connect::{connect_to_addrs, Local, Race};
-use crate::idle::IdleKind;
-use crate::info::CloseSettings;
-use crate::resolve::{interleave, resolve, Resolve, SharedResolver};
+use crate::options::{socket_option_setters, SocketOptions};
+use crate::resolve::{interleave, local_port, resolve, service_port, Resolve, SharedResolver};
 use crate::StreamSocket;
-
-/// The IP TOS byte (IPv4) or traffic class (IPv6) for
-/// [`QualityOfService::LowLatency`]: DSCP EF ("expedited forwarding", 46),
-/// the mark voice and other latency-sensitive traffic uses.
-pub const LOW_LATENCY_TRAFFIC_CLASS: u32 = 46 << 2;
-
-/// How long [`close`](crate::StreamSocket::close) waits for the peer to finish
-/// (10 s) before resetting the connection.
-pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How many bytes [`close`](crate::StreamSocket::close) reads and discards
-/// while waiting for the peer to finish (256 KiB) before resetting.
-pub const DEFAULT_CLOSE_DRAIN_LIMIT: usize = 256 * 1024;
-
-/// TCP keep-alive probing: after `idle` without traffic, send a probe every
-/// `interval`, and give up after `count` unanswered probes.
-///
-/// Every unset value keeps the operating system's default (on Linux: 2 hours,
-/// 75 s, 9 probes). UWP's `KeepAlive` is this with every value unset.
-///
-/// ```
-/// use std::time::Duration;
-/// use sock_tcp::KeepAlive;
-///
-/// let probe = KeepAlive::new()
-///     .idle(Duration::from_secs(30))
-///     .interval(Duration::from_secs(5))
-///     .count(4);
-/// assert_eq!(probe.idle_time(), Some(Duration::from_secs(30)));
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct KeepAlive {
-    idle: Option<Duration>,
-    interval: Option<Duration>,
-    count: Option<u32>,
-}
-
-impl KeepAlive {
-    /// Keep-alive with the operating system's timings.
-    pub const fn new() -> Self {
-        Self {
-            idle: None,
-            interval: None,
-            count: None,
-        }
-    }
-
-    /// How long the connection stays idle before the first probe (`TCP_KEEPIDLE`).
-    pub const fn idle(mut self, idle: Duration) -> Self {
-        self.idle = Some(idle);
-        self
-    }
-
-    /// The time between probes (`TCP_KEEPINTVL`).
-    pub const fn interval(mut self, interval: Duration) -> Self {
-        self.interval = Some(interval);
-        self
-    }
-
-    /// How many unanswered probes end the connection (`TCP_KEEPCNT`).
-    pub const fn count(mut self, count: u32) -> Self {
-        self.count = Some(count);
-        self
-    }
-
-    /// The idle time set, if any.
-    pub const fn idle_time(&self) -> Option<Duration> {
-        self.idle
-    }
-
-    /// The probe interval set, if any.
-    pub const fn interval_time(&self) -> Option<Duration> {
-        self.interval
-    }
-
-    /// The probe count set, if any.
-    pub const fn probe_count(&self) -> Option<u32> {
-        self.count
-    }
-
-    fn to_socket2(self) -> Option<TcpKeepalive> {
-        if self == Self::new() {
-            return None;
-        }
-        let mut ka = TcpKeepalive::new();
-        if let Some(idle) = self.idle {
-            ka = ka.with_time(idle);
-        }
-        if let Some(interval) = self.interval {
-            ka = ka.with_interval(interval);
-        }
-        if let Some(count) = self.count {
-            ka = ka.with_retries(count);
-        }
-        Some(ka)
-    }
-}
-
-/// The options every connected socket gets, whether it connected or was accepted.
-#[derive(Debug, Clone)]
-pub(crate) struct SocketOptions {
-    pub(crate) no_delay: bool,
-    pub(crate) keep_alive: Option<KeepAlive>,
-    pub(crate) outbound_buffer_size: Option<usize>,
-    pub(crate) hop_limit: Option<u8>,
-    pub(crate) quality_of_service: QualityOfService,
-    pub(crate) idle: crate::idle::IdleTimeouts,
-    pub(crate) close: CloseSettings,
-    /// The client TLS settings (only a `StreamSocketControl` sets them).
-    #[cfg(feature = "tls")]
-    pub(crate) client_tls: crate::tls::ClientTls,
-}
-
-impl Default for SocketOptions {
-    fn default() -> Self {
-        Self {
-            no_delay: true,
-            keep_alive: None,
-            outbound_buffer_size: None,
-            hop_limit: None,
-            quality_of_service: QualityOfService::Normal,
-            idle: crate::idle::IdleTimeouts::default(),
-            close: CloseSettings {
-                timeout: DEFAULT_CLOSE_TIMEOUT,
-                drain_limit: DEFAULT_CLOSE_DRAIN_LIMIT,
-            },
-            #[cfg(feature = "tls")]
-            client_tls: crate::tls::ClientTls::default(),
-        }
-    }
-}
-
-impl SocketOptions {
-    /// Refuses values no socket could take, naming the setting.
-    pub(crate) fn validate(&self) -> Result<()> {
-        if self.hop_limit == Some(0) {
-            return Err(invalid_input(
-                "outbound_unicast_hop_limit 0 is out of range: hop limits go from 1 to 255",
-            ));
-        }
-        if self.outbound_buffer_size == Some(0) {
-            return Err(invalid_input(
-                "outbound_buffer_size 0 is out of range: give at least 1 byte",
-            ));
-        }
-        for kind in IdleKind::ALL {
-            if self.idle.get(kind) == Some(Duration::ZERO) {
-                return Err(invalid_input(&format!(
-                    "{} of zero would fail every read and write: use None to turn it off",
-                    crate::idle::IdleTimeouts::name(kind)
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// Applies the options to a TCP socket whose peer is (or will be) `peer`.
-    ///
-    /// On an IPv6 socket talking to an IPv4-mapped peer (an accepted dual-stack
-    /// connection) both the IPv6 and the IPv4 option are set.
-    pub(crate) fn apply(&self, socket: SockRef<'_>, peer: SocketAddr) -> io::Result<()> {
-        let v4_traffic = match peer {
-            SocketAddr::V4(_) => true,
-            SocketAddr::V6(a) => a.ip().to_ipv4_mapped().is_some(),
-        };
-        self.apply_for(socket, peer.is_ipv6(), v4_traffic)
-    }
-
-    /// Applies the options to a listening socket bound to `local`, for the
-    /// platforms where accepted sockets inherit them: a dual-stack socket gets
-    /// both the IPv6 and the IPv4 options.
-    pub(crate) fn apply_to_listener(
-        &self,
-        socket: SockRef<'_>,
-        local: SocketAddr,
-    ) -> io::Result<()> {
-        let v4_traffic = local.is_ipv4() || !socket.only_v6()?;
-        self.apply_for(socket, local.is_ipv6(), v4_traffic)
-    }
-
-    fn apply_for(&self, socket: SockRef<'_>, v6: bool, v4_traffic: bool) -> io::Result<()> {
-        if self.no_delay {
-            socket.set_tcp_nodelay(true)?;
-        }
-        if let Some(ka) = self.keep_alive {
-            socket.set_keepalive(true)?;
-            if let Some(params) = ka.to_socket2() {
-                socket.set_tcp_keepalive(&params)?;
-            }
-        }
-        if let Some(size) = self.outbound_buffer_size {
-            socket.set_send_buffer_size(size)?;
-        }
-        if let Some(hops) = self.hop_limit {
-            let hops = u32::from(hops);
-            if v6 {
-                socket.set_unicast_hops_v6(hops)?;
-            }
-            if v4_traffic {
-                socket.set_ttl_v4(hops)?;
-            }
-        }
-        if self.quality_of_service == QualityOfService::LowLatency {
-            if v6 {
-                crate::sys::set_traffic_class_v6(&socket, LOW_LATENCY_TRAFFIC_CLASS)?;
-            }
-            if v4_traffic {
-                socket.set_tos_v4(LOW_LATENCY_TRAFFIC_CLASS)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-pub(crate) fn invalid_input(message: &str) -> Error {
-    Error::Io(io::Error::new(io::ErrorKind::InvalidInput, message))
-}
-
-/// The setters of [`SocketOptions`], shared by both control types.
-macro_rules! socket_option_setters {
-    () => {
-        /// Turns Nagle's algorithm off (`true`, the default, as UWP's `NoDelay`) or on.
-        pub fn no_delay(mut self, no_delay: bool) -> Self {
-            self.options.no_delay = no_delay;
-            self
-        }
-
-        /// Turns TCP keep-alive on with the given timings (off by default).
-        /// `KeepAlive::new()` keeps the operating system's timings, as UWP's
-        /// `KeepAlive = true` does.
-        pub fn keep_alive(mut self, keep_alive: $crate::KeepAlive) -> Self {
-            self.options.keep_alive = Some(keep_alive);
-            self
-        }
-
-        /// Sets the send buffer size (`SO_SNDBUF`, UWP's
-        /// `OutboundBufferSizeInBytes`). By default the operating system sizes
-        /// it and tunes it as the connection goes; setting it turns that off.
-        pub fn outbound_buffer_size(mut self, bytes: usize) -> Self {
-            self.options.outbound_buffer_size = Some(bytes);
-            self
-        }
-
-        /// Sets the IPv4 TTL or IPv6 hop limit of outgoing packets, 1-255 (UWP's
-        /// `OutboundUnicastHopLimit`). By default the operating system's
-        /// (64 on Linux; UWP used 128).
-        pub fn outbound_unicast_hop_limit(mut self, hops: u8) -> Self {
-            self.options.hop_limit = Some(hops);
-            self
-        }
-
-        /// Sets the traffic class. `LowLatency` marks packets with DSCP EF
-        /// ([`LOW_LATENCY_TRAFFIC_CLASS`](crate::LOW_LATENCY_TRAFFIC_CLASS)).
-        pub fn quality_of_service(mut self, qos: sock_core::QualityOfService) -> Self {
-            self.options.quality_of_service = qos;
-            self
-        }
-
-        /// Ends a waiting read or write with a `ConnectionTimedOut` error once
-        /// no bytes moved in either direction for `timeout` (`None`, the
-        /// default, waits forever); see
-        /// [`StreamSocket::set_idle_timeout`](crate::StreamSocket::set_idle_timeout).
-        pub fn idle_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
-            self.options.idle.all = timeout;
-            self
-        }
-
-        /// Ends a waiting read or write with a `ConnectionTimedOut` error once
-        /// no bytes were read for `timeout` (off by default); see
-        /// [`StreamSocket::set_read_idle_timeout`](crate::StreamSocket::set_read_idle_timeout).
-        pub fn read_idle_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
-            self.options.idle.read = timeout;
-            self
-        }
-
-        /// Ends a waiting read or write with a `ConnectionTimedOut` error once
-        /// no bytes were written for `timeout` (off by default); see
-        /// [`StreamSocket::set_write_idle_timeout`](crate::StreamSocket::set_write_idle_timeout).
-        pub fn write_idle_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
-            self.options.idle.write = timeout;
-            self
-        }
-
-        /// How long a graceful [`close`](crate::StreamSocket::close) waits for
-        /// the peer to finish before resetting the connection
-        /// ([`DEFAULT_CLOSE_TIMEOUT`](crate::DEFAULT_CLOSE_TIMEOUT)).
-        pub fn close_timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.options.close.timeout = timeout;
-            self
-        }
-
-        /// How many bytes a graceful [`close`](crate::StreamSocket::close) reads
-        /// and discards while the peer finishes, before resetting the connection
-        /// ([`DEFAULT_CLOSE_DRAIN_LIMIT`](crate::DEFAULT_CLOSE_DRAIN_LIMIT)).
-        pub fn close_drain_limit(mut self, bytes: usize) -> Self {
-            self.options.close.drain_limit = bytes;
-            self
-        }
-    };
-}
-
-pub(crate) use socket_option_setters;
 
 /// How long [`StreamSocketControl::connect`] may take in all, resolution
 /// included (30 s), unless [`connect_timeout`](StreamSocketControl::connect_timeout)
@@ -604,7 +297,7 @@ impl StreamSocketControl {
             })?
     }
 
-    async fn connect_to(&self, pair: &EndpointPair) -> ConnectResult {
+    pub(crate) async fn connect_to(&self, pair: &EndpointPair) -> ConnectResult {
         let EndpointPair {
             local_host,
             local_service,
@@ -695,294 +388,96 @@ fn family_mismatch(locals: &[SocketAddr], remote: SocketAddr) -> io::Error {
 }
 
 #[cfg(feature = "tls")]
-type ConnectResult = std::result::Result<StreamSocket, crate::TlsConnectError>;
+pub(crate) type ConnectResult = std::result::Result<StreamSocket, crate::TlsConnectError>;
 #[cfg(not(feature = "tls"))]
-type ConnectResult = Result<StreamSocket>;
+pub(crate) type ConnectResult = Result<StreamSocket>;
 
-/// The TLS settings of [`StreamSocketControl`] (feature `tls`).
-#[cfg(feature = "tls")]
-impl StreamSocketControl {
-    /// The protection of the connection (UWP's `ConnectAsync(host, service,
-    /// level)`): `PlainSocket` (the default) connects in plain text, `Tls12` /
-    /// `Tls13` / `Ssl` (best available) run a TLS handshake right after the TCP
-    /// connection, within the connect timeout. SSL 3, TLS 1.0/1.1 and NULL
-    /// cipher levels make `connect` fail with `Unsupported`; nothing ever falls
-    /// back to plain text.
+impl StreamSocket {
+    /// Connects to `service` on `host` with the default options (UWP's
+    /// `ConnectAsync(HostName, String)`).
     ///
-    /// The other TLS settings below also serve
-    /// [`upgrade_to_tls`](StreamSocket::upgrade_to_tls) on a socket that
-    /// connected in plain text.
-    pub fn protection_level(mut self, level: sock_core::ProtectionLevel) -> Self {
-        self.options.client_tls.set_level(level);
-        self
-    }
-
-    /// The lowest TLS version to accept (UWP's `MinProtectionLevel`): `Tls13`
-    /// narrows `Ssl` (best available) to TLS 1.3 alone; `Tls12` or anything
-    /// below changes nothing, since no level here allows older versions.
-    pub fn min_protection_level(mut self, level: sock_core::ProtectionLevel) -> Self {
-        self.options.client_tls.set_min_level(level);
-        self
-    }
-
-    /// Uses a whole client configuration: roots, client certificate, ignorable
-    /// errors, handshake timeout, ALPN, versions. Sets the protection level to
-    /// the configuration's; the separate TLS settings must then stay unset.
-    /// One configuration shared by many connections resumes their sessions.
-    pub fn tls_client_config(mut self, config: sock_tls::TlsClientConfig) -> Self {
-        self.options.client_tls.set_config(config);
-        self
-    }
-
-    /// Presents this client certificate (PEM chain, end-entity first, and its
-    /// private key) to servers that ask for one (UWP's `ClientCertificate`).
-    /// It is read when connecting: an unreadable certificate or key makes
-    /// `connect` fail with `InvalidCertificateInput`.
-    pub fn client_certificate_pem(mut self, chain_pem: &[u8], key_pem: &[u8]) -> Self {
-        self.options
-            .client_tls
-            .set_certificate_pem(chain_pem, key_pem);
-        self
-    }
-
-    /// Presents the client certificate and key read from PEM files when connecting.
-    pub fn client_certificate_pem_files(
-        mut self,
-        chain_path: impl Into<std::path::PathBuf>,
-        key_path: impl Into<std::path::PathBuf>,
-    ) -> Self {
-        self.options
-            .client_tls
-            .set_certificate_pem_files(chain_path.into(), key_path.into());
-        self
-    }
-
-    /// Presents this DER-encoded client certificate chain and private key.
-    pub fn client_certificate(
-        mut self,
-        chain: Vec<sock_tls::CertificateDer<'static>>,
-        key: sock_tls::PrivateKeyDer<'static>,
-    ) -> Self {
-        self.options.client_tls.set_certificate_der(chain, key);
-        self
-    }
-
-    /// Trusts these PEM root certificates too (besides the operating system's).
-    pub fn add_root_certificates_pem(mut self, pem: &[u8]) -> Self {
-        self.options.client_tls.add_roots_pem(pem);
-        self
-    }
-
-    /// Whether to trust the operating system's roots (`true` by default).
-    pub fn with_os_roots(mut self, yes: bool) -> Self {
-        self.options.client_tls.set_os_roots(yes);
-        self
-    }
-
-    /// Server certificate problems to tolerate (UWP's
-    /// `IgnorableServerCertificateErrors`): an expired certificate, an
-    /// untrusted root, a name mismatch. Tolerated problems still show in
-    /// [`StreamSocketInformation::server_certificate_errors`](crate::StreamSocketInformation::server_certificate_errors).
-    pub fn ignorable_server_certificate_errors(
-        mut self,
-        errors: &[sock_tls::IgnorableCertificateError],
-    ) -> Self {
-        self.options.client_tls.set_ignorable(errors);
-        self
-    }
-
-    /// How long the TLS handshake may take
-    /// ([`sock_tls::DEFAULT_HANDSHAKE_TIMEOUT`], 10 s); the connect timeout
-    /// bounds it too.
-    pub fn tls_handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.options.client_tls.set_handshake_timeout(timeout);
-        self
-    }
-
-    /// As [`connect`](Self::connect), but a failure keeps what the TLS
-    /// handshake learned: the server's certificate chain and the problems
-    /// found, with their severity, to show to a user and retry with those
-    /// problems made ignorable on a new socket (UWP's certificate-error flow).
+    /// The same as `StreamSocket::builder().connect(host, service)`; see
+    /// [`StreamSocketControl::connect`] for how names, addresses and errors
+    /// are handled. `service` is a [`ServiceName`], a `&str` (`"1337"`,
+    /// `"http"`) or a `u16` port.
     ///
     /// ```no_run
-    /// use sock_core::{HostName, ProtectionLevel};
-    /// use sock_tcp::{ServerCertificateErrorSeverity, StreamSocket};
+    /// use sock_core::HostName;
+    /// use sock_tcp::StreamSocket;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> sock_core::Result<()> {
-    /// let host = HostName::new("localhost")?;
-    /// let control = StreamSocket::builder().protection_level(ProtectionLevel::Tls12);
-    /// let socket = match control.connect_with_tls_info(&host, "443").await {
-    ///     Ok(socket) => socket,
-    ///     Err(e) if e.server_certificate_error_severity()
-    ///         == ServerCertificateErrorSeverity::Ignorable =>
-    ///     {
-    ///         for problem in e.server_certificate_errors() {
-    ///             println!("{} ({})", problem, problem.status());
-    ///         }
-    ///         let ignorable = e.ignorable_server_certificate_errors().unwrap_or_default();
-    ///         control
-    ///             .ignorable_server_certificate_errors(&ignorable)
-    ///             .connect(&host, "443")
-    ///             .await?
-    ///     }
-    ///     Err(e) => return Err(e.into()),
-    /// };
-    /// # drop(socket); Ok(()) }
+    /// let socket = StreamSocket::connect(&HostName::new("localhost")?, "1337").await?;
+    /// println!("connected to {}", socket.peer_addr());
+    /// # Ok(()) }
     /// ```
     ///
     /// # Errors
     ///
-    /// As [`connect`](Self::connect), in a [`TlsConnectError`](crate::TlsConnectError).
+    /// As [`StreamSocketControl::connect`].
     ///
     /// # Cancel safety
     ///
     /// Dropping the future closes every socket it opened.
-    pub fn connect_with_tls_info<S>(
-        &self,
+    pub fn connect<S>(
         host: &HostName,
         service: S,
-    ) -> impl Future<Output = std::result::Result<StreamSocket, crate::TlsConnectError>> + Send + 'static
+    ) -> impl Future<Output = Result<Self>> + Send + 'static
     where
         S: TryInto<ServiceName>,
         S::Error: Into<Error>,
     {
-        let service = service.try_into().map_err(Into::into);
-        let control = self.clone();
-        let host = host.clone();
-        async move {
-            let pair = EndpointPair::to_remote(host, service?);
-            control.connect_to(&pair).await
-        }
+        StreamSocketControl::default().connect(host, service)
     }
 
-    /// As [`connect_pair`](Self::connect_pair), from an explicit local
-    /// endpoint, but a failure keeps what the TLS handshake learned, as
-    /// [`connect_with_tls_info`](Self::connect_with_tls_info) does: the
-    /// server's chain and the certificate problems with their severity.
+    /// Connects from an explicit local endpoint with the default options
+    /// (UWP's `ConnectAsync(EndpointPair)`).
+    ///
+    /// The same as `StreamSocket::builder().connect_pair(pair)`; see
+    /// [`StreamSocketControl::connect_pair`] for how the local endpoint is
+    /// used.
     ///
     /// # Errors
     ///
-    /// As [`connect_pair`](Self::connect_pair), in a
-    /// [`TlsConnectError`](crate::TlsConnectError).
+    /// As [`StreamSocketControl::connect_pair`].
     ///
     /// # Cancel safety
     ///
     /// Dropping the future closes every socket it opened.
-    pub fn connect_pair_with_tls_info(
-        &self,
+    pub fn connect_pair(
         pair: &EndpointPair,
-    ) -> impl Future<Output = std::result::Result<StreamSocket, crate::TlsConnectError>> + Send + 'static
+    ) -> impl Future<Output = Result<Self>> + Send + 'static {
+        StreamSocketControl::default().connect_pair(pair)
+    }
+
+    /// The endpoint pairs a connect to `host` at `service` would try, in its
+    /// order (UWP's static `GetEndpointPairsAsync`), resolved with the system
+    /// resolver.
+    ///
+    /// The same as `StreamSocket::builder().endpoint_pairs(host, service)`;
+    /// see [`StreamSocketControl::endpoint_pairs`].
+    ///
+    /// # Errors
+    ///
+    /// As [`StreamSocketControl::endpoint_pairs`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: it only looks names up.
+    pub fn endpoint_pairs<S>(
+        host: &HostName,
+        service: S,
+    ) -> impl Future<Output = Result<Vec<EndpointPair>>> + Send + 'static
+    where
+        S: TryInto<ServiceName>,
+        S::Error: Into<Error>,
     {
-        let control = self.clone();
-        let pair = pair.clone();
-        async move { control.connect_to(&pair).await }
-    }
-}
-
-/// The local port of `service` for TCP: 0 (the system picks) for `""` or
-/// `0`; a service name is looked up off the async threads.
-async fn local_port(service: &ServiceName) -> Result<u16> {
-    if service.is_any() {
-        return Ok(0);
-    }
-    if let Some(port) = service.as_port() {
-        return Ok(port);
-    }
-    let service = service.clone();
-    tokio::task::spawn_blocking(move || service.port(TransportProtocol::Tcp))
-        .await
-        .map_err(|e| Error::Io(io::Error::other(e)))?
-}
-
-/// The port of `service` for TCP; a service name is looked up off the async threads.
-async fn service_port(service: &ServiceName) -> Result<u16> {
-    if service.is_any() {
-        return Err(Error::invalid_service_name(
-            service.as_str(),
-            "is empty: a connection needs a port number or service name",
-        ));
-    }
-    if let Some(port) = service.as_port() {
-        if port == 0 {
-            return Err(Error::invalid_service_name(
-                service.as_str(),
-                "is port 0, which no one can listen on",
-            ));
-        }
-        return Ok(port);
-    }
-    let service = service.clone();
-    tokio::task::spawn_blocking(move || service.port(TransportProtocol::Tcp))
-        .await
-        .map_err(|e| Error::Io(io::Error::other(e)))?
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_are_uwp_defaults() {
-        let o = SocketOptions::default();
-        assert!(o.no_delay);
-        assert!(o.keep_alive.is_none());
-        assert_eq!(o.quality_of_service, QualityOfService::Normal);
-        assert!(o.validate().is_ok());
+        StreamSocketControl::default().endpoint_pairs(host, service)
     }
 
-    #[test]
-    fn out_of_range_values_are_refused_by_name() {
-        for (opts, name) in [
-            (
-                SocketOptions {
-                    hop_limit: Some(0),
-                    ..SocketOptions::default()
-                },
-                "outbound_unicast_hop_limit",
-            ),
-            (
-                SocketOptions {
-                    outbound_buffer_size: Some(0),
-                    ..SocketOptions::default()
-                },
-                "outbound_buffer_size",
-            ),
-            (
-                SocketOptions {
-                    idle: crate::idle::IdleTimeouts {
-                        all: Some(Duration::ZERO),
-                        ..Default::default()
-                    },
-                    ..SocketOptions::default()
-                },
-                "idle_timeout",
-            ),
-            (
-                SocketOptions {
-                    idle: crate::idle::IdleTimeouts {
-                        read: Some(Duration::ZERO),
-                        ..Default::default()
-                    },
-                    ..SocketOptions::default()
-                },
-                "read_idle_timeout",
-            ),
-        ] {
-            let err = opts.validate().unwrap_err();
-            assert!(err.to_string().contains(name), "{err}");
-            assert_eq!(err.io_kind(), io::ErrorKind::InvalidInput);
-        }
-    }
-
-    #[test]
-    fn keep_alive_without_timings_leaves_them_to_the_os() {
-        assert!(KeepAlive::new().to_socket2().is_none());
-        assert!(KeepAlive::new().count(3).to_socket2().is_some());
-    }
-
-    #[test]
-    fn low_latency_is_dscp_ef() {
-        assert_eq!(LOW_LATENCY_TRAFFIC_CLASS, 0xB8);
+    /// The options and connection settings to connect with (UWP's
+    /// `StreamSocketControl`).
+    pub fn builder() -> StreamSocketControl {
+        StreamSocketControl::default()
     }
 }

@@ -1,12 +1,14 @@
-//! What a socket knows about itself: `StreamSocketInformation`,
-//! `RoundTripTimeStatistics` and `StreamSocketListenerInformation`.
+//! What a socket knows about itself: `StreamSocketInformation` and
+//! `StreamSocketListenerInformation`.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use sock_core::{HostName, ProtectionLevel, ServiceName};
 use tokio::net::TcpStream;
+
+use crate::options::CloseSettings;
+use crate::stats::RoundTripTimeStatistics;
 
 /// What a connected socket remembers from its making. Accepting is on the hot
 /// path of a server, so what an accepted socket may never be asked for (its
@@ -30,7 +32,7 @@ impl Meta {
         local: Option<SocketAddr>,
         remote: SocketAddr,
         given: Option<(HostName, ServiceName)>,
-        options: &crate::control::SocketOptions,
+        options: &crate::options::SocketOptions,
     ) -> Self {
         let cell = OnceLock::new();
         if let Some(local) = local {
@@ -90,13 +92,6 @@ fn canonical(addr: SocketAddr) -> SocketAddr {
         },
         SocketAddr::V4(_) => addr,
     }
-}
-
-/// How `close` drains the peer.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct CloseSettings {
-    pub(crate) timeout: Duration,
-    pub(crate) drain_limit: usize,
 }
 
 /// The addresses and statistics of a connected [`StreamSocket`](crate::StreamSocket),
@@ -174,30 +169,6 @@ impl StreamSocketInformation {
         self.tls
             .as_ref()
             .filter(|t| t.side() == sock_tls::rustls::Side::Client)
-    }
-}
-
-/// Round-trip-time statistics of a TCP connection, as UWP's
-/// `RoundTripTimeStatistics`, read from Linux's `TCP_INFO`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RoundTripTimeStatistics {
-    /// The smallest round-trip time seen (`tcpi_min_rtt`); `None` when the
-    /// kernel does not report it (before Linux 4.10).
-    pub min: Option<Duration>,
-    /// The smoothed round-trip time (`tcpi_rtt`).
-    pub smoothed: Duration,
-    /// The round-trip time's mean deviation (`tcpi_rttvar`).
-    pub variance: Duration,
-}
-
-impl RoundTripTimeStatistics {
-    pub(crate) fn new(min: Option<Duration>, smoothed: Duration, variance: Duration) -> Self {
-        Self {
-            min,
-            smoothed,
-            variance,
-        }
     }
 }
 

@@ -17,8 +17,12 @@ use sock_core::Error;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use crate::idle::{idle_timed_out, Activity, IdleTimeouts, IdleWait};
+use crate::idle::{idle_timed_out, Activity, Direction, IdleTimeouts, IdleWait};
 use crate::info::Meta;
+
+/// The TLS stream under a protected socket.
+#[cfg(feature = "tls")]
+pub(crate) type TlsIo = sock_tls::TlsStream<sock_tls::PrefixedIo<TcpStream>>;
 
 /// At most this many buffers go to one vectored write (Linux's `IOV_MAX`).
 pub(crate) const MAX_IOVECS: usize = 1024;
@@ -32,7 +36,7 @@ pub(crate) enum Transport {
     Plain(TcpStream),
     /// Bytes go through TLS over the TCP stream.
     #[cfg(feature = "tls")]
-    Tls(Box<crate::tls::TlsIo>),
+    Tls(Box<TlsIo>),
 }
 
 impl Transport {
@@ -131,13 +135,6 @@ impl Shared {
             server_shutdown: std::sync::OnceLock::new(),
         })
     }
-}
-
-/// The two directions of a socket; each has at most one operation in progress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Direction {
-    Read,
-    Write,
 }
 
 /// `cancel_io` state: a generation counter that `cancel_io` bumps, and the
@@ -549,7 +546,7 @@ mod tests {
             None,
             peer,
             None,
-            &crate::control::SocketOptions::default(),
+            &crate::options::SocketOptions::default(),
         ))
     }
 

@@ -119,44 +119,55 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
+mod cancel;
 mod connect;
 mod control;
+#[cfg(unix)]
+mod fd;
 mod handoff;
 mod idle;
+mod idle_handle;
 mod info;
 mod io;
 mod listener;
 mod log;
+mod options;
 mod resolve;
 mod serve;
+mod shutdown;
 mod socket;
 mod split;
+mod stats;
 mod sys;
 #[cfg(feature = "tls")]
 mod tls;
 
-pub use control::{
-    KeepAlive, StreamSocketControl, DEFAULT_CLOSE_DRAIN_LIMIT, DEFAULT_CLOSE_TIMEOUT,
-    DEFAULT_CONNECTION_ATTEMPT_DELAY, DEFAULT_CONNECT_TIMEOUT, LOW_LATENCY_TRAFFIC_CLASS,
-};
-pub use idle::{IdleHandle, IdleKind};
-pub use info::{RoundTripTimeStatistics, StreamSocketInformation, StreamSocketListenerInformation};
+pub use cancel::CancelIoHandle;
+pub use control::{StreamSocketControl, DEFAULT_CONNECTION_ATTEMPT_DELAY, DEFAULT_CONNECT_TIMEOUT};
+pub use idle::IdleKind;
+pub use idle_handle::IdleHandle;
+pub use info::{StreamSocketInformation, StreamSocketListenerInformation};
 pub use listener::{
     Incoming, StreamSocketListener, StreamSocketListenerControl, DEFAULT_BACKLOG,
     MAX_ACCEPT_BACKOFF, MIN_ACCEPT_BACKOFF,
 };
+pub use options::{
+    KeepAlive, DEFAULT_CLOSE_DRAIN_LIMIT, DEFAULT_CLOSE_TIMEOUT, LOW_LATENCY_TRAFFIC_CLASS,
+};
 pub use resolve::{Resolve, Resolving, SystemResolver};
 pub use serve::{
-    HandlerFailure, HandlerOutcome, Serve, ServeReport, ShutdownSignal, DEFAULT_MAX_CONNECTIONS,
+    HandlerFailure, HandlerOutcome, Serve, ServeReport, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_SERVE_IDLE_TIMEOUT, DEFAULT_SHED_MIN_IDLE, DEFAULT_SHUTDOWN_TIMEOUT,
 };
+pub use shutdown::ShutdownSignal;
 #[cfg(unix)]
 #[doc(no_inline)]
 pub use sock_handoff::{
     HandoffChannel, SocketActivityInformation, SocketActivityKind, TransferError,
 };
-pub use socket::{CancelIoHandle, StreamSocket};
+pub use socket::StreamSocket;
 pub use split::{InputStream, OutputStream, ReuniteError};
+pub use stats::RoundTripTimeStatistics;
 #[cfg(feature = "tls")]
 pub use tls::{
     ServerCertificateErrorSeverity, TlsConnectError, DEFAULT_MAX_PENDING_TLS_HANDSHAKES,

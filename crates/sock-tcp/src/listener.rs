@@ -1,27 +1,25 @@
 //! `StreamSocketListener`: a TCP listener whose accepted sockets get the
 //! listener's options, with an accept loop that never dies.
 
-use std::error::Error as StdError;
-use std::fmt;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use futures_core::Stream;
-use sock_core::{Error, HostName, Result, ServiceName, TransportProtocol};
+use sock_core::{io_context, Error, HostName, IoContext, Result, ServiceName, TransportProtocol};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use tokio::net::TcpListener;
 use tokio::time::Sleep;
-use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
-use crate::control::{socket_option_setters, SocketOptions};
+use crate::cancel::AcceptCancel;
+use crate::options::{socket_option_setters, SocketOptions};
 use crate::resolve::{literal, SystemResolver};
-use crate::serve::{HandlerOutcome, Serve};
 use crate::sys::{self, AcceptError};
 use crate::{CancelIoHandle, StreamSocket, StreamSocketListenerInformation};
 
@@ -261,40 +259,14 @@ impl StreamSocketListenerControl {
             socket.listen(i32::try_from(self.backlog).unwrap_or(i32::MAX))?;
             TcpListener::from_std(socket.into())
         };
-        bind().map_err(|source| BindError::wrap(addr, source))
+        bind().map_err(|source| io_context(source, format!("could not listen on {addr}")))
     }
 }
 
 fn is_ipv6_missing(err: &io::Error) -> bool {
     err.get_ref()
-        .and_then(|b| b.downcast_ref::<BindError>())
-        .is_some_and(|b| sys::ipv6_unavailable(&b.source))
-}
-
-/// A failure to bind, naming the address; the OS error is its source, so the
-/// status is still found from the errno.
-#[derive(Debug)]
-struct BindError {
-    addr: SocketAddr,
-    source: io::Error,
-}
-
-impl BindError {
-    fn wrap(addr: SocketAddr, source: io::Error) -> io::Error {
-        io::Error::new(source.kind(), Self { addr, source })
-    }
-}
-
-impl fmt::Display for BindError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "could not listen on {}", self.addr)
-    }
-}
-
-impl StdError for BindError {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        Some(&self.source)
-    }
+        .and_then(|b| b.downcast_ref::<IoContext>())
+        .is_some_and(|b| sys::ipv6_unavailable(b.io_error()))
 }
 
 /// A TCP listener, as UWP's `StreamSocketListener`.
@@ -558,43 +530,6 @@ impl StreamSocketListener {
             op: AcceptOp::default(),
         }
     }
-
-    /// Runs `handler` on a task per connection until shut down; see [`Serve`]
-    /// for the limits (concurrent connections, idle timeout) and graceful
-    /// shutdown.
-    ///
-    /// ```no_run
-    /// use sock_tcp::StreamSocketListener;
-    /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> sock_core::Result<()> {
-    /// let listener = StreamSocketListener::bind_service_name("1337").await?;
-    /// let report = listener
-    ///     .serve(|mut socket| async move {
-    ///         let mut buf = [0; 1024];
-    ///         loop {
-    ///             let n = socket.read(&mut buf).await?;
-    ///             if n == 0 {
-    ///                 return socket.close().await;
-    ///             }
-    ///             socket.write_all(&buf[..n]).await?;
-    ///         }
-    ///     })
-    ///     .max_connections(10_000)
-    ///     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.unwrap_or(()) })
-    ///     .await;
-    /// println!("served {} connections", report.accepted);
-    /// # Ok(()) }
-    /// ```
-    pub fn serve<H, F>(self, handler: H) -> Serve<H>
-    where
-        H: Fn(StreamSocket) -> F + Send + Sync + 'static,
-        F: Future + Send + 'static,
-        F::Output: HandlerOutcome,
-    {
-        Serve::new(self, handler)
-    }
 }
 
 /// The connections of a [`StreamSocketListener`] as a `Stream`; made by
@@ -604,33 +539,6 @@ pub struct Incoming<'a> {
     listener: &'a StreamSocketListener,
     backoff: Backoff,
     op: AcceptOp,
-}
-
-/// `cancel_io` of a listener: a token that `cancel_io` cancels and replaces
-/// (so only the accepts waiting on the old one end), and a generation
-/// counter that catches a `cancel_io` racing with an accept's first wait.
-#[derive(Debug, Default)]
-pub(crate) struct AcceptCancel {
-    generation: AtomicU64,
-    token: Mutex<CancellationToken>,
-}
-
-impl AcceptCancel {
-    /// Ends every accept pending now.
-    pub(crate) fn cancel(&self) {
-        let old = {
-            let mut token = self.token.lock().unwrap_or_else(PoisonError::into_inner);
-            self.generation.fetch_add(1, Ordering::AcqRel);
-            std::mem::take(&mut *token)
-        };
-        old.cancel();
-    }
-
-    /// The current token and generation, read together.
-    fn current(&self) -> (CancellationToken, u64) {
-        let token = self.token.lock().unwrap_or_else(PoisonError::into_inner);
-        (token.clone(), self.generation.load(Ordering::Acquire))
-    }
 }
 
 /// The `cancel_io` state of one accept operation (an `accept` future or an

@@ -17,32 +17,35 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use sock_core::Error;
-
-use crate::serve::HandlerFailure;
-use crate::{StreamSocket, StreamSocketListener};
+use sock_core::{Error, ProtectionLevel, SocketErrorStatus};
 
 /// The span a served connection's handler runs in.
 #[cfg(feature = "tracing")]
 pub(crate) type Span = tracing::Span;
 /// The span a served connection's handler runs in (none without `tracing`).
 #[cfg(not(feature = "tracing"))]
-pub(crate) type Span = ();
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Span;
 
 /// A span per served connection: peer, local address, protection level.
 #[cfg(feature = "tracing")]
-pub(crate) fn connection_span(socket: &StreamSocket) -> Span {
-    tracing::debug_span!(
-        "connection",
-        peer = %socket.peer_addr(),
-        local = %socket.local_addr(),
-        protection = ?socket.protection_level(),
-    )
+pub(crate) fn connection_span(
+    peer: SocketAddr,
+    local: SocketAddr,
+    protection: ProtectionLevel,
+) -> Span {
+    tracing::debug_span!("connection", %peer, %local, ?protection)
 }
 
 /// A span per served connection (none without `tracing`).
 #[cfg(not(feature = "tracing"))]
-pub(crate) fn connection_span(socket: &StreamSocket) -> Span {}
+pub(crate) fn connection_span(
+    peer: SocketAddr,
+    local: SocketAddr,
+    protection: ProtectionLevel,
+) -> Span {
+    Span
+}
 
 /// Runs `future` inside `span`.
 #[cfg(feature = "tracing")]
@@ -57,9 +60,9 @@ pub(crate) fn instrument<F: Future>(future: F, span: Span) -> F {
 }
 
 /// `serve` started.
-pub(crate) fn serving(listener: &StreamSocketListener, max_connections: usize) {
+pub(crate) fn serving(local: SocketAddr, max_connections: usize) {
     #[cfg(feature = "tracing")]
-    tracing::debug!(local = %listener.local_addr(), max_connections, "serving");
+    tracing::debug!(%local, max_connections, "serving");
 }
 
 /// Accepting failed for a reason that is not one connection's: the accept
@@ -74,14 +77,19 @@ pub(crate) fn accept_failed(error: &Error) {
 }
 
 /// A handler returned an error or panicked.
-pub(crate) fn handler_failed(failure: &HandlerFailure) {
+pub(crate) fn handler_failed(
+    peer: SocketAddr,
+    status: SocketErrorStatus,
+    panicked: bool,
+    message: &str,
+) {
     #[cfg(feature = "tracing")]
     tracing::warn!(
-        peer = %failure.peer,
-        status = ?failure.status,
-        panicked = failure.panicked,
+        %peer,
+        ?status,
+        panicked,
         // Debug-formatted: the message may quote what the peer sent.
-        error = ?failure.message,
+        error = ?message,
         "connection handler failed"
     );
 }
@@ -123,7 +131,7 @@ pub(crate) fn connect_attempt_failed(addr: SocketAddr, error: &std::io::Error) {
     #[cfg(feature = "tracing")]
     tracing::debug!(
         %addr,
-        status = ?sock_core::SocketErrorStatus::from(error),
+        status = ?SocketErrorStatus::from(error),
         %error,
         "connect attempt failed"
     );

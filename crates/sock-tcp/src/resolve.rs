@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 
 use sock_core::{Error, HostName, Result};
+use sock_core::{ServiceName, TransportProtocol};
 
 /// The future a [`Resolve`] returns: the addresses for a name, best first.
 pub type Resolving = Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>> + Send>>;
@@ -143,6 +144,44 @@ pub(crate) fn interleave(addrs: &[SocketAddr]) -> Vec<SocketAddr> {
         }
     }
     out
+}
+
+/// The local port of `service` for TCP: 0 (the system picks) for `""` or
+/// `0`; a service name is looked up off the async threads.
+pub(crate) async fn local_port(service: &ServiceName) -> Result<u16> {
+    if service.is_any() {
+        return Ok(0);
+    }
+    if let Some(port) = service.as_port() {
+        return Ok(port);
+    }
+    let service = service.clone();
+    tokio::task::spawn_blocking(move || service.port(TransportProtocol::Tcp))
+        .await
+        .map_err(|e| Error::Io(io::Error::other(e)))?
+}
+
+/// The port of `service` for TCP; a service name is looked up off the async threads.
+pub(crate) async fn service_port(service: &ServiceName) -> Result<u16> {
+    if service.is_any() {
+        return Err(Error::invalid_service_name(
+            service.as_str(),
+            "is empty: a connection needs a port number or service name",
+        ));
+    }
+    if let Some(port) = service.as_port() {
+        if port == 0 {
+            return Err(Error::invalid_service_name(
+                service.as_str(),
+                "is port 0, which no one can listen on",
+            ));
+        }
+        return Ok(port);
+    }
+    let service = service.clone();
+    tokio::task::spawn_blocking(move || service.port(TransportProtocol::Tcp))
+        .await
+        .map_err(|e| Error::Io(io::Error::other(e)))?
 }
 
 #[cfg(test)]

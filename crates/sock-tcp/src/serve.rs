@@ -200,41 +200,42 @@ impl ServeReport {
     }
 }
 
-/// A served connection's view of its server's graceful shutdown; from
-/// [`StreamSocket::shutdown_signal`].
-///
-/// When the server's shutdown signal completes, the server stops accepting
-/// and this signal fires; a handler that `select!`s on
-/// [`shutting_down`](Self::shutting_down) can finish its exchange and close
-/// the connection cleanly instead of being aborted at the shutdown timeout.
-/// On a socket that no [`Serve`] handed out it never fires.
-#[derive(Debug, Clone, Default)]
-pub struct ShutdownSignal {
-    token: Option<CancellationToken>,
-}
-
-impl ShutdownSignal {
-    pub(crate) fn new(token: CancellationToken) -> Self {
-        Self { token: Some(token) }
-    }
-
-    /// Completes when the server starts shutting down (at once if it has).
+impl StreamSocketListener {
+    /// Runs `handler` on a task per connection until shut down; see [`Serve`]
+    /// for the limits (concurrent connections, idle timeout) and graceful
+    /// shutdown.
     ///
-    /// # Cancel safety
+    /// ```no_run
+    /// use sock_tcp::StreamSocketListener;
+    /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
     ///
-    /// Cancel safe: it only watches.
-    pub async fn shutting_down(&self) {
-        match &self.token {
-            Some(token) => token.cancelled().await,
-            None => std::future::pending().await,
-        }
-    }
-
-    /// Whether the server has started shutting down.
-    pub fn is_shutting_down(&self) -> bool {
-        self.token
-            .as_ref()
-            .is_some_and(CancellationToken::is_cancelled)
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> sock_core::Result<()> {
+    /// let listener = StreamSocketListener::bind_service_name("1337").await?;
+    /// let report = listener
+    ///     .serve(|mut socket| async move {
+    ///         let mut buf = [0; 1024];
+    ///         loop {
+    ///             let n = socket.read(&mut buf).await?;
+    ///             if n == 0 {
+    ///                 return socket.close().await;
+    ///             }
+    ///             socket.write_all(&buf[..n]).await?;
+    ///         }
+    ///     })
+    ///     .max_connections(10_000)
+    ///     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.unwrap_or(()) })
+    ///     .await;
+    /// println!("served {} connections", report.accepted);
+    /// # Ok(()) }
+    /// ```
+    pub fn serve<H, F>(self, handler: H) -> Serve<H>
+    where
+        H: Fn(StreamSocket) -> F + Send + Sync + 'static,
+        F: Future + Send + 'static,
+        F::Output: HandlerOutcome,
+    {
+        Serve::new(self, handler)
     }
 }
 
@@ -563,7 +564,7 @@ impl<H> Config<H> {
         #[cfg(feature = "tls")]
         let failed_before = listener.failed_tls_handshakes();
         let mut incoming = listener.incoming();
-        crate::log::serving(&listener, max_connections);
+        crate::log::serving(listener.local_addr(), max_connections);
 
         'serve: loop {
             // Without shedding, a connection is accepted only when a slot is
@@ -640,7 +641,11 @@ impl<H> Config<H> {
             socket.set_shutdown_signal(&stopping);
             let shared = Arc::clone(&socket.shared);
             let peer = socket.peer_addr();
-            let span = crate::log::connection_span(&socket);
+            let span = crate::log::connection_span(
+                socket.peer_addr(),
+                socket.local_addr(),
+                socket.protection_level(),
+            );
             let handler = Arc::clone(&handler);
             let abort = tasks.spawn(crate::log::instrument(
                 async move {
@@ -666,7 +671,12 @@ impl<H> Config<H> {
                         },
                     };
                     // Logged here, inside the connection's span.
-                    crate::log::handler_failed(&failure);
+                    crate::log::handler_failed(
+                        failure.peer,
+                        failure.status,
+                        failure.panicked,
+                        &failure.message,
+                    );
                     Ended::Failed(failure)
                 },
                 span,

@@ -1,7 +1,6 @@
 //! `StreamSocket`: a TCP connection with UWP's options, information,
 //! `cancel_io` and graceful close.
 
-use std::future::Future;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -16,14 +15,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_util::codec::Framed;
 
-use crate::control::SocketOptions;
-use crate::idle::{IdleHandle, IdleKind, IdleTimeouts};
-use crate::info::{CloseSettings, Meta};
+use crate::cancel::CancelIoHandle;
+use crate::idle::{IdleKind, IdleTimeouts};
+use crate::info::Meta;
 use crate::io::{self as sio, DirState, ReadSide, Shared, Transport};
-use crate::listener::AcceptCancel;
-use crate::serve::ShutdownSignal;
-use crate::split::{InputStream, OutputStream};
-use crate::{StreamSocketControl, StreamSocketInformation};
+use crate::options::{CloseSettings, SocketOptions};
+use crate::StreamSocketInformation;
 
 /// A TCP connection, as UWP's `StreamSocket`.
 ///
@@ -32,7 +29,7 @@ use crate::{StreamSocketControl, StreamSocketInformation};
 /// hands out accepted ones. It is an [`AsyncRead`] + [`AsyncWrite`] byte
 /// stream; [`framed`](Self::framed) puts any tokio-util codec on it, and
 /// [`split`](Self::split) / [`into_split`](Self::into_split) give its
-/// [`InputStream`] and [`OutputStream`].
+/// [`InputStream`](crate::InputStream) and [`OutputStream`](crate::OutputStream).
 ///
 /// A socket lives exactly as long as its owner (for an accepted socket, the task
 /// that handles it), so nothing like the C++/PPL "keep the socket referenced in
@@ -62,139 +59,7 @@ pub struct StreamSocket {
     pub(crate) shared: Arc<Shared>,
 }
 
-/// Cancels the operations waiting on a socket or a listener, from anywhere;
-/// made by [`StreamSocket::cancel_io_handle`] (and the halves'
-/// `cancel_io_handle`) and
-/// [`StreamSocketListener::cancel_io_handle`](crate::StreamSocketListener::cancel_io_handle).
-///
-/// Cheap to clone and `Send`: give it to the task or thread that decides to
-/// stop waiting.
-#[derive(Debug, Clone)]
-pub struct CancelIoHandle {
-    target: CancelTarget,
-}
-
-#[derive(Debug, Clone)]
-enum CancelTarget {
-    Socket(Arc<Shared>),
-    Listener(Arc<AcceptCancel>),
-}
-
-impl CancelIoHandle {
-    pub(crate) fn new(shared: &Arc<Shared>) -> Self {
-        Self {
-            target: CancelTarget::Socket(Arc::clone(shared)),
-        }
-    }
-
-    pub(crate) fn for_listener(cancel: &Arc<AcceptCancel>) -> Self {
-        Self {
-            target: CancelTarget::Listener(Arc::clone(cancel)),
-        }
-    }
-
-    /// Ends every operation waiting on the socket (reads and writes) or the
-    /// listener (accepts) now with [`Error::Cancelled`] (status
-    /// `OperationAborted`), as UWP's `CancelIOAsync`; see
-    /// [`StreamSocket::cancel_io`] and
-    /// [`StreamSocketListener::cancel_io`](crate::StreamSocketListener::cancel_io).
-    pub fn cancel_io(&self) {
-        match &self.target {
-            CancelTarget::Socket(shared) => shared.cancel.cancel(),
-            CancelTarget::Listener(cancel) => cancel.cancel(),
-        }
-    }
-}
-
 impl StreamSocket {
-    /// Connects to `service` on `host` with the default options (UWP's
-    /// `ConnectAsync(HostName, String)`).
-    ///
-    /// The same as `StreamSocket::builder().connect(host, service)`; see
-    /// [`StreamSocketControl::connect`] for how names, addresses and errors
-    /// are handled. `service` is a [`ServiceName`], a `&str` (`"1337"`,
-    /// `"http"`) or a `u16` port.
-    ///
-    /// ```no_run
-    /// use sock_core::HostName;
-    /// use sock_tcp::StreamSocket;
-    ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> sock_core::Result<()> {
-    /// let socket = StreamSocket::connect(&HostName::new("localhost")?, "1337").await?;
-    /// println!("connected to {}", socket.peer_addr());
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// As [`StreamSocketControl::connect`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future closes every socket it opened.
-    pub fn connect<S>(
-        host: &HostName,
-        service: S,
-    ) -> impl Future<Output = Result<Self>> + Send + 'static
-    where
-        S: TryInto<ServiceName>,
-        S::Error: Into<Error>,
-    {
-        StreamSocketControl::default().connect(host, service)
-    }
-
-    /// Connects from an explicit local endpoint with the default options
-    /// (UWP's `ConnectAsync(EndpointPair)`).
-    ///
-    /// The same as `StreamSocket::builder().connect_pair(pair)`; see
-    /// [`StreamSocketControl::connect_pair`] for how the local endpoint is
-    /// used.
-    ///
-    /// # Errors
-    ///
-    /// As [`StreamSocketControl::connect_pair`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Dropping the future closes every socket it opened.
-    pub fn connect_pair(
-        pair: &sock_core::EndpointPair,
-    ) -> impl Future<Output = Result<Self>> + Send + 'static {
-        StreamSocketControl::default().connect_pair(pair)
-    }
-
-    /// The endpoint pairs a connect to `host` at `service` would try, in its
-    /// order (UWP's static `GetEndpointPairsAsync`), resolved with the system
-    /// resolver.
-    ///
-    /// The same as `StreamSocket::builder().endpoint_pairs(host, service)`;
-    /// see [`StreamSocketControl::endpoint_pairs`].
-    ///
-    /// # Errors
-    ///
-    /// As [`StreamSocketControl::endpoint_pairs`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: it only looks names up.
-    pub fn endpoint_pairs<S>(
-        host: &HostName,
-        service: S,
-    ) -> impl Future<Output = Result<Vec<sock_core::EndpointPair>>> + Send + 'static
-    where
-        S: TryInto<ServiceName>,
-        S::Error: Into<Error>,
-    {
-        StreamSocketControl::default().endpoint_pairs(host, service)
-    }
-
-    /// The options and connection settings to connect with (UWP's
-    /// `StreamSocketControl`).
-    pub fn builder() -> StreamSocketControl {
-        StreamSocketControl::default()
-    }
-
     /// Wraps a connected tokio `TcpStream` as it is (no option is changed).
     ///
     /// # Errors
@@ -414,31 +279,6 @@ impl StreamSocket {
         }
     }
 
-    /// The graceful shutdown of the server that handed this socket out: a
-    /// handler `select!`s on its
-    /// [`shutting_down`](crate::ShutdownSignal::shutting_down) to finish and
-    /// close promptly when the server stops; see [`Serve`](crate::Serve).
-    /// On a socket that no server handed out, it never fires.
-    pub fn shutdown_signal(&self) -> ShutdownSignal {
-        self.shared
-            .server_shutdown
-            .get()
-            .map_or_else(ShutdownSignal::default, |token| {
-                ShutdownSignal::new(token.clone())
-            })
-    }
-
-    pub(crate) fn set_shutdown_signal(&self, token: &tokio_util::sync::CancellationToken) {
-        let _ = self.shared.server_shutdown.set(token.clone());
-    }
-
-    /// A handle that tells when the connection goes idle, without closing
-    /// it: for heartbeats. It stays valid after [`framed`](Self::framed) or
-    /// [`into_split`](Self::into_split).
-    pub fn idle_handle(&self) -> IdleHandle {
-        IdleHandle::new(&self.shared)
-    }
-
     /// Writes every buffer, in order, with as few vectored writes as the
     /// kernel allows, and completes only when all of them are written: UWP's
     /// batched sends (`WriteAsync` × n, then `FlushAsync`), with one system
@@ -454,69 +294,6 @@ impl StreamSocket {
     /// batch has been sent.
     pub async fn write_batch(&mut self, bufs: &[Bytes]) -> Result<()> {
         sio::write_batch(self, bufs).await.map_err(Error::from)
-    }
-
-    /// Borrows the socket as an [`InputStream`] and an [`OutputStream`] that
-    /// can be used at the same time (for example one in each branch of a
-    /// `select!`).
-    pub fn split(&mut self) -> (InputStream<'_>, OutputStream<'_>) {
-        let Self {
-            transport,
-            read,
-            write,
-            shared,
-        } = self;
-        match transport {
-            Transport::Plain(stream) => {
-                let (r, w) = stream.split();
-                (
-                    InputStream::borrowed_plain(r, read, shared),
-                    OutputStream::borrowed_plain(w, write, shared),
-                )
-            }
-            #[cfg(feature = "tls")]
-            Transport::Tls(tls) => {
-                shared.meta.local(tls.get_ref().get_ref());
-                let (r, w) = tokio::io::split(&mut **tls);
-                (
-                    InputStream::borrowed_tls(r, read, shared),
-                    OutputStream::borrowed_tls(w, write, shared),
-                )
-            }
-        }
-    }
-
-    /// Splits the socket into an owned [`InputStream`] and [`OutputStream`],
-    /// which can move to different tasks; [`InputStream::reunite`] puts them
-    /// back together.
-    ///
-    /// Dropping the owned `OutputStream` shuts down the sending direction
-    /// (the peer sees the end of the stream), as tokio's owned write half does.
-    pub fn into_split(self) -> (InputStream<'static>, OutputStream<'static>) {
-        let Self {
-            transport,
-            read,
-            write,
-            shared,
-        } = self;
-        match transport {
-            Transport::Plain(stream) => {
-                let (r, w) = stream.into_split();
-                (
-                    InputStream::owned_plain(r, read, Arc::clone(&shared)),
-                    OutputStream::owned_plain(w, write, shared),
-                )
-            }
-            #[cfg(feature = "tls")]
-            Transport::Tls(tls) => {
-                shared.meta.local(tls.get_ref().get_ref());
-                let (r, w) = tokio::io::split(tls);
-                (
-                    InputStream::owned_tls(r, read, Arc::clone(&shared)),
-                    OutputStream::owned_tls(w, write, shared),
-                )
-            }
-        }
     }
 
     /// Puts a codec on the socket: a tokio-util [`Framed`] that is a `Stream`

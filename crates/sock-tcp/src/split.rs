@@ -16,7 +16,7 @@ use sock_core::{Error, Result};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::tcp;
 
-use crate::idle::IdleHandle;
+use crate::idle_handle::IdleHandle;
 use crate::io::{self as sio, DirState, ReadSide, Shared, Transport};
 use crate::{CancelIoHandle, StreamSocket};
 
@@ -60,9 +60,9 @@ enum ReadIo<'a> {
     Plain(tcp::ReadHalf<'a>),
     PlainOwned(tcp::OwnedReadHalf),
     #[cfg(feature = "tls")]
-    Tls(tokio::io::ReadHalf<&'a mut crate::tls::TlsIo>),
+    Tls(tokio::io::ReadHalf<&'a mut crate::io::TlsIo>),
     #[cfg(feature = "tls")]
-    TlsOwned(tokio::io::ReadHalf<Box<crate::tls::TlsIo>>),
+    TlsOwned(tokio::io::ReadHalf<Box<crate::io::TlsIo>>),
 }
 
 #[derive(Debug)]
@@ -70,9 +70,9 @@ enum WriteIo<'a> {
     Plain(tcp::WriteHalf<'a>),
     PlainOwned(tcp::OwnedWriteHalf),
     #[cfg(feature = "tls")]
-    Tls(tokio::io::WriteHalf<&'a mut crate::tls::TlsIo>),
+    Tls(tokio::io::WriteHalf<&'a mut crate::io::TlsIo>),
     #[cfg(feature = "tls")]
-    TlsOwned(tokio::io::WriteHalf<Box<crate::tls::TlsIo>>),
+    TlsOwned(tokio::io::WriteHalf<Box<crate::io::TlsIo>>),
 }
 
 /// The receiving direction of a [`StreamSocket`] (UWP's `InputStream`): an
@@ -198,7 +198,7 @@ impl InputStream<'_> {
 #[cfg(feature = "tls")]
 impl<'a> InputStream<'a> {
     pub(crate) fn borrowed_tls(
-        half: tokio::io::ReadHalf<&'a mut crate::tls::TlsIo>,
+        half: tokio::io::ReadHalf<&'a mut crate::io::TlsIo>,
         side: &'a mut ReadSide,
         shared: &Arc<Shared>,
     ) -> Self {
@@ -210,7 +210,7 @@ impl<'a> InputStream<'a> {
     }
 
     pub(crate) fn owned_tls(
-        half: tokio::io::ReadHalf<Box<crate::tls::TlsIo>>,
+        half: tokio::io::ReadHalf<Box<crate::io::TlsIo>>,
         side: ReadSide,
         shared: Arc<Shared>,
     ) -> InputStream<'static> {
@@ -225,7 +225,7 @@ impl<'a> InputStream<'a> {
 #[cfg(feature = "tls")]
 impl<'a> OutputStream<'a> {
     pub(crate) fn borrowed_tls(
-        half: tokio::io::WriteHalf<&'a mut crate::tls::TlsIo>,
+        half: tokio::io::WriteHalf<&'a mut crate::io::TlsIo>,
         state: &'a mut DirState,
         shared: &Arc<Shared>,
     ) -> Self {
@@ -237,7 +237,7 @@ impl<'a> OutputStream<'a> {
     }
 
     pub(crate) fn owned_tls(
-        half: tokio::io::WriteHalf<Box<crate::tls::TlsIo>>,
+        half: tokio::io::WriteHalf<Box<crate::io::TlsIo>>,
         state: DirState,
         shared: Arc<Shared>,
     ) -> OutputStream<'static> {
@@ -505,3 +505,68 @@ impl fmt::Display for ReuniteError {
 }
 
 impl StdError for ReuniteError {}
+
+impl StreamSocket {
+    /// Borrows the socket as an [`InputStream`] and an [`OutputStream`] that
+    /// can be used at the same time (for example one in each branch of a
+    /// `select!`).
+    pub fn split(&mut self) -> (InputStream<'_>, OutputStream<'_>) {
+        let Self {
+            transport,
+            read,
+            write,
+            shared,
+        } = self;
+        match transport {
+            Transport::Plain(stream) => {
+                let (r, w) = stream.split();
+                (
+                    InputStream::borrowed_plain(r, read, shared),
+                    OutputStream::borrowed_plain(w, write, shared),
+                )
+            }
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => {
+                shared.meta.local(tls.get_ref().get_ref());
+                let (r, w) = tokio::io::split(&mut **tls);
+                (
+                    InputStream::borrowed_tls(r, read, shared),
+                    OutputStream::borrowed_tls(w, write, shared),
+                )
+            }
+        }
+    }
+
+    /// Splits the socket into an owned [`InputStream`] and [`OutputStream`],
+    /// which can move to different tasks; [`InputStream::reunite`] puts them
+    /// back together.
+    ///
+    /// Dropping the owned `OutputStream` shuts down the sending direction
+    /// (the peer sees the end of the stream), as tokio's owned write half does.
+    pub fn into_split(self) -> (InputStream<'static>, OutputStream<'static>) {
+        let Self {
+            transport,
+            read,
+            write,
+            shared,
+        } = self;
+        match transport {
+            Transport::Plain(stream) => {
+                let (r, w) = stream.into_split();
+                (
+                    InputStream::owned_plain(r, read, Arc::clone(&shared)),
+                    OutputStream::owned_plain(w, write, shared),
+                )
+            }
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => {
+                shared.meta.local(tls.get_ref().get_ref());
+                let (r, w) = tokio::io::split(tls);
+                (
+                    InputStream::owned_tls(r, read, Arc::clone(&shared)),
+                    OutputStream::owned_tls(w, write, shared),
+                )
+            }
+        }
+    }
+}

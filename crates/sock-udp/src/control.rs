@@ -7,7 +7,7 @@ use sock_core::QualityOfService;
 /// 64 KiB, more than any UDP datagram (without IPv6 jumbograms).
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 * 1024;
 
-/// The options of a [`DatagramSocket`], and the builder that applies them
+/// The options of a [`DatagramSocket`](crate::DatagramSocket), and the builder that applies them
 /// before the socket binds or connects (UWP's `DatagramSocketControl`).
 ///
 /// Each setting has a setter named as the setting (taking and returning the
@@ -83,26 +83,26 @@ impl DatagramSocketControl {
     ///
     /// * **Sending** to anything but a multicast group (224.0.0.0/4,
     ///   ff00::/8) fails, before anything is sent, with
-    ///   [`Error::Unsupported`] (status `Unknown`, as UWP's access-denied
+    ///   [`Error::Unsupported`](sock_core::Error::Unsupported) (status `Unknown`, as UWP's access-denied
     ///   error; the message names `multicast_only`). This covers
-    ///   [`send_to`](DatagramSocket::send_to),
-    ///   [`send_to_addr`](DatagramSocket::send_to_addr),
-    ///   [`send_batch`](DatagramSocket::send_batch),
-    ///   [`output_stream`](DatagramSocket::output_stream) (refused when
+    ///   [`send_to`](crate::DatagramSocket::send_to),
+    ///   [`send_to_addr`](crate::DatagramSocket::send_to_addr),
+    ///   [`send_batch`](crate::DatagramSocket::send_batch),
+    ///   [`output_stream`](crate::DatagramSocket::output_stream) (refused when
     ///   made) and [`connect`](Self::connect) (a unicast peer is refused).
     ///   Broadcast is not multicast and is refused too (a subnet broadcast
     ///   address cannot be told from a unicast one by its address alone).
     /// * **Receiving**: a datagram whose destination address is not a
     ///   multicast group (a unicast or broadcast datagram sent to the shared
     ///   port) is dropped, never delivered, and counted by
-    ///   [`DatagramSocket::dropped_unicast_datagrams`]. The destination is
+    ///   [`DatagramSocket::dropped_unicast_datagrams`](crate::DatagramSocket::dropped_unicast_datagrams). The destination is
     ///   read from the packet information the kernel attaches (Linux);
     ///   where the platform does not give it, datagrams are delivered as
     ///   without this option.
     ///
     /// The tokio socket reached through
-    /// [`get_ref`](DatagramSocket::get_ref) or
-    /// [`into_inner`](DatagramSocket::into_inner) bypasses both checks.
+    /// [`get_ref`](crate::DatagramSocket::get_ref) or
+    /// [`into_inner`](crate::DatagramSocket::into_inner) bypasses both checks.
     /// (Linux also lets only sockets of the same user share a port.)
     pub fn multicast_only(mut self, on: bool) -> Self {
         self.multicast_only = on;
@@ -129,7 +129,7 @@ impl DatagramSocketControl {
     /// The hop limit (IPv4 TTL) of unicast datagrams, 1 to 255 (UWP's
     /// `OutboundUnicastHopLimit`; default: the system's, usually 64). It can
     /// also be changed after binding with
-    /// [`DatagramSocket::set_outbound_unicast_hop_limit`].
+    /// [`DatagramSocket::set_outbound_unicast_hop_limit`](crate::DatagramSocket::set_outbound_unicast_hop_limit).
     pub fn outbound_unicast_hop_limit(mut self, hops: u8) -> Self {
         self.outbound_unicast_hop_limit = Some(hops);
         self
@@ -145,7 +145,7 @@ impl DatagramSocketControl {
     /// The longest datagram received whole (default
     /// [`DEFAULT_MAX_MESSAGE_SIZE`], 64 KiB). A longer one arrives with
     /// [`DatagramMessage::truncated`](crate::DatagramMessage::truncated) set.
-    /// Lower it to use less memory in [`DatagramSocket::recv_batch`], which
+    /// Lower it to use less memory in [`DatagramSocket::recv_batch`](crate::DatagramSocket::recv_batch), which
     /// keeps one buffer of this size per datagram of a batch. At least 1.
     pub fn max_message_size(mut self, bytes: usize) -> Self {
         self.max_message_size = bytes.max(1);
@@ -162,7 +162,7 @@ impl DatagramSocketControl {
     }
 
     /// UDP segmentation offload (GSO, Linux; default `true`) for
-    /// [`DatagramSocket::send_batch`]: datagrams of one size go to the kernel
+    /// [`DatagramSocket::send_batch`](crate::DatagramSocket::send_batch): datagrams of one size go to the kernel
     /// as one message, which it cuts into datagrams. Turned off by itself
     /// where the kernel or the network device lacks it.
     pub fn segmentation_offload(mut self, on: bool) -> Self {

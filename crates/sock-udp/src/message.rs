@@ -41,7 +41,7 @@ pub struct DatagramMessage {
 
 impl DatagramMessage {
     /// The sender as a socket address, to reply with
-    /// [`send_to_addr`](DatagramSocket::send_to_addr).
+    /// [`send_to_addr`](crate::DatagramSocket::send_to_addr).
     pub fn remote_addr(&self) -> SocketAddr {
         let ip = self
             .remote_address
@@ -75,7 +75,7 @@ impl DatagramMessage {
 
 impl Default for DatagramMessage {
     /// An empty message from `0.0.0.0:0`: a slot for
-    /// [`recv_batch`](DatagramSocket::recv_batch) to fill.
+    /// [`recv_batch`](crate::DatagramSocket::recv_batch) to fill.
     fn default() -> Self {
         let any = HostName::from(Ipv4Addr::UNSPECIFIED);
         Self {

@@ -128,7 +128,7 @@ impl DatagramSocket {
     /// A bad service or failed lookup, or an address family the socket
     /// cannot reach; [`Error::Unsupported`] for a destination that is not a
     /// multicast group on a
-    /// [`multicast_only`](DatagramSocketControl::multicast_only) socket.
+    /// [`multicast_only`](crate::DatagramSocketControl::multicast_only) socket.
     ///
     /// # Cancel safety
     ///
@@ -151,7 +151,7 @@ impl DatagramSocket {
     /// # Errors
     ///
     /// An address family the socket cannot reach; a unicast destination on
-    /// a [`multicast_only`](DatagramSocketControl::multicast_only) socket.
+    /// a [`multicast_only`](crate::DatagramSocketControl::multicast_only) socket.
     pub fn output_stream_to(&self, addr: SocketAddr) -> Result<DatagramOutputStream<'_>> {
         self.check_destination(addr)?;
         let wire = self.family.to_wire(addr)?;

@@ -7,7 +7,7 @@ use socket2::{SockRef, Socket};
 use tokio::net::TcpStream;
 
 use super::AcceptError;
-use crate::RoundTripTimeStatistics;
+use crate::stats::RoundTripTimeStatistics;
 
 /// Sorts an `accept` failure by its kind.
 pub(crate) fn accept_error(err: &io::Error) -> AcceptError {

@@ -1,14 +1,14 @@
 //! Unix: `TCP_INFO` on Linux, `if_nametoindex`, errno classes, raw descriptors.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use socket2::{SockRef, Socket};
 use tokio::net::TcpStream;
 
 use super::AcceptError;
-use crate::{RoundTripTimeStatistics, StreamSocket, StreamSocketListener};
+use crate::stats::RoundTripTimeStatistics;
 
 /// Sorts an `accept` failure (after `accept4(2)`'s list of errors that belong
 /// to the pending connection rather than to the listener).
@@ -143,30 +143,6 @@ pub(crate) fn round_trip_time(stream: &TcpStream) -> Option<RoundTripTimeStatist
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn round_trip_time(_stream: &TcpStream) -> Option<RoundTripTimeStatistics> {
     None
-}
-
-impl AsFd for StreamSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.get_ref().as_fd()
-    }
-}
-
-impl AsRawFd for StreamSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.get_ref().as_raw_fd()
-    }
-}
-
-impl AsFd for StreamSocketListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.get_ref().as_fd()
-    }
-}
-
-impl AsRawFd for StreamSocketListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.get_ref().as_raw_fd()
-    }
 }
 
 #[cfg(test)]
