@@ -36,6 +36,8 @@
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
+// `unsafe` lives in `sys`, the platform glue, and nowhere else.
+#![deny(unsafe_code)]
 
 mod classify;
 mod context;
@@ -44,6 +46,7 @@ mod host_name;
 mod protection;
 mod service_name;
 mod status;
+#[allow(unsafe_code)]
 mod sys;
 mod transport;
 mod types;

@@ -3,12 +3,13 @@
 
 use std::collections::HashSet;
 use std::io;
-use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{OwnedFd, RawFd};
 use std::sync::{Mutex, PoisonError};
 
 use sock_core::Error;
 
 use crate::info::check_and_prepare;
+use crate::sys;
 use crate::SocketActivityKind;
 
 /// The first descriptor a service manager passes (`SD_LISTEN_FDS_START`).
@@ -152,7 +153,7 @@ impl Activation {
                 std::env::remove_var(name);
             }
         }
-        if !crate::sys::SUPPORTED {
+        if !sys::SUPPORTED {
             return Err(Error::unsupported(
                 "socket activation",
                 "only linux passes sockets this way here",
@@ -235,19 +236,12 @@ impl Activation {
         };
         let fd = found.fd;
         let what = format!("fd {fd} ({name:?})");
-        // SAFETY: fcntl(F_GETFD) only asks whether the number is open.
-        if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
-            return Err(bad_var(format!("{what} is not open")));
-        }
-        // SAFETY: the descriptor is open (checked above) and stays open
-        // while borrowed here: nothing in this process owns it (see below).
-        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
-        check_and_prepare(borrowed, &what, kind)?;
-        taken.insert(fd);
-        // SAFETY: by the socket activation protocol the descriptors named by
-        // LISTEN_FDS for this LISTEN_PID belong to this process and to no
-        // other code in it; TAKEN ensures we hand each out once.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+        sys::adopt_inherited(
+            fd,
+            taken,
+            || bad_var(format!("{what} is not open")),
+            |borrowed| check_and_prepare(borrowed, &what, kind),
+        )
     }
 }
 

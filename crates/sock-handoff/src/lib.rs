@@ -98,6 +98,8 @@
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
+// `unsafe` lives in `sys`, the platform glue, and nowhere else.
+#![deny(unsafe_code)]
 
 #[cfg(unix)]
 mod activation;
@@ -110,6 +112,7 @@ mod info;
 #[cfg(unix)]
 mod log;
 #[cfg(unix)]
+#[allow(unsafe_code)]
 mod sys;
 #[cfg(unix)]
 mod wire;

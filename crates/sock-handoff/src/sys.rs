@@ -108,6 +108,35 @@ impl fmt::Display for Shape {
     }
 }
 
+/// Takes ownership of a descriptor this process inherited through socket
+/// activation: refuses one already in `taken` or not open (`not_open`), lets
+/// `check` look at it, and records it in `taken` so it is handed out once.
+///
+/// The caller passes only numbers that `LISTEN_FDS` names for this process
+/// (`LISTEN_PID`): by the activation protocol those belong to this process
+/// and to no other code in it, and `taken` is the one record of the ones
+/// handed out.
+pub(crate) fn adopt_inherited<E>(
+    fd: std::os::fd::RawFd,
+    taken: &mut std::collections::HashSet<std::os::fd::RawFd>,
+    not_open: impl FnOnce() -> E,
+    check: impl FnOnce(std::os::fd::BorrowedFd<'_>) -> Result<(), E>,
+) -> Result<std::os::fd::OwnedFd, E> {
+    use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd};
+    // SAFETY: fcntl(F_GETFD) only asks whether the number is open.
+    if taken.contains(&fd) || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(not_open());
+    }
+    // SAFETY: the descriptor is open (checked above) and stays open while
+    // borrowed here: nothing in this process owns it (it is not in `taken`).
+    check(unsafe { BorrowedFd::borrow_raw(fd) })?;
+    taken.insert(fd);
+    // SAFETY: by the socket activation protocol the descriptor belongs to
+    // this process and to no other code in it; `taken` ensures it is handed
+    // out once.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 pub(crate) use imp::*;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -116,14 +116,20 @@
 //!
 //! - `tls`: TLS over these sockets (with `sock-tls`).
 //! - `tracing` (default): log events and spans through `tracing`.
+//! - `handoff`: pass sockets and listeners to other processes and adopt
+//!   them (Unix; with `sock-handoff`): `transfer_ownership`,
+//!   `from_socket_activity`, `from_activation`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
+// `unsafe` lives in `sys`, the platform glue, and nowhere else.
+#![deny(unsafe_code)]
 
 mod cancel;
 mod connect;
 mod control;
 #[cfg(unix)]
 mod fd;
+#[cfg(feature = "handoff")]
 mod handoff;
 mod idle;
 mod idle_handle;
@@ -138,6 +144,7 @@ mod shutdown;
 mod socket;
 mod split;
 mod stats;
+#[allow(unsafe_code)]
 mod sys;
 #[cfg(feature = "tls")]
 mod tls;
@@ -160,7 +167,7 @@ pub use serve::{
     DEFAULT_SERVE_IDLE_TIMEOUT, DEFAULT_SHED_MIN_IDLE, DEFAULT_SHUTDOWN_TIMEOUT,
 };
 pub use shutdown::ShutdownSignal;
-#[cfg(unix)]
+#[cfg(all(unix, feature = "handoff"))]
 #[doc(no_inline)]
 pub use sock_handoff::{
     HandoffChannel, SocketActivityInformation, SocketActivityKind, TransferError,

@@ -59,7 +59,8 @@ async fn exhausted_child() {
         rlim_max: 256,
     };
     // SAFETY: setrlimit reads the struct it is given; this process is ours.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+    assert_eq!(rc, 0);
 
     let listener = listener().await;
     let addr = listener.local_addr();

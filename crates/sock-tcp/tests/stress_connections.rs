@@ -91,10 +91,8 @@ fn raise_descriptor_limit(need: u64) -> u64 {
         rlim_max: 0,
     };
     // SAFETY: getrlimit fills the struct it is given.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
-        0
-    );
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(rc, 0);
     if limit.rlim_cur < need {
         limit.rlim_cur = need.min(limit.rlim_max);
         // SAFETY: setrlimit reads the struct it is given.

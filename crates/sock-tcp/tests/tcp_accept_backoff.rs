@@ -32,15 +32,14 @@ async fn incoming_backs_off_on_too_many_open_files_and_resumes() {
         rlim_max: 0,
     };
     // SAFETY: getrlimit fills the struct it is given.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
-        0
-    );
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(rc, 0);
     let saved = limit;
     // Keep the number to open small, whatever the limit was.
     limit.rlim_cur = limit.rlim_cur.min(2048);
     // SAFETY: setrlimit reads the struct it is given.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+    assert_eq!(rc, 0);
     let mut hog = Vec::new();
     loop {
         match File::open("/dev/null") {

@@ -17,11 +17,10 @@
 //!   datagram).
 //! * Multicast: [`join_multicast_group`](DatagramSocket::join_multicast_group)
 //!   for IPv4 and IPv6.
-//! * Hand-off: [`transfer_ownership`](DatagramSocket::transfer_ownership)
-//!   passes the socket to another process over a [`HandoffChannel`];
-//!   [`from_socket_activity`](DatagramSocket::from_socket_activity) and
-//!   [`from_activation`](DatagramSocket::from_activation) adopt one (UWP's
-//!   socket broker, and service-manager socket activation).
+//! * Hand-off (feature `handoff`, Unix): `transfer_ownership` passes the
+//!   socket to another process over a `HandoffChannel`;
+//!   `from_socket_activity` and `from_activation` adopt one (UWP's socket
+//!   broker, and service-manager socket activation).
 //! * Batches: [`send_batch`](DatagramSocket::send_batch) and
 //!   [`recv_batch`](DatagramSocket::recv_batch) use `sendmmsg`/`recvmmsg` and
 //!   UDP GSO/GRO where Linux has them, and plain calls elsewhere.
@@ -54,11 +53,20 @@
 //! ```
 //!
 //! [`SocketErrorStatus`]: sock_core::SocketErrorStatus
+//!
+//! # Feature flags
+//!
+//! - `tracing` (default): log events through `tracing`.
+//! - `handoff`: pass sockets to other processes and adopt them (Unix; with
+//!   `sock-handoff`).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
+// `unsafe` lives in `sys`, the platform glue, and nowhere else.
+#![deny(unsafe_code)]
 
 mod batch;
 mod control;
+#[cfg(feature = "handoff")]
 mod handoff;
 mod log;
 mod message;
@@ -69,6 +77,7 @@ mod output;
 mod resolve;
 mod rx;
 mod socket;
+#[allow(unsafe_code)]
 mod sys;
 
 pub use control::{DatagramSocketControl, DEFAULT_MAX_MESSAGE_SIZE};
@@ -76,7 +85,7 @@ pub use message::DatagramMessage;
 pub use messages::Messages;
 pub use output::DatagramOutputStream;
 pub use resolve::{MAX_DATAGRAM_SIZE_V4, MAX_DATAGRAM_SIZE_V6};
-#[cfg(unix)]
+#[cfg(all(unix, feature = "handoff"))]
 #[doc(no_inline)]
 pub use sock_handoff::{
     HandoffChannel, SocketActivityInformation, SocketActivityKind, SocketSettings, TransferError,

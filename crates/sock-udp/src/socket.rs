@@ -305,6 +305,7 @@ impl DatagramSocket {
 
     /// Datagrams already taken from the kernel (by a batch receive) but not yet
     /// handed out; they live only in this process.
+    #[cfg(feature = "handoff")]
     pub(crate) fn queued_datagrams(&self) -> usize {
         lock(&self.rx).pending.len()
     }
@@ -740,6 +741,7 @@ mod tests {
     /// Datagrams taken from the kernel but not handed out cannot travel with
     /// the socket, so a hand-off waits until they are read, and the socket comes
     /// back usable.
+    #[cfg(feature = "handoff")]
     #[tokio::test]
     async fn transfer_is_refused_while_received_datagrams_are_queued() {
         let lo = HostName::new("127.0.0.1").unwrap();

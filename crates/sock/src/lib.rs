@@ -12,7 +12,7 @@
 //! | `sock-tcp` | `tcp` | `tcp` | `StreamSocket`, `StreamSocketListener`, `Serve` |
 //! | `sock-udp` | `udp` | `udp` | `DatagramSocket` |
 //! | `sock-tls` | `tls` | `tls` | TLS client and server configuration, certificate policy |
-//! | `sock-handoff` | [`handoff`] | `tcp` or `udp` (Unix) | passing sockets between processes, the socket broker, activation |
+//! | `sock-handoff` | [`handoff`] | `handoff` (Unix; in `full`) | passing sockets between processes, the socket broker, activation |
 //!
 //! The root also re-exports [`Bytes`] and the tokio-util codec types the API
 //! returns ([`Framed`], [`FramedRead`], [`FramedWrite`], and [`Encoder`] /
@@ -118,8 +118,8 @@ pub mod tls {
 /// Passing sockets between processes (the `sock-handoff` crate): the
 /// hand-off channel, the socket broker and service-manager activation, as
 /// UWP's `SocketActivityInformation` and `TransferOwnership`.
-#[cfg(all(unix, any(feature = "tcp", feature = "udp")))]
-#[cfg_attr(docsrs, doc(cfg(all(unix, any(feature = "tcp", feature = "udp")))))]
+#[cfg(all(unix, feature = "handoff"))]
+#[cfg_attr(docsrs, doc(cfg(all(unix, feature = "handoff"))))]
 pub mod handoff {
     #[doc(inline)]
     pub use sock_handoff::*;
