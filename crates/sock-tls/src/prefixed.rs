@@ -65,10 +65,12 @@ impl<IO> PrefixedIo<IO> {
         &mut self.io
     }
 
-    /// The unread part of the prefix, and the transport.
-    pub fn into_parts(mut self) -> (Vec<u8>, IO) {
+    /// The transport, and the unread part of the prefix: the same order as
+    /// `FrameReader::into_parts` and `DataReader::into_parts` (the stream,
+    /// then the bytes read ahead).
+    pub fn into_parts(mut self) -> (IO, Vec<u8>) {
         self.prefix.drain(..self.pos);
-        (self.prefix, self.io)
+        (self.io, self.prefix)
     }
 }
 
@@ -148,7 +150,7 @@ mod tests {
         let mut one = [0u8; 2];
         io.read_exact(&mut one).await.unwrap();
         assert_eq!(&one, b"ab");
-        let (rest, _io) = io.into_parts();
+        let (_io, rest) = io.into_parts();
         assert_eq!(rest, b"c");
     }
 }
