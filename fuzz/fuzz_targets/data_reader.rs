@@ -1,5 +1,5 @@
 //! Fuzz target `data_reader`: DataReader loads and reads driven by a script of operations
-//! (body: `sock_codec::fuzzing::data_reader`).
+//! (body: `sock_test::fuzz::data_reader`).
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| sock_codec::fuzzing::data_reader(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sock_test::fuzz::data_reader(data));

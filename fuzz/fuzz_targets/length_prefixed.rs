@@ -1,5 +1,5 @@
 //! Fuzz target `length_prefixed`: LengthPrefixedCodec decoding, with settings taken from the first bytes
-//! (body: `sock_codec::fuzzing::length_prefixed`).
+//! (body: `sock_test::fuzz::length_prefixed`).
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| sock_codec::fuzzing::length_prefixed(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sock_test::fuzz::length_prefixed(data));

@@ -1,5 +1,5 @@
 //! Fuzz target `line`: LineCodec and BytesLineCodec decoding, which must agree
-//! (body: `sock_codec::fuzzing::line`).
+//! (body: `sock_test::fuzz::line`).
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| sock_codec::fuzzing::line(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sock_test::fuzz::line(data));

@@ -1,5 +1,5 @@
 //! Fuzz target `service_name`: sock-core's ServiceName parsing
-//! (body: `sock_codec::fuzzing::service_name`).
+//! (body: `sock_test::fuzz::service_name`).
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| sock_codec::fuzzing::service_name(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sock_test::fuzz::service_name(data));

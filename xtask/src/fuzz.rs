@@ -5,7 +5,7 @@
 //! has only a stable toolchain, so targets build with `--sanitizer none` (no
 //! AddressSanitizer, which needs nightly; the code under test is safe Rust).
 //! Where cargo-fuzz is missing or cannot build the targets, the same bodies
-//! (`sock_codec::fuzzing`) run for N seconds each as property tests on random
+//! (`sock_test::fuzz`) run for N seconds each as property tests on random
 //! inputs instead. Either way the first line printed says which mode ran.
 //! Nothing is installed.
 
@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use crate::{cargo, check_options, number_after, project_root, run_step};
 
 /// Every target in `fuzz/fuzz_targets`, each named after its body in
-/// `sock_codec::fuzzing`.
+/// `sock_test::fuzz`.
 const TARGETS: &[&str] = &[
     "length_prefixed",
     "line",

@@ -476,8 +476,8 @@ fn decode_utf16(bytes: &[u8], little: bool) -> Result<String, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_io::{block_on, Trickle};
     use crate::DataWriter;
+    use sock_test::io::{block_on, Trickle};
 
     #[test]
     fn load_exact_loads_everything_across_short_reads_even_when_partial() {

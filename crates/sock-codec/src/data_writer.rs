@@ -539,7 +539,7 @@ mod tests {
     use std::task::{Context, Poll};
 
     use super::*;
-    use crate::test_io::{block_on, TrickleWriter};
+    use sock_test::io::{block_on, TrickleWriter};
 
     #[test]
     fn write_numbers_follow_the_byte_order() {

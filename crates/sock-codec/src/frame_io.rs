@@ -549,7 +549,7 @@ mod tests {
     use futures::{SinkExt, StreamExt};
 
     use super::*;
-    use crate::test_io::{block_on, Trickle, TrickleWriter};
+    use sock_test::io::{block_on, Trickle, TrickleWriter};
 
     fn wire_of(frames: &[Bytes]) -> Vec<u8> {
         let mut out = Vec::new();

@@ -706,7 +706,7 @@ mod tests {
     use tokio_util::codec::{FramedRead, FramedWrite};
 
     use super::*;
-    use crate::test_io::{block_on, Trickle, TrickleWriter};
+    use sock_test::io::{block_on, Trickle, TrickleWriter};
 
     /// Decodes `wire` through `FramedRead` over a reader that gives one byte per
     /// read with `Pending` between reads; returns the frames and the final error.

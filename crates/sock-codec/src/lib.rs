@@ -63,13 +63,9 @@
 mod data_reader;
 mod data_writer;
 mod frame_io;
-#[doc(hidden)]
-pub mod fuzzing;
 mod length_prefixed;
 mod line;
 mod memory_budget;
-#[cfg(test)]
-mod test_io;
 
 pub use data_reader::{DataReader, InputStreamOptions, DEFAULT_MAX_BUFFER_LENGTH};
 pub use data_writer::{DataWriter, Guid, NoStream, TimeSpan};

@@ -443,7 +443,7 @@ mod tests {
     use tokio_util::codec::FramedRead;
 
     use super::*;
-    use crate::test_io::{block_on, Trickle};
+    use sock_test::io::{block_on, Trickle};
 
     /// Decodes `wire` trickled one byte per read with `Pending` between reads.
     fn lines<D>(codec: D, wire: &[u8]) -> (Vec<D::Item>, Option<Error>)

@@ -8,7 +8,7 @@ use futures::executor::block_on;
 use futures::{SinkExt, StreamExt};
 use proptest::prelude::*;
 use sock_codec::{
-    fuzzing, ByteOrder, BytesLineCodec, DataReader, DataWriter, FrameReader, FrameWriter,
+    ByteOrder, BytesLineCodec, DataReader, DataWriter, FrameReader, FrameWriter,
     LengthPrefixedCodec, LineCodec, UnicodeEncoding,
 };
 use support::{Chunked, ChunkedWriter};
@@ -117,7 +117,7 @@ proptest! {
             .collect();
         let bytes: Vec<Bytes> = frames.iter().map(|f| Bytes::from(f.clone())).collect();
         let cut: Vec<u8> = read_cuts.iter().map(|&c| c as u8).collect();
-        fuzzing::length_prefixed_round_trip(&frames, width, little, &cut);
+        sock_test::fuzz::length_prefixed_round_trip(&frames, width, little, &cut);
 
         let mut wire = BytesMut::new();
         let mut enc = codec(width, little);

@@ -1,4 +1,4 @@
-//! The fuzz targets' bodies (`sock_codec::fuzzing`) run on random bytes: no
+//! The fuzz targets' bodies (`sock_test::fuzz`) run on random bytes: no
 //! decoder or parser panics or breaks its invariants on any input.
 //!
 //! A normal `cargo test` runs a few hundred cases per body. `cargo xtask fuzz`
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use sock_codec::fuzzing;
+use sock_test::fuzz as fuzzing;
 
 /// Runs `body` on random inputs: 256 cases, or for `SOCK_FUZZ_SECONDS`.
 fn fuzz(name: &str, body: fn(&[u8])) {

@@ -54,13 +54,7 @@ async fn exhausted_child() {
         return;
     }
     // A small limit, so that using it all up is quick.
-    let limit = libc::rlimit {
-        rlim_cur: 256,
-        rlim_max: 256,
-    };
-    // SAFETY: setrlimit reads the struct it is given; this process is ours.
-    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
-    assert_eq!(rc, 0);
+    sock_test::limits::set_descriptor_limit(256).unwrap();
 
     let listener = listener().await;
     let addr = listener.local_addr();

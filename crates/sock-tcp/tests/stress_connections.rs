@@ -11,6 +11,7 @@
 mod faults;
 mod support;
 
+use sock_test::limits::{descriptor_limit, set_descriptor_limit};
 use std::future::IntoFuture;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -86,19 +87,11 @@ fn checksum_ok(frame: &[u8]) -> bool {
 /// Raises the soft descriptor limit to at least `need` (up to the hard
 /// limit); returns the limit now in force.
 fn raise_descriptor_limit(need: u64) -> u64 {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit fills the struct it is given.
-    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    assert_eq!(rc, 0);
-    if limit.rlim_cur < need {
-        limit.rlim_cur = need.min(limit.rlim_max);
-        // SAFETY: setrlimit reads the struct it is given.
-        assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) }, 0);
+    let (soft, _) = descriptor_limit().unwrap();
+    if soft < need {
+        set_descriptor_limit(need).unwrap();
     }
-    limit.rlim_cur
+    descriptor_limit().unwrap().0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,7 @@
 
 mod support;
 
+use sock_test::limits::{descriptor_limit, set_descriptor_limit};
 use std::fs::File;
 
 use futures::StreamExt;
@@ -27,19 +28,9 @@ async fn incoming_backs_off_on_too_many_open_files_and_resumes() {
     let _b = std::net::TcpStream::connect(addr).unwrap();
 
     // Use up every descriptor the process may open.
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit fills the struct it is given.
-    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    assert_eq!(rc, 0);
-    let saved = limit;
+    let (saved, _) = descriptor_limit().unwrap();
     // Keep the number to open small, whatever the limit was.
-    limit.rlim_cur = limit.rlim_cur.min(2048);
-    // SAFETY: setrlimit reads the struct it is given.
-    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
-    assert_eq!(rc, 0);
+    set_descriptor_limit(saved.min(2048)).unwrap();
     let mut hog = Vec::new();
     loop {
         match File::open("/dev/null") {
@@ -68,6 +59,5 @@ async fn incoming_backs_off_on_too_many_open_files_and_resumes() {
     assert!(socket.peer_addr().ip().is_loopback());
     within(incoming.next()).await.unwrap().unwrap();
 
-    // SAFETY: restores the limit read above.
-    unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &saved) };
+    set_descriptor_limit(saved).unwrap();
 }

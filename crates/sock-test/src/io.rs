@@ -1,6 +1,5 @@
-//! Scripted I/O for unit tests: readers and writers that move a few bytes per call
+//! Scripted I/O for tests: readers and writers that move a few bytes per call
 //! and return `Pending` between calls, as a slow socket does.
-#![allow(dead_code)] // each test module uses a different part
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -11,26 +10,26 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Runs a future to completion on the current thread.
-pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
+pub fn block_on<F: Future>(f: F) -> F::Output {
     futures::executor::block_on(f)
 }
 
 /// A reader that yields its data in chunks, returning `Pending` (and waking
 /// itself) before each chunk, then end of stream.
 #[derive(Debug)]
-pub(crate) struct Trickle {
+pub struct Trickle {
     chunks: VecDeque<Vec<u8>>,
     pending_next: bool,
 }
 
 impl Trickle {
     /// One byte per read.
-    pub(crate) fn new(data: &[u8]) -> Self {
+    pub fn new(data: &[u8]) -> Self {
         Self::chunked(data, &vec![1; data.len()])
     }
 
     /// Reads of the given sizes (the rest in one read at the end).
-    pub(crate) fn chunked(data: &[u8], sizes: &[usize]) -> Self {
+    pub fn chunked(data: &[u8], sizes: &[usize]) -> Self {
         let mut chunks = VecDeque::new();
         let mut rest = data;
         for &size in sizes {
@@ -78,17 +77,21 @@ impl AsyncRead for Trickle {
 /// A writer that accepts at most `per_write` bytes per call, returning `Pending`
 /// before each call, and keeps what it was given. It counts its calls.
 #[derive(Debug)]
-pub(crate) struct TrickleWriter {
+pub struct TrickleWriter {
     per_write: usize,
     data: Vec<u8>,
     pending_next: bool,
-    pub(crate) writes: usize,
-    pub(crate) flushes: usize,
-    pub(crate) vectored: bool,
+    /// How many writes it took.
+    pub writes: usize,
+    /// How many flushes it was asked for.
+    pub flushes: usize,
+    /// Whether it advertises vectored writes.
+    pub vectored: bool,
 }
 
 impl TrickleWriter {
-    pub(crate) fn new(per_write: usize) -> Self {
+    /// A writer taking at most `per_write` bytes a call.
+    pub fn new(per_write: usize) -> Self {
         Self {
             per_write,
             data: Vec::new(),
@@ -99,11 +102,13 @@ impl TrickleWriter {
         }
     }
 
-    pub(crate) fn into_bytes(self) -> Vec<u8> {
+    /// Everything written.
+    pub fn into_bytes(self) -> Vec<u8> {
         self.data
     }
 
-    pub(crate) fn bytes(&self) -> &[u8] {
+    /// Everything written so far.
+    pub fn bytes(&self) -> &[u8] {
         &self.data
     }
 }

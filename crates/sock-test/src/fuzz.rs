@@ -1,11 +1,11 @@
 //! The bodies of the fuzz targets in `fuzz/`, kept here so that one copy runs both
 //! under cargo-fuzz and, where cargo-fuzz is not available, as bounded property
-//! tests (`tests/fuzz_bodies.rs`, `cargo xtask fuzz`).
+//! tests (`crates/sock-codec/tests/fuzz_bodies.rs`, `cargo xtask fuzz`).
 //!
 //! Each function takes arbitrary bytes, drives one decoder or parser with them,
 //! and panics only if an invariant breaks: a frame over its limit, a buffer that
 //! grew past what the limit allows, a re-encoding that differs from what was
-//! decoded, a failed read that consumed bytes. Not part of the API.
+//! decoded, a failed read that consumed bytes.
 
 use std::future::{poll_fn, Future};
 use std::io;
@@ -19,7 +19,7 @@ use sock_core::{ByteOrder, HostName, ServiceName, UnicodeEncoding};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_util::codec::{Decoder, Encoder, FramedRead, FramedWrite};
 
-use crate::{
+use sock_codec::{
     BytesLineCodec, DataReader, DataWriter, InputStreamOptions, LengthPrefixedCodec, LineCodec,
 };
 
