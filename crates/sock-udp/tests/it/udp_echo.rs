@@ -1,7 +1,7 @@
 //! Echo over loopback: recv and send_to, output streams, connected sockets,
 //! the information a socket gives, and the statuses its errors carry.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 

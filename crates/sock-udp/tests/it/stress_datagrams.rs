@@ -10,7 +10,7 @@
 //! Slow, so ignored by default; run with `cargo xtask test --stress`, or
 //! `cargo test -p sock-udp --release --test stress_datagrams -- --ignored --nocapture --test-threads=1`.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! unaffected. Multicast delivery runs inside a network namespace each test
 //! makes (skipped, saying why, where namespaces cannot be made).
 
-mod support;
+use crate::support;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -133,7 +133,10 @@ async fn sockets_without_multicast_only_send_and_receive_unicast_as_before() {
 #[test]
 fn a_multicast_only_socket_sends_and_receives_ipv4_multicast_but_not_unicast() {
     in_netns(
-        "a_multicast_only_socket_sends_and_receives_ipv4_multicast_but_not_unicast",
+        &support::test_path(
+            module_path!(),
+            "a_multicast_only_socket_sends_and_receives_ipv4_multicast_but_not_unicast",
+        ),
         || {
             block_on(async {
                 let group = HostName::new("239.255.0.9").unwrap();
@@ -187,7 +190,10 @@ fn a_multicast_only_socket_sends_and_receives_ipv4_multicast_but_not_unicast() {
 #[test]
 fn a_multicast_only_socket_receives_ipv6_multicast_but_not_unicast() {
     in_netns(
-        "a_multicast_only_socket_receives_ipv6_multicast_but_not_unicast",
+        &support::test_path(
+            module_path!(),
+            "a_multicast_only_socket_receives_ipv6_multicast_but_not_unicast",
+        ),
         || {
             block_on(async {
                 let group = HostName::new("ff15::5eee").unwrap();

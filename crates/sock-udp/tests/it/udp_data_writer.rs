@@ -2,7 +2,7 @@
 //! datagram, as in UWP, and a received message reads back through a
 //! preloaded `DataReader`.
 
-mod support;
+use crate::support;
 
 use sock_codec::DataWriter;
 use sock_core::SocketErrorStatus;

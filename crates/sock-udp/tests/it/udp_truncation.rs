@@ -1,6 +1,6 @@
 //! A datagram longer than the receive buffer is flagged, never silently cut.
 
-mod support;
+use crate::support;
 
 use sock_udp::{DatagramMessage, DatagramSocket, DEFAULT_MAX_MESSAGE_SIZE, MAX_DATAGRAM_SIZE_V4};
 use support::{bind_v4, within};

@@ -5,9 +5,9 @@
 //! A socket a service manager passes carries no such setting; the adopting
 //! process sets it with `from_activation_with`.
 
-#![cfg(target_os = "linux")]
+#![cfg(all(target_os = "linux", feature = "handoff"))]
 
-mod support;
+use crate::support;
 
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
@@ -216,7 +216,7 @@ async fn a_socket_passed_by_a_service_manager_is_made_multicast_only_by_the_adop
         .arg(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "activation_child",
+            &support::test_path(module_path!(), "activation_child"),
             "--include-ignored",
             "--nocapture",
         ])

@@ -1,7 +1,7 @@
 //! `messages()` delivers a long run of datagrams in order, with nothing lost
 //! when the receive buffer is large enough for what is in flight.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::Duration;

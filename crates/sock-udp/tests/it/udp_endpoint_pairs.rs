@@ -1,7 +1,7 @@
 //! `DatagramSocket::endpoint_pairs` (UWP's `GetEndpointPairsAsync`): one pair
 //! per address, usable as they are with `connect_pair`.
 
-mod support;
+use crate::support;
 
 use sock_core::{Error, HostName};
 use sock_udp::DatagramSocket;

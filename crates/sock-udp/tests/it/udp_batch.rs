@@ -2,7 +2,7 @@
 //! or reordered: with segmentation offload, without it, and with receive
 //! offload splitting coalesced datagrams back apart.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

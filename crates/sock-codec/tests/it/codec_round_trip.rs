@@ -1,7 +1,7 @@
 //! Property tests: random frame, line and value sequences, cut at random
 //! boundaries on the way, come back exactly.
 
-mod support;
+use crate::support;
 
 use bytes::{Bytes, BytesMut};
 use futures::executor::block_on;

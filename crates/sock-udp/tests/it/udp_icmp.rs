@@ -1,7 +1,7 @@
 //! An ICMP "port unreachable" never ends a receive loop: unconnected sockets
 //! skip it, connected ones report it once and keep working.
 
-mod support;
+use crate::support;
 
 use futures::StreamExt;
 use sock_core::SocketErrorStatus;

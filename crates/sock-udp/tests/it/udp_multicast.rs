@@ -2,7 +2,7 @@
 //! (multicast never leaves it). Skipped, saying why, where namespaces cannot
 //! be made.
 
-mod support;
+use crate::support;
 
 use std::future::Future;
 
@@ -37,7 +37,10 @@ async fn recv_text(socket: &DatagramSocket) -> (String, HostName) {
 #[test]
 fn shared_port_sockets_each_receive_an_ipv4_multicast_datagram() {
     in_netns(
-        "shared_port_sockets_each_receive_an_ipv4_multicast_datagram",
+        &support::test_path(
+            module_path!(),
+            "shared_port_sockets_each_receive_an_ipv4_multicast_datagram",
+        ),
         || {
             block_on(async {
                 let group = HostName::new("239.255.0.1").unwrap();
@@ -86,52 +89,61 @@ fn shared_port_sockets_each_receive_an_ipv4_multicast_datagram() {
 
 #[test]
 fn ipv4_only_sockets_join_on_their_bound_address() {
-    in_netns("ipv4_only_sockets_join_on_their_bound_address", || {
-        block_on(async {
-            let group = HostName::new("239.255.0.3").unwrap();
-            let any4 = HostName::new("0.0.0.0").unwrap();
-            let lo = HostName::new("127.0.0.1").unwrap();
-            let first = DatagramSocket::builder()
-                .multicast_only(true)
-                .bind_endpoint(Some(&any4), "")
-                .await
-                .unwrap();
-            let port = first.information().local_port;
-            let second = DatagramSocket::builder()
-                .multicast_only(true)
-                .bind_endpoint(Some(&any4), port)
-                .await
-                .unwrap();
-            first.join_multicast_group(&group).unwrap();
-            second.join_multicast_group(&group).unwrap();
-            // A socket bound to 127.0.0.1 joins on the loopback interface.
-            let on_lo = DatagramSocket::builder()
-                .bind_endpoint(Some(&lo), "")
-                .await
-                .unwrap();
-            on_lo.join_multicast_group(&group).unwrap();
-            // An IPv4 socket cannot join an IPv6 group, and a unicast address
-            // is no group.
-            assert!(first
-                .join_multicast_group(&HostName::new("ff15::1").unwrap())
-                .is_err());
-            let err = first.join_multicast_group(&lo).unwrap_err();
-            assert!(err.to_string().contains("not a multicast group"), "{err}");
+    in_netns(
+        &support::test_path(
+            module_path!(),
+            "ipv4_only_sockets_join_on_their_bound_address",
+        ),
+        || {
+            block_on(async {
+                let group = HostName::new("239.255.0.3").unwrap();
+                let any4 = HostName::new("0.0.0.0").unwrap();
+                let lo = HostName::new("127.0.0.1").unwrap();
+                let first = DatagramSocket::builder()
+                    .multicast_only(true)
+                    .bind_endpoint(Some(&any4), "")
+                    .await
+                    .unwrap();
+                let port = first.information().local_port;
+                let second = DatagramSocket::builder()
+                    .multicast_only(true)
+                    .bind_endpoint(Some(&any4), port)
+                    .await
+                    .unwrap();
+                first.join_multicast_group(&group).unwrap();
+                second.join_multicast_group(&group).unwrap();
+                // A socket bound to 127.0.0.1 joins on the loopback interface.
+                let on_lo = DatagramSocket::builder()
+                    .bind_endpoint(Some(&lo), "")
+                    .await
+                    .unwrap();
+                on_lo.join_multicast_group(&group).unwrap();
+                // An IPv4 socket cannot join an IPv6 group, and a unicast address
+                // is no group.
+                assert!(first
+                    .join_multicast_group(&HostName::new("ff15::1").unwrap())
+                    .is_err());
+                let err = first.join_multicast_group(&lo).unwrap_err();
+                assert!(err.to_string().contains("not a multicast group"), "{err}");
 
-            let sender = DatagramSocket::bind_endpoint(Some(&any4), "")
-                .await
-                .unwrap();
-            sender.send_to(&group, port, "v4 only").await.unwrap();
-            assert_eq!(recv_text(&first).await.0, "v4 only");
-            assert_eq!(recv_text(&second).await.0, "v4 only");
-        });
-    });
+                let sender = DatagramSocket::bind_endpoint(Some(&any4), "")
+                    .await
+                    .unwrap();
+                sender.send_to(&group, port, "v4 only").await.unwrap();
+                assert_eq!(recv_text(&first).await.0, "v4 only");
+                assert_eq!(recv_text(&second).await.0, "v4 only");
+            });
+        },
+    );
 }
 
 #[test]
 fn shared_port_sockets_each_receive_an_ipv6_multicast_datagram() {
     in_netns(
-        "shared_port_sockets_each_receive_an_ipv6_multicast_datagram",
+        &support::test_path(
+            module_path!(),
+            "shared_port_sockets_each_receive_an_ipv6_multicast_datagram",
+        ),
         || {
             block_on(async {
                 let group = HostName::new("ff15::5eed").unwrap();

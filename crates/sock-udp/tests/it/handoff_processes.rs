@@ -2,8 +2,9 @@
 //! re-executed in a child role) which keeps serving it, datagrams queued
 //! during the hand-off included.
 
-#![cfg(target_os = "linux")]
+#![cfg(all(target_os = "linux", feature = "handoff"))]
 
+use crate::support;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -63,7 +64,7 @@ async fn a_datagram_socket_handed_to_another_process_keeps_its_queue_and_serves(
     let mut cmd = tokio::process::Command::new(std::env::current_exe().unwrap());
     cmd.args([
         "--exact",
-        "child_process",
+        &support::test_path(module_path!(), "child_process"),
         "--include-ignored",
         "--nocapture",
     ])
