@@ -8,7 +8,7 @@ use sock_core::{HostName, ProtectionLevel, ServiceName};
 use tokio::net::TcpStream;
 
 use crate::options::CloseSettings;
-use crate::stats::RoundTripTimeStatistics;
+use crate::stats::{BandwidthStatistics, RoundTripTimeStatistics};
 
 /// What a connected socket remembers from its making. Accepting is on the hot
 /// path of a server, so what an accepted socket may never be asked for (its
@@ -118,6 +118,20 @@ pub struct StreamSocketInformation {
     /// Round-trip-time statistics from the kernel (`TCP_INFO`); `None` where
     /// the platform does not report them.
     pub round_trip_time: Option<RoundTripTimeStatistics>,
+    /// UWP's `BandwidthStatistics`, from the kernel (`TCP_INFO`); `None` where
+    /// the platform does not report them. See [`BandwidthStatistics`] for
+    /// where each value comes from.
+    pub bandwidth: Option<BandwidthStatistics>,
+    /// Bytes sent and acknowledged by the peer (`tcpi_bytes_acked`); 0 where
+    /// the platform does not report it. Counts the TLS records' bytes on a
+    /// protected socket.
+    pub bytes_sent: u64,
+    /// Bytes received (`tcpi_bytes_received`); 0 where the platform does not
+    /// report it.
+    pub bytes_received: u64,
+    /// Segments sent again over the connection's life
+    /// (`tcpi_total_retrans`); 0 where the platform does not report it.
+    pub segments_retransmitted: u64,
     /// The protection in effect (UWP's `ProtectionLevel`): `PlainSocket`, or
     /// `Tls12` / `Tls13` for the TLS version negotiated.
     pub protection_level: ProtectionLevel,

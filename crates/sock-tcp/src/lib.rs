@@ -174,7 +174,7 @@ pub use sock_handoff::{
 };
 pub use socket::StreamSocket;
 pub use split::{InputStream, OutputStream, ReuniteError};
-pub use stats::RoundTripTimeStatistics;
+pub use stats::{BandwidthStatistics, RoundTripTimeStatistics};
 #[cfg(feature = "tls")]
 pub use tls::{
     ServerCertificateErrorSeverity, TlsConnectError, DEFAULT_MAX_PENDING_TLS_HANDSHAKES,

@@ -20,6 +20,7 @@ use crate::idle::{IdleKind, IdleTimeouts};
 use crate::info::Meta;
 use crate::io::{self as sio, DirState, ReadSide, Shared, Transport};
 use crate::options::{CloseSettings, SocketOptions};
+use crate::stats::TcpInfo;
 use crate::StreamSocketInformation;
 
 /// A TCP connection, as UWP's `StreamSocket`.
@@ -137,6 +138,7 @@ impl StreamSocket {
     pub fn information(&self) -> StreamSocketInformation {
         let meta = &self.shared.meta;
         let local = self.local_addr();
+        let kernel = crate::sys::tcp_info(self.transport.tcp());
         StreamSocketInformation {
             local_address: HostName::from(local.ip()),
             local_port: local.port(),
@@ -144,7 +146,11 @@ impl StreamSocket {
             remote_port: meta.remote.port(),
             remote_host_name: meta.remote_host_name(),
             remote_service_name: meta.remote_service_name(),
-            round_trip_time: crate::sys::round_trip_time(self.transport.tcp()),
+            round_trip_time: kernel.as_ref().map(TcpInfo::round_trip_time),
+            bandwidth: kernel.as_ref().map(TcpInfo::bandwidth),
+            bytes_sent: kernel.map_or(0, |k| k.bytes_acked),
+            bytes_received: kernel.map_or(0, |k| k.bytes_received),
+            segments_retransmitted: kernel.map_or(0, |k| u64::from(k.total_retrans)),
             protection_level: self.protection_level(),
             #[cfg(feature = "tls")]
             tls: self.tls_info().cloned(),

@@ -101,6 +101,43 @@ async fn information_reports_both_ends_and_the_names_as_given() {
     }
 }
 
+/// UWP's BandwidthStatistics and the traffic counters follow what moved:
+/// after 1 MiB one way, the sender counts it sent (and acknowledged) and the
+/// receiver counts it received.
+#[tokio::test]
+async fn information_counts_the_bytes_moved_and_the_bandwidth() {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let (mut client, mut server) = support::pair().await;
+    let data = vec![7u8; 1 << 20];
+    let send = async {
+        client.write_all(&data).await.unwrap();
+        client.flush().await.unwrap();
+    };
+    let mut got = vec![0u8; data.len()];
+    let recv = server.read_exact(&mut got);
+    let ((), read) = within(async { tokio::join!(send, recv) }).await;
+    read.unwrap();
+    // The last acknowledgement may still be on its way: wait for it, bounded.
+    let sent = within(async {
+        loop {
+            let info = client.information();
+            if info.bytes_sent >= data.len() as u64 {
+                return info;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    let bandwidth = sent.bandwidth.expect("TCP_INFO gives bandwidth on Linux");
+    assert!(bandwidth.outbound_bits_per_second > 0, "{bandwidth:?}");
+    assert!(!bandwidth.inbound_bandwidth_peaked);
+    let received = server.information();
+    assert!(received.bytes_received >= data.len() as u64, "{received:?}");
+    assert_eq!(received.bytes_sent, 0, "the server sent nothing");
+}
+
 #[tokio::test]
 async fn from_framed_keeps_bytes_the_codec_read_ahead() {
     let (client, mut server) = support::pair().await;

@@ -7,7 +7,7 @@ use socket2::{SockRef, Socket};
 use tokio::net::TcpStream;
 
 use super::AcceptError;
-use crate::stats::RoundTripTimeStatistics;
+use crate::stats::TcpInfo;
 
 /// Sorts an `accept` failure by its kind.
 pub(crate) fn accept_error(err: &io::Error) -> AcceptError {
@@ -40,7 +40,7 @@ pub(crate) fn ipv6_unavailable(err: &io::Error) -> bool {
     )
 }
 
-/// Round-trip-time statistics: not reported on this platform.
-pub(crate) fn round_trip_time(_stream: &TcpStream) -> Option<RoundTripTimeStatistics> {
+/// The kernel's statistics of a connection: not reported on this platform.
+pub(crate) fn tcp_info(_stream: &TcpStream) -> Option<TcpInfo> {
     None
 }

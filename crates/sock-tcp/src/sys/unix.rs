@@ -2,13 +2,12 @@
 
 use std::io;
 use std::os::fd::AsRawFd;
-use std::time::Duration;
 
 use socket2::{SockRef, Socket};
 use tokio::net::TcpStream;
 
 use super::AcceptError;
-use crate::stats::RoundTripTimeStatistics;
+use crate::stats::TcpInfo;
 
 /// Sorts an `accept` failure (after `accept4(2)`'s list of errors that belong
 /// to the pending connection rather than to the listener).
@@ -61,13 +60,13 @@ pub(crate) fn ipv6_unavailable(err: &io::Error) -> bool {
     )
 }
 
-/// Round-trip-time statistics from `TCP_INFO`.
+/// The kernel's statistics of a connection (`TCP_INFO`).
 #[cfg(target_os = "linux")]
-pub(crate) fn round_trip_time(stream: &TcpStream) -> Option<RoundTripTimeStatistics> {
-    /// The head of Linux's `struct tcp_info` (`linux/tcp.h`) up to `tcpi_min_rtt`.
+pub(crate) fn tcp_info(stream: &TcpStream) -> Option<TcpInfo> {
+    /// Linux's `struct tcp_info` (`linux/tcp.h`) up to `tcpi_bytes_sent`.
     #[repr(C)]
     #[derive(Default)]
-    struct TcpInfo {
+    struct Raw {
         state: u8,
         ca_state: u8,
         retransmits: u8,
@@ -75,6 +74,7 @@ pub(crate) fn round_trip_time(stream: &TcpStream) -> Option<RoundTripTimeStatist
         backoff: u8,
         options: u8,
         wscale: u8,
+        /// Bit 0: `tcpi_delivery_rate_app_limited`.
         flags: u8,
         rto: u32,
         ato: u32,
@@ -108,40 +108,53 @@ pub(crate) fn round_trip_time(stream: &TcpStream) -> Option<RoundTripTimeStatist
         segs_in: u32,
         notsent_bytes: u32,
         min_rtt: u32,
+        data_segs_in: u32,
+        data_segs_out: u32,
+        delivery_rate: u64,
     }
-    const MIN_RTT_END: usize = std::mem::offset_of!(TcpInfo, min_rtt) + 4;
-    const RTTVAR_END: usize = std::mem::offset_of!(TcpInfo, rttvar) + 4;
+    /// Whether the kernel filled `field` (older kernels write a shorter struct).
+    macro_rules! has {
+        ($len:expr, $field:ident) => {
+            $len >= std::mem::offset_of!(Raw, $field) + size_of_val(&Raw::default().$field)
+        };
+    }
 
-    let mut info = TcpInfo::default();
-    let mut len = size_of::<TcpInfo>() as libc::socklen_t;
-    // SAFETY: `info` is a plain C struct of `len` bytes that the kernel fills
+    let mut raw = Raw::default();
+    let mut len = size_of::<Raw>() as libc::socklen_t;
+    // SAFETY: `raw` is a plain C struct of `len` bytes that the kernel fills
     // (at most `len` bytes); `len` tells us how much it wrote.
     let rc = unsafe {
         libc::getsockopt(
             stream.as_raw_fd(),
             libc::IPPROTO_TCP,
             libc::TCP_INFO,
-            std::ptr::addr_of_mut!(info).cast(),
+            std::ptr::addr_of_mut!(raw).cast(),
             &mut len,
         )
     };
     let len = len as usize;
-    if rc != 0 || len < RTTVAR_END {
+    if rc != 0 || !has!(len, rttvar) {
         return None;
     }
-    let micros = |us: u32| Duration::from_micros(u64::from(us));
-    let min = (len >= MIN_RTT_END && info.min_rtt != 0 && info.min_rtt != u32::MAX)
-        .then(|| micros(info.min_rtt));
-    Some(RoundTripTimeStatistics::new(
-        min,
-        micros(info.rtt),
-        micros(info.rttvar),
-    ))
+    let if_has = |filled: bool, value: u64| if filled { value } else { 0 };
+    Some(TcpInfo {
+        rtt_us: raw.rtt,
+        rttvar_us: raw.rttvar,
+        min_rtt_us: (has!(len, min_rtt) && raw.min_rtt != 0 && raw.min_rtt != u32::MAX)
+            .then_some(raw.min_rtt),
+        rcv_rtt_us: raw.rcv_rtt,
+        rcv_space: raw.rcv_space,
+        total_retrans: raw.total_retrans,
+        bytes_acked: if_has(has!(len, bytes_acked), raw.bytes_acked),
+        bytes_received: if_has(has!(len, bytes_received), raw.bytes_received),
+        delivery_rate: if_has(has!(len, delivery_rate), raw.delivery_rate),
+        app_limited: has!(len, delivery_rate) && raw.flags & 1 != 0,
+    })
 }
 
-/// Round-trip-time statistics: not reported on this platform.
+/// The kernel's statistics of a connection: not reported on this platform.
 #[cfg(not(target_os = "linux"))]
-pub(crate) fn round_trip_time(_stream: &TcpStream) -> Option<RoundTripTimeStatistics> {
+pub(crate) fn tcp_info(_stream: &TcpStream) -> Option<TcpInfo> {
     None
 }
 
