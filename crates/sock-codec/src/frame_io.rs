@@ -27,8 +27,15 @@ use crate::{LengthPrefixedBuilder, LengthPrefixedCodec};
 
 /// Payloads at least this long are written from the caller's `Bytes`, not copied.
 pub const DEFAULT_COPY_THRESHOLD: usize = 4 * 1024;
-/// Bytes a [`FrameWriter`] holds before `poll_ready` writes some out: 64 KiB.
-pub const DEFAULT_BACKPRESSURE_BOUNDARY: usize = 64 * 1024;
+/// The default high watermark of a [`FrameWriter`]: 64 KiB. Once this much
+/// waits to be written, the writer is not writable (`poll_ready` writes until
+/// the low watermark).
+pub const DEFAULT_HIGH_WATERMARK: usize = 64 * 1024;
+/// The default low watermark of a [`FrameWriter`]: 32 KiB. A writer that went
+/// over the high watermark is writable again once less than this waits.
+pub const DEFAULT_LOW_WATERMARK: usize = 32 * 1024;
+/// The high watermark, under its earlier name.
+pub const DEFAULT_BACKPRESSURE_BOUNDARY: usize = DEFAULT_HIGH_WATERMARK;
 /// The most a [`FrameReader`] asks the stream for in one read: 256 KiB. It starts
 /// at 8 KiB and doubles while reads fill what it asked for.
 pub const DEFAULT_READ_BUFFER: usize = 256 * 1024;
@@ -57,9 +64,16 @@ pin_project! {
     /// * Large payloads (4 KiB or more) are **not copied**: the header goes into the
     ///   buffer and the payload is written from the caller's `Bytes`, with vectored
     ///   writes (`writev`) when the stream supports them.
-    /// * `poll_ready` writes out what is held once it reaches the backpressure
-    ///   boundary (64 KiB by default); `flush` resolves only when every frame fed
-    ///   before it is written and the stream is flushed.
+    /// * Backpressure follows two watermarks, as Netty's `WriteBufferWaterMark`:
+    ///   once the bytes waiting reach the high watermark (64 KiB by default) the
+    ///   writer is not [writable](Self::is_writable), and `poll_ready` (so
+    ///   `send`/`feed`) writes until less than the low watermark (32 KiB)
+    ///   waits. A producer that does not go through the `Sink` can ask
+    ///   [`is_writable`](Self::is_writable) and await
+    ///   [`writable`](Self::writable). Memory held for a slow peer is bounded
+    ///   by the high watermark plus one frame.
+    /// * `flush` resolves only when every frame fed before it is written and
+    ///   the stream is flushed.
     ///
     /// A payload over the codec's
     /// [`max_encode_frame_length`](LengthPrefixedBuilder::max_encode_frame_length),
@@ -105,7 +119,10 @@ pin_project! {
         // Bytes of large payloads not yet written.
         large_pending: usize,
         copy_threshold: usize,
-        backpressure: usize,
+        high_watermark: usize,
+        low_watermark: usize,
+        // Over the high watermark, and not yet back under the low one.
+        throttled: bool,
     }
 }
 
@@ -125,13 +142,61 @@ impl<W: AsyncWrite> FrameWriter<W> {
             large: VecDeque::new(),
             large_pending: 0,
             copy_threshold: DEFAULT_COPY_THRESHOLD,
-            backpressure: DEFAULT_BACKPRESSURE_BOUNDARY,
+            high_watermark: DEFAULT_HIGH_WATERMARK,
+            low_watermark: DEFAULT_LOW_WATERMARK,
+            throttled: false,
         }
     }
 
-    /// Sets how many bytes may wait before `poll_ready` writes some out.
+    /// Sets the watermarks: the writer stops being writable when `high`
+    /// bytes wait, and is writable again below `low` (defaults 64 KiB and
+    /// 32 KiB). `low` is capped at `high`.
+    pub fn set_watermarks(&mut self, low: usize, high: usize) {
+        self.high_watermark = high;
+        self.low_watermark = low.min(high);
+    }
+
+    /// Sets the high watermark to `bytes` and the low one to half of it.
     pub fn set_backpressure_boundary(&mut self, bytes: usize) {
-        self.backpressure = bytes;
+        self.set_watermarks(bytes / 2, bytes);
+    }
+
+    /// Whether more frames may be fed without going over the high watermark
+    /// (UWP has no such call; it is Netty's `Channel.isWritable`). Once the
+    /// high watermark is reached it stays `false` until less than the low
+    /// watermark waits.
+    pub fn is_writable(&self) -> bool {
+        !self.throttled && self.pending_len() < self.high_watermark
+    }
+
+    /// Writes until the writer is [writable](Self::is_writable) again: at
+    /// once if it is.
+    ///
+    /// # Errors
+    ///
+    /// The stream's write error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: frames not yet written stay queued, in order.
+    pub fn writable(&mut self) -> impl Future<Output = Result<()>> + '_
+    where
+        W: Unpin,
+    {
+        std::future::poll_fn(move |cx| Pin::new(&mut *self).poll_writable(cx))
+    }
+
+    /// Writes down to the low watermark when the high one was reached.
+    fn poll_writable(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if self.pending_len() >= self.high_watermark {
+            *self.as_mut().project().throttled = true;
+        }
+        if self.throttled {
+            let low = self.low_watermark;
+            ready!(self.as_mut().poll_write_out(cx, low))?;
+            *self.project().throttled = false;
+        }
+        Poll::Ready(Ok(()))
     }
 
     /// Bytes of frames accepted and not yet written.
@@ -177,10 +242,17 @@ impl<W: AsyncWrite> FrameWriter<W> {
         Ok(())
     }
 
-    /// Writes until nothing is pending.
-    fn poll_write_out(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Writes until fewer than `until` bytes are pending (0: all of them).
+    fn poll_write_out(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        until: usize,
+    ) -> Poll<io::Result<()>> {
         let mut this = self.project();
         loop {
+            if until > 0 && this.buf.len() + *this.large_pending < until {
+                return Poll::Ready(Ok(()));
+            }
             let written = if this.large.is_empty() {
                 // Only copied frames: one contiguous write.
                 if this.buf.is_empty() {
@@ -276,10 +348,10 @@ impl<W: AsyncWrite> Sink<Bytes> for FrameWriter<W> {
 
     #[inline]
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        if self.buf.len() + self.large_pending >= self.backpressure {
-            ready!(self.poll_write_out(cx))?;
+        if !self.throttled && self.buf.len() + self.large_pending < self.high_watermark {
+            return Poll::Ready(Ok(()));
         }
-        Poll::Ready(Ok(()))
+        self.poll_writable(cx)
     }
 
     #[inline]
@@ -289,7 +361,8 @@ impl<W: AsyncWrite> Sink<Bytes> for FrameWriter<W> {
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let grown = self.buf.len() > INITIAL_WRITE;
-        ready!(self.as_mut().poll_write_out(cx))?;
+        ready!(self.as_mut().poll_write_out(cx, 0))?;
+        *self.as_mut().project().throttled = false;
         if grown {
             // A burst grew the buffer; once it is out, do not keep it.
             *self.as_mut().project().buf = BytesMut::with_capacity(INITIAL_WRITE);
@@ -299,7 +372,7 @@ impl<W: AsyncWrite> Sink<Bytes> for FrameWriter<W> {
     }
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        ready!(self.as_mut().poll_write_out(cx))?;
+        ready!(self.as_mut().poll_write_out(cx, 0))?;
         ready!(self.project().inner.poll_shutdown(cx))?;
         Poll::Ready(Ok(()))
     }

@@ -71,7 +71,7 @@ pub use data_reader::{DataReader, InputStreamOptions, DEFAULT_MAX_BUFFER_LENGTH}
 pub use data_writer::{DataWriter, Guid, NoStream, TimeSpan};
 pub use frame_io::{
     FrameReader, FrameWriter, DEFAULT_BACKPRESSURE_BOUNDARY, DEFAULT_COPY_THRESHOLD,
-    DEFAULT_READ_BUFFER,
+    DEFAULT_HIGH_WATERMARK, DEFAULT_LOW_WATERMARK, DEFAULT_READ_BUFFER,
 };
 pub use length_prefixed::{
     LengthPrefixedBuilder, LengthPrefixedCodec, DEFAULT_FRAME_TIMEOUT, DEFAULT_MAX_FRAME_LENGTH,

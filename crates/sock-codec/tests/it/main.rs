@@ -9,4 +9,5 @@ mod data_length_prefixed;
 mod frame_arrival;
 mod frame_memory_budget;
 mod frame_timeout;
+mod frame_watermarks;
 mod fuzz_bodies;
