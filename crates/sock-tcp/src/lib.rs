@@ -140,6 +140,8 @@ mod log;
 mod options;
 mod resolve;
 mod serve;
+#[cfg(unix)]
+mod shard;
 mod shutdown;
 mod socket;
 mod split;
@@ -166,6 +168,8 @@ pub use serve::{
     HandlerFailure, HandlerOutcome, Serve, ServeReport, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_SERVE_IDLE_TIMEOUT, DEFAULT_SHED_MIN_IDLE, DEFAULT_SHUTDOWN_TIMEOUT,
 };
+#[cfg(unix)]
+pub use shard::{ShardedServe, ShardedServer, DEFAULT_DRAIN_TIMEOUT};
 pub use shutdown::ShutdownSignal;
 #[cfg(all(unix, feature = "handoff"))]
 #[doc(no_inline)]

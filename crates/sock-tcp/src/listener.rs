@@ -58,6 +58,7 @@ pub const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 pub struct StreamSocketListenerControl {
     options: SocketOptions,
     backlog: u32,
+    reuse_port: bool,
     #[cfg(feature = "tls")]
     tls: Option<sock_tls::TlsServerConfig>,
     #[cfg(feature = "tls")]
@@ -71,6 +72,7 @@ impl Default for StreamSocketListenerControl {
         Self {
             options: SocketOptions::default(),
             backlog: DEFAULT_BACKLOG,
+            reuse_port: false,
             #[cfg(feature = "tls")]
             tls: None,
             #[cfg(feature = "tls")]
@@ -93,6 +95,24 @@ impl StreamSocketListenerControl {
     /// ([`DEFAULT_BACKLOG`]; the kernel may cap it).
     pub fn backlog(mut self, backlog: u32) -> Self {
         self.backlog = backlog;
+        self
+    }
+
+    /// Lets several listeners bind the same address and port
+    /// (`SO_REUSEPORT`; off by default); the kernel spreads new connections
+    /// among them. Every listener of the port must set it.
+    ///
+    /// This is how [`serve_sharded`](Self::serve_sharded) runs one listener
+    /// per core. Closing one of several such listeners drops the connections
+    /// still waiting in its accept queue (each listener has its own queue):
+    /// [`ShardedServer::drain_shard`](crate::ShardedServer::drain_shard)
+    /// steers new connections away and empties the queue first. A listener
+    /// handed to another process ([`transfer_ownership`]) keeps its queue
+    /// instead.
+    ///
+    /// [`transfer_ownership`]: StreamSocketListener
+    pub fn reuse_port(mut self, on: bool) -> Self {
+        self.reuse_port = on;
         self
     }
 
@@ -254,6 +274,9 @@ impl StreamSocketListenerControl {
                 socket.set_only_v6(!dual_stack)?;
             }
             sys::before_listener_bind(&socket)?;
+            if self.reuse_port {
+                sys::set_reuse_port(&socket)?;
+            }
             socket.set_nonblocking(true)?;
             socket.bind(&addr.into())?;
             socket.listen(i32::try_from(self.backlog).unwrap_or(i32::MAX))?;

@@ -44,3 +44,11 @@ pub(crate) fn ipv6_unavailable(err: &io::Error) -> bool {
 pub(crate) fn tcp_info(_stream: &TcpStream) -> Option<TcpInfo> {
     None
 }
+
+/// Sharing a port among listeners: not supported on this platform.
+pub(crate) fn set_reuse_port(_socket: &Socket) -> io::Result<()> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "listeners sharing a port (SO_REUSEPORT) are not supported on this platform",
+    ))
+}

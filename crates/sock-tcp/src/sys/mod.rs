@@ -14,6 +14,11 @@ mod fallback;
 #[cfg(not(unix))]
 pub(crate) use fallback::*;
 
+#[cfg(unix)]
+mod reuseport;
+#[cfg(unix)]
+pub(crate) use reuseport::{rebalance, set_reuse_port, steer_away};
+
 /// Whether sockets accepted by a listener start with the listener's socket
 /// options (`TCP_NODELAY`, keep-alive, send buffer, TTL/hop limit, TOS/traffic
 /// class). On Linux an accepted socket is a copy of the listening one, so the

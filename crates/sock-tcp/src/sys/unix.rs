@@ -60,80 +60,106 @@ pub(crate) fn ipv6_unavailable(err: &io::Error) -> bool {
     )
 }
 
-/// The kernel's statistics of a connection (`TCP_INFO`).
+/// Linux's `struct tcp_info` (`linux/tcp.h`) up to `tcpi_delivery_rate`.
 #[cfg(target_os = "linux")]
-pub(crate) fn tcp_info(stream: &TcpStream) -> Option<TcpInfo> {
-    /// Linux's `struct tcp_info` (`linux/tcp.h`) up to `tcpi_bytes_sent`.
-    #[repr(C)]
-    #[derive(Default)]
-    struct Raw {
-        state: u8,
-        ca_state: u8,
-        retransmits: u8,
-        probes: u8,
-        backoff: u8,
-        options: u8,
-        wscale: u8,
-        /// Bit 0: `tcpi_delivery_rate_app_limited`.
-        flags: u8,
-        rto: u32,
-        ato: u32,
-        snd_mss: u32,
-        rcv_mss: u32,
-        unacked: u32,
-        sacked: u32,
-        lost: u32,
-        retrans: u32,
-        fackets: u32,
-        last_data_sent: u32,
-        last_ack_sent: u32,
-        last_data_recv: u32,
-        last_ack_recv: u32,
-        pmtu: u32,
-        rcv_ssthresh: u32,
-        rtt: u32,
-        rttvar: u32,
-        snd_ssthresh: u32,
-        snd_cwnd: u32,
-        advmss: u32,
-        reordering: u32,
-        rcv_rtt: u32,
-        rcv_space: u32,
-        total_retrans: u32,
-        pacing_rate: u64,
-        max_pacing_rate: u64,
-        bytes_acked: u64,
-        bytes_received: u64,
-        segs_out: u32,
-        segs_in: u32,
-        notsent_bytes: u32,
-        min_rtt: u32,
-        data_segs_in: u32,
-        data_segs_out: u32,
-        delivery_rate: u64,
-    }
-    /// Whether the kernel filled `field` (older kernels write a shorter struct).
-    macro_rules! has {
-        ($len:expr, $field:ident) => {
-            $len >= std::mem::offset_of!(Raw, $field) + size_of_val(&Raw::default().$field)
-        };
-    }
+#[repr(C)]
+#[derive(Default)]
+struct Raw {
+    state: u8,
+    ca_state: u8,
+    retransmits: u8,
+    probes: u8,
+    backoff: u8,
+    options: u8,
+    wscale: u8,
+    /// Bit 0: `tcpi_delivery_rate_app_limited`.
+    flags: u8,
+    rto: u32,
+    ato: u32,
+    snd_mss: u32,
+    rcv_mss: u32,
+    unacked: u32,
+    sacked: u32,
+    lost: u32,
+    retrans: u32,
+    fackets: u32,
+    last_data_sent: u32,
+    last_ack_sent: u32,
+    last_data_recv: u32,
+    last_ack_recv: u32,
+    pmtu: u32,
+    rcv_ssthresh: u32,
+    rtt: u32,
+    rttvar: u32,
+    snd_ssthresh: u32,
+    snd_cwnd: u32,
+    advmss: u32,
+    reordering: u32,
+    rcv_rtt: u32,
+    rcv_space: u32,
+    total_retrans: u32,
+    pacing_rate: u64,
+    max_pacing_rate: u64,
+    bytes_acked: u64,
+    bytes_received: u64,
+    segs_out: u32,
+    segs_in: u32,
+    notsent_bytes: u32,
+    min_rtt: u32,
+    data_segs_in: u32,
+    data_segs_out: u32,
+    delivery_rate: u64,
+}
 
+/// Whether the kernel filled `field` of [`Raw`] (older kernels write a
+/// shorter struct).
+#[cfg(target_os = "linux")]
+macro_rules! has {
+    ($len:expr, $field:ident) => {
+        $len >= std::mem::offset_of!(Raw, $field) + size_of_val(&Raw::default().$field)
+    };
+}
+
+/// Reads `TCP_INFO` of `fd`: the struct and how many bytes the kernel wrote.
+#[cfg(target_os = "linux")]
+fn read_tcp_info(fd: std::os::fd::RawFd) -> Option<(Raw, usize)> {
     let mut raw = Raw::default();
     let mut len = size_of::<Raw>() as libc::socklen_t;
     // SAFETY: `raw` is a plain C struct of `len` bytes that the kernel fills
     // (at most `len` bytes); `len` tells us how much it wrote.
     let rc = unsafe {
         libc::getsockopt(
-            stream.as_raw_fd(),
+            fd,
             libc::IPPROTO_TCP,
             libc::TCP_INFO,
             std::ptr::addr_of_mut!(raw).cast(),
             &mut len,
         )
     };
-    let len = len as usize;
-    if rc != 0 || !has!(len, rttvar) {
+    (rc == 0).then_some((raw, len as usize))
+}
+
+/// How many connections wait in a listening socket's accept queue
+/// (`tcpi_unacked` of a listener); `None` where the system does not say.
+#[cfg(target_os = "linux")]
+pub(crate) fn accept_queue_len(listener: std::os::fd::BorrowedFd<'_>) -> Option<u32> {
+    use std::os::fd::AsRawFd as _;
+    let (raw, len) = read_tcp_info(listener.as_raw_fd())?;
+    has!(len, unacked).then_some(raw.unacked)
+}
+
+/// How many connections wait in a listening socket's accept queue: not
+/// reported on this platform.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn accept_queue_len(_listener: std::os::fd::BorrowedFd<'_>) -> Option<u32> {
+    None
+}
+
+/// The kernel's statistics of a connection (`TCP_INFO`).
+#[cfg(target_os = "linux")]
+pub(crate) fn tcp_info(stream: &TcpStream) -> Option<TcpInfo> {
+    let (raw, len) = read_tcp_info(stream.as_raw_fd())?;
+    if !has!(len, rttvar) {
         return None;
     }
     let if_has = |filled: bool, value: u64| if filled { value } else { 0 };
