@@ -37,6 +37,7 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 64 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatagramSocketControl {
     pub(crate) multicast_only: bool,
+    pub(crate) reuse_port: bool,
     pub(crate) dont_fragment: bool,
     pub(crate) inbound_buffer_size: Option<usize>,
     pub(crate) outbound_unicast_hop_limit: Option<u8>,
@@ -50,6 +51,7 @@ impl Default for DatagramSocketControl {
     fn default() -> Self {
         Self {
             multicast_only: false,
+            reuse_port: false,
             dont_fragment: false,
             inbound_buffer_size: None,
             outbound_unicast_hop_limit: None,
@@ -106,6 +108,17 @@ impl DatagramSocketControl {
     /// (Linux also lets only sockets of the same user share a port.)
     pub fn multicast_only(mut self, on: bool) -> Self {
         self.multicast_only = on;
+        self
+    }
+
+    /// Lets several sockets bind the same address and port (`SO_REUSEPORT`;
+    /// off by default) and receive unicast datagrams there: the kernel
+    /// spreads senders among them by address and port, each sender's
+    /// datagrams going to one socket. For UDP servers that use every core;
+    /// see [`bind_sharded`](Self::bind_sharded). Unlike
+    /// [`multicast_only`](Self::multicast_only), unicast is not refused.
+    pub fn reuse_port(mut self, on: bool) -> Self {
+        self.reuse_port = on;
         self
     }
 
@@ -173,6 +186,11 @@ impl DatagramSocketControl {
     /// Whether port sharing for multicast only is on.
     pub fn is_multicast_only(&self) -> bool {
         self.multicast_only
+    }
+
+    /// Whether the port may be shared with [`reuse_port`](Self::reuse_port).
+    pub fn is_reuse_port(&self) -> bool {
+        self.reuse_port
     }
 
     /// Whether "don't fragment" is on.

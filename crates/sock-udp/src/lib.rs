@@ -76,6 +76,7 @@ mod options;
 mod output;
 mod resolve;
 mod rx;
+mod shard;
 mod socket;
 #[allow(unsafe_code)]
 mod sys;
@@ -85,6 +86,7 @@ pub use message::DatagramMessage;
 pub use messages::Messages;
 pub use output::DatagramOutputStream;
 pub use resolve::{MAX_DATAGRAM_SIZE_V4, MAX_DATAGRAM_SIZE_V6};
+pub use shard::DatagramShards;
 #[cfg(all(unix, feature = "handoff"))]
 #[doc(no_inline)]
 pub use sock_handoff::{

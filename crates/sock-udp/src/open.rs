@@ -281,7 +281,7 @@ impl DatagramSocketControl {
         let v4 = family != Family::V6;
         let v6 = family != Family::V4;
         socket.set_nonblocking(true)?;
-        if self.multicast_only {
+        if self.multicast_only || self.reuse_port {
             sys::share_port(&socket)?;
         }
         if let Some(bytes) = self.inbound_buffer_size {

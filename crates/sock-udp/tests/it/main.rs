@@ -14,4 +14,5 @@ mod udp_icmp;
 mod udp_messages;
 mod udp_multicast;
 mod udp_multicast_only;
+mod udp_shards;
 mod udp_truncation;
