@@ -149,16 +149,29 @@ impl<W: AsyncWrite> FrameWriter<W> {
     }
 
     /// Sets the watermarks: the writer stops being writable when `high`
-    /// bytes wait, and is writable again below `low` (defaults 64 KiB and
-    /// 32 KiB). `low` is capped at `high`.
-    pub fn set_watermarks(&mut self, low: usize, high: usize) {
+    /// bytes wait, and is writable again below `low` (defaults
+    /// [`DEFAULT_HIGH_WATERMARK`] and [`DEFAULT_LOW_WATERMARK`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] (naming `watermarks`) when `low` is above
+    /// `high`; the watermarks in force do not change.
+    pub fn set_watermarks(&mut self, low: usize, high: usize) -> Result<()> {
+        if low > high {
+            return Err(Error::invalid_argument(
+                "watermarks",
+                format!("the low watermark ({low} bytes) is above the high one ({high} bytes)"),
+            ));
+        }
         self.high_watermark = high;
-        self.low_watermark = low.min(high);
+        self.low_watermark = low;
+        Ok(())
     }
 
     /// Sets the high watermark to `bytes` and the low one to half of it.
     pub fn set_backpressure_boundary(&mut self, bytes: usize) {
-        self.set_watermarks(bytes / 2, bytes);
+        self.high_watermark = bytes;
+        self.low_watermark = bytes / 2;
     }
 
     /// Whether more frames may be fed without going over the high watermark

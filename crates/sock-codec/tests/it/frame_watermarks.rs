@@ -69,7 +69,7 @@ async fn a_writer_to_a_stalled_peer_stops_at_the_high_watermark_and_resumes_belo
 async fn send_waits_at_the_high_watermark_so_memory_stays_bounded() {
     let (ours, peer) = tokio::io::duplex(1024);
     let mut writer = FrameWriter::new(ours);
-    writer.set_watermarks(2 * 1024, 8 * 1024);
+    writer.set_watermarks(2 * 1024, 8 * 1024).unwrap();
     let frame = Bytes::from(vec![2u8; 1500]);
     // With the peer stalled, `send` (ready, then write out) cannot finish.
     let mut sent = 0;
@@ -88,4 +88,16 @@ async fn send_waits_at_the_high_watermark_so_memory_stays_bounded() {
     );
     assert!(sent < 20, "fed {sent} frames into a stalled peer");
     drop(peer);
+}
+
+#[test]
+fn a_low_watermark_above_the_high_one_is_refused_by_name() {
+    let (ours, _peer) = tokio::io::duplex(64);
+    let mut writer = FrameWriter::new(ours);
+    let err = writer.set_watermarks(10, 5).unwrap_err();
+    assert!(err.is_invalid_input(), "{err}");
+    assert!(err.to_string().contains("watermarks"), "{err}");
+    // Nothing changed: the defaults still hold.
+    assert!(writer.is_writable());
+    writer.set_watermarks(5, 5).unwrap();
 }
