@@ -16,12 +16,13 @@ use rustls::{ClientConfig, KeyLogFile, RootCertStore, Side};
 use sock_core::{Error, HostName, ProtectionLevel, Result};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::certificate::IgnorableCertificateError;
 use crate::config::{
     default_provider, os_roots, versions_error, versions_for, Recorded, DEFAULT_HANDSHAKE_TIMEOUT,
 };
 use crate::error::handshake_error;
 use crate::pem;
-use crate::verify::{recording, Findings, IgnorableCertificateError, PolicyVerifier};
+use crate::verify::{recording, Findings, PolicyVerifier};
 use crate::{HandshakeError, TlsConnectionInfo, TlsStream};
 
 /// A TLS client configuration: what to trust, who we are, which versions.

@@ -1,5 +1,6 @@
-//! Certificate verification: UWP's ignorable server certificate errors, and the
-//! record of what was found during one handshake.
+//! Certificate verification: the client's verifier, which tolerates UWP's
+//! ignorable server certificate errors, the server's recording verifier, and
+//! the record of what was found during one handshake.
 //!
 //! Verifiers are shared by every connection of a configuration (rustls only
 //! resumes sessions with the verifier that verified them), so what one handshake
@@ -8,7 +9,6 @@
 //! poll, so the slot always belongs to the handshake being driven.
 
 use std::cell::RefCell;
-use std::fmt;
 use std::mem;
 use std::sync::Arc;
 
@@ -22,56 +22,7 @@ use rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme,
 };
 
-use crate::error::{describe_certificate_error, CertificateProblem};
-use crate::x509::CertificateInfo;
-
-/// A server certificate problem that a client may choose to tolerate, as UWP's
-/// `IgnorableServerCertificateErrors` (named after `ChainValidationResult`).
-///
-/// **Each one removes a protection.** Tolerate one only for a server you
-/// identify some other way, for example a test server or a device on your own
-/// network whose certificate you cannot change, and prefer adding the server's
-/// own CA as a trust root, which removes nothing. Whatever is tolerated:
-///
-/// * the signatures of the presented chain are still verified, up to its last
-///   certificate;
-/// * the server still proves it holds the certificate's private key;
-/// * every other problem (revocation, wrong usage, bad signatures or encodings,
-///   a chain with missing links) still fails the handshake;
-/// * each problem found, waived or not, is listed in
-///   [`TlsConnectionInfo::certificate_errors`](crate::TlsConnectionInfo::certificate_errors).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum IgnorableCertificateError {
-    /// Accept a certificate outside its validity period (expired or not yet
-    /// valid): the chain is checked as of a time inside the certificates' own
-    /// validity periods.
-    ///
-    /// Risk: an expired certificate is no longer covered by its issuer's
-    /// revocation service, so a leaked key stays usable by whoever has it.
-    Expired,
-    /// Accept a chain that does not end in a trusted root (a self-signed
-    /// certificate, or a private CA not in the trust store): the chain is checked
-    /// up to its last presented certificate, whose own signature (for a
-    /// self-signed certificate, the signature by its own key) is verified too.
-    ///
-    /// Risk: anyone can make such a certificate for any name, so this alone
-    /// gives no assurance of who the server is; anyone on the network path can
-    /// impersonate it. A chain whose issuer is missing is still refused, since its
-    /// signatures cannot be checked.
-    UntrustedRoot,
-    /// Accept a certificate that is not valid for the host name connected to.
-    ///
-    /// Risk: any server holding any certificate from a trusted CA, for any
-    /// name, can impersonate this one.
-    InvalidName,
-}
-
-impl fmt::Display for IgnorableCertificateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
-}
+use crate::certificate::{CertificateProblem, ChainNames, IgnorableCertificateError};
 
 /// What the verifiers found during one handshake.
 #[derive(Debug, Default)]
@@ -127,142 +78,6 @@ fn record(
 const MAX_STEPS: usize = 6;
 /// How many presented certificates are tried as the end of an untrusted chain.
 const MAX_CANDIDATES: usize = 8;
-
-/// The parsed names and dates of a presented chain, for error details.
-struct ChainNames {
-    role: &'static str,
-    certs: Vec<Option<CertificateInfo>>,
-}
-
-impl ChainNames {
-    fn new(role: &'static str, ee: &CertificateDer<'_>, rest: &[CertificateDer<'_>]) -> Self {
-        let certs = std::iter::once(ee)
-            .chain(rest)
-            .map(|c| CertificateInfo::parse(c).ok())
-            .collect();
-        Self { role, certs }
-    }
-
-    fn subject(&self, i: usize) -> Option<&str> {
-        self.certs.get(i)?.as_ref().map(CertificateInfo::subject)
-    }
-
-    fn leaf_label(&self) -> String {
-        match self.subject(0) {
-            Some(s) => format!("{} certificate {s:?}", self.role),
-            None => format!("{} certificate", self.role),
-        }
-    }
-
-    /// The label of the certificate whose validity ends (or starts) at `secs`.
-    fn label_for_time(&self, secs: u64, end: bool) -> String {
-        let index = self.certs.iter().position(|info| {
-            info.as_ref().is_some_and(|info| {
-                let t = if end {
-                    info.not_after()
-                } else {
-                    info.not_before()
-                };
-                t.duration_since(std::time::UNIX_EPOCH)
-                    .is_ok_and(|d| d.as_secs() == secs)
-            })
-        });
-        match index.and_then(|i| Some((i, self.subject(i)?))) {
-            Some((i, subject)) if i > 0 => {
-                format!("{} chain: certificate {subject:?}", self.role)
-            }
-            _ => self.leaf_label(),
-        }
-    }
-
-    fn problem(
-        &self,
-        error: CertificateError,
-        ignorable_as: Option<IgnorableCertificateError>,
-    ) -> CertificateProblem {
-        let detail = match &error {
-            CertificateError::UnknownIssuer => self.untrusted_detail(),
-            CertificateError::ExpiredContext { not_after, .. } => format!(
-                "{} {}",
-                self.label_for_time(not_after.as_secs(), true),
-                describe_certificate_error(&error)
-            ),
-            CertificateError::NotValidYetContext { not_before, .. } => format!(
-                "{} {}",
-                self.label_for_time(not_before.as_secs(), false),
-                describe_certificate_error(&error)
-            ),
-            _ => format!(
-                "{} {}",
-                self.leaf_label(),
-                describe_certificate_error(&error)
-            ),
-        };
-        CertificateProblem {
-            error,
-            detail,
-            ignorable_as,
-            waived: false,
-            decisive: false,
-        }
-    }
-
-    fn untrusted_detail(&self) -> String {
-        let role = self.role;
-        let last = self.certs.len().saturating_sub(1);
-        match self.certs.get(last).and_then(Option::as_ref) {
-            Some(top) if top.is_self_issued() => format!(
-                "{role} certificate chain does not end in a trusted root: it ends at the \
-                 self-signed {:?}",
-                top.subject()
-            ),
-            Some(top) => format!(
-                "{role} certificate chain does not end in a trusted root: it ends at {:?}, \
-                 whose issuer {:?} is not trusted",
-                top.subject(),
-                top.issuer()
-            ),
-            None => format!("{role} certificate chain does not end in a trusted root"),
-        }
-    }
-
-    fn no_common_validity(&self) -> CertificateProblem {
-        CertificateProblem {
-            error: CertificateError::Expired,
-            detail: format!(
-                "{} certificate chain has no time at which all its certificates are valid",
-                self.role
-            ),
-            ignorable_as: None,
-            waived: false,
-            decisive: false,
-        }
-    }
-
-    fn incomplete_chain(&self) -> CertificateProblem {
-        let role = self.role;
-        let last = self.certs.len().saturating_sub(1);
-        let detail = match self.certs.get(last).and_then(Option::as_ref) {
-            Some(top) => format!(
-                "{role} certificate chain is incomplete: the issuer {:?} of {:?} was not \
-                 presented, so the chain's signatures cannot be checked (an untrusted root can \
-                 be waived, a missing link cannot)",
-                top.issuer(),
-                top.subject()
-            ),
-            None => {
-                format!("{role} certificate chain is incomplete: its signatures cannot be checked")
-            }
-        };
-        CertificateProblem {
-            error: CertificateError::UnknownIssuer,
-            detail,
-            ignorable_as: None,
-            waived: false,
-            decisive: false,
-        }
-    }
-}
 
 /// The client's server-certificate verifier: webpki verification, with the
 /// configured [`IgnorableCertificateError`]s tolerated and every problem recorded.
