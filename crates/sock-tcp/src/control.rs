@@ -454,7 +454,6 @@ impl StreamSocketControl {
         let control = self.clone();
         let host = host.clone();
         async move {
-            #[allow(clippy::useless_conversion)] // a TlsConnectError with the tls feature
             let pair = EndpointPair::to_remote(host, service?);
             control.connect_to(&pair).await.map_err(Into::into)
         }
@@ -524,10 +523,7 @@ impl StreamSocketControl {
     ) -> impl Future<Output = Result<StreamSocket>> + Send + 'static {
         let control = self.clone();
         let pair = pair.clone();
-        async move {
-            #[allow(clippy::useless_conversion)] // a TlsConnectError with the tls feature
-            control.connect_to(&pair).await.map_err(Into::into)
-        }
+        async move { control.connect_to(&pair).await.map_err(Into::into) }
     }
 
     /// The endpoint pairs a [`connect`](Self::connect) to `host` at `service`
@@ -634,7 +630,6 @@ impl StreamSocketControl {
             let (usable, unusable): (Vec<_>, Vec<_>) =
                 addrs.into_iter().partition(|a| local.can_reach(*a));
             if usable.is_empty() {
-                #[allow(clippy::useless_conversion)] // a TlsConnectError with the tls feature
                 return Err(Error::Connect {
                     target,
                     attempts: unusable
@@ -665,14 +660,14 @@ impl StreamSocketControl {
             if Instant::now() + config.handshake_timeout() <= deadline {
                 // The handshake's own timeout ends it before the connect
                 // deadline could: one timer is enough.
-                return upgrade.await;
+                return Ok(upgrade.await?);
             }
-            return tokio::time::timeout_at(deadline, upgrade)
+            return Ok(tokio::time::timeout_at(deadline, upgrade)
                 .await
                 .map_err(|_| Error::TimedOut {
                     operation: "tls handshake (connect_timeout)",
                     after: self.connect_timeout,
-                })?;
+                })??);
         }
         Ok(socket)
     }
@@ -694,10 +689,7 @@ fn family_mismatch(locals: &[SocketAddr], remote: SocketAddr) -> io::Error {
     )
 }
 
-#[cfg(feature = "tls")]
-type ConnectResult = std::result::Result<StreamSocket, crate::TlsConnectError>;
-#[cfg(not(feature = "tls"))]
-type ConnectResult = Result<StreamSocket>;
+type ConnectResult = std::result::Result<StreamSocket, crate::connect::ConnectFailure>;
 
 /// The TLS settings of [`StreamSocketControl`] (feature `tls`).
 #[cfg(feature = "tls")]
@@ -852,7 +844,7 @@ impl StreamSocketControl {
         let host = host.clone();
         async move {
             let pair = EndpointPair::to_remote(host, service?);
-            control.connect_to(&pair).await
+            control.connect_to(&pair).await.map_err(Into::into)
         }
     }
 
@@ -876,7 +868,7 @@ impl StreamSocketControl {
     {
         let control = self.clone();
         let pair = pair.clone();
-        async move { control.connect_to(&pair).await }
+        async move { control.connect_to(&pair).await.map_err(Into::into) }
     }
 }
 

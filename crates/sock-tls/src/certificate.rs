@@ -263,6 +263,32 @@ impl fmt::Display for IgnorableCertificateError {
     }
 }
 
+/// How serious the problems with a server's certificate are, as UWP's
+/// `SocketSslErrorSeverity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServerCertificateErrorSeverity {
+    /// No problem.
+    None,
+    /// Every problem is of a kind that can be made ignorable
+    /// ([`IgnorableCertificateError`]).
+    Ignorable,
+    /// At least one problem can never be ignored (revoked, bad signature, …).
+    Fatal,
+}
+
+impl ServerCertificateErrorSeverity {
+    /// The severity of a list of problems.
+    pub fn of(problems: &[CertificateProblem]) -> Self {
+        if problems.is_empty() {
+            Self::None
+        } else if problems.iter().all(|p| p.ignorable_as().is_some()) {
+            Self::Ignorable
+        } else {
+            Self::Fatal
+        }
+    }
+}
+
 /// The parsed names and dates of a presented chain, for error details.
 pub(crate) struct ChainNames {
     role: &'static str,

@@ -11,40 +11,61 @@ use sock_core::{Error, SocketErrorStatus};
 
 use crate::certificate::{
     describe_certificate_error, status_of_certificate_error, CertificateProblem,
+    IgnorableCertificateError, ServerCertificateErrorSeverity,
 };
 use crate::TlsConnectionInfo;
 
-/// A failed TLS handshake: the error, and what was learned before it failed.
+/// A failed TLS handshake, or a failed connect that was to run one: the
+/// error, and what the handshake learned before it failed.
 ///
 /// The [`info`](Self::info) keeps the peer's certificate chain and the
 /// certificate problems found, so a program can show them to a user (as UWP's
 /// `ServerCertificate` and `ServerCertificateErrors` are available after a failed
-/// `ConnectAsync`). Converts into [`sock_core::Error`] and [`io::Error`].
+/// `ConnectAsync`) and retry with the problems made ignorable. A failure before
+/// TLS started (name resolution, TCP, a refused setting) converts from
+/// [`Error`] and has no [`tls_info`](Self::tls_info).
+///
+/// It shows as its error does, and its [`source`](StdError::source) is the
+/// error's source, so a chain of causes never repeats a message. Converts into
+/// [`sock_core::Error`] and [`io::Error`].
 #[derive(Debug)]
 pub struct HandshakeError {
     error: Error,
-    info: Box<TlsConnectionInfo>,
+    /// `None` when TLS never started.
+    info: Option<Box<TlsConnectionInfo>>,
 }
+
+/// The information of a handshake that never started: nothing learned.
+static NOT_STARTED: TlsConnectionInfo = TlsConnectionInfo::not_started();
 
 impl HandshakeError {
     pub(crate) fn new(error: Error, info: TlsConnectionInfo) -> Self {
         Self {
             error,
-            info: Box::new(info),
+            info: Some(Box::new(info)),
         }
     }
 
     /// The error: [`Error::Certificate`] for certificate problems,
-    /// [`Error::TimedOut`] when the handshake timeout passed, [`Error::Tls`] for
-    /// other TLS failures, [`Error::Io`] for transport failures.
+    /// [`Error::TimedOut`] when the handshake (or connect) timeout passed,
+    /// [`Error::Tls`] for other TLS failures, [`Error::Io`] for transport
+    /// failures, or the error of a connect that failed before TLS started.
     pub fn error(&self) -> &Error {
         &self.error
     }
 
     /// What was learned before the failure: the peer's certificate chain and
-    /// the certificate problems found, when the handshake got that far.
+    /// the certificate problems found, when the handshake got that far; empty
+    /// when TLS never started (see [`tls_info`](Self::tls_info)).
     pub fn info(&self) -> &TlsConnectionInfo {
-        &self.info
+        self.info.as_deref().unwrap_or(&NOT_STARTED)
+    }
+
+    /// What the handshake learned before it failed (the peer's chain, the
+    /// certificate problems found); `None` when the failure came before TLS
+    /// started (name resolution, TCP).
+    pub fn tls_info(&self) -> Option<&TlsConnectionInfo> {
+        self.info.as_deref()
     }
 
     /// The status of the error (23–30 for certificate problems).
@@ -52,14 +73,56 @@ impl HandshakeError {
         self.error.status()
     }
 
+    /// The problems found with the peer's certificate (for a client, UWP's
+    /// `ServerCertificateErrors`); empty when there were none or TLS never
+    /// started.
+    pub fn server_certificate_errors(&self) -> &[CertificateProblem] {
+        self.info().certificate_errors()
+    }
+
+    /// How bad those problems are (UWP's `ServerCertificateErrorSeverity`):
+    /// `Ignorable` means a retry with them made ignorable
+    /// ([`ignorable_server_certificate_errors`](Self::ignorable_server_certificate_errors))
+    /// can succeed.
+    pub fn server_certificate_error_severity(&self) -> ServerCertificateErrorSeverity {
+        ServerCertificateErrorSeverity::of(self.server_certificate_errors())
+    }
+
+    /// The kinds of the problems found, to make ignorable for a retry; `None`
+    /// when some problem can never be ignored (or there was none).
+    pub fn ignorable_server_certificate_errors(&self) -> Option<Vec<IgnorableCertificateError>> {
+        let errors = self.server_certificate_errors();
+        if errors.is_empty() {
+            return None;
+        }
+        let mut kinds = Vec::new();
+        for problem in errors {
+            let kind = problem.ignorable_as()?;
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        Some(kinds)
+    }
+
     /// The error, dropping the information.
     pub fn into_error(self) -> Error {
         self.error
     }
 
-    /// The error and the information.
+    /// The error and the information (empty when TLS never started).
     pub fn into_parts(self) -> (Error, TlsConnectionInfo) {
-        (self.error, *self.info)
+        let info = self
+            .info
+            .map_or_else(TlsConnectionInfo::not_started, |info| *info);
+        (self.error, info)
+    }
+}
+
+impl From<Error> for HandshakeError {
+    /// A failure before TLS started: nothing learned.
+    fn from(error: Error) -> Self {
+        Self { error, info: None }
     }
 }
 
@@ -71,7 +134,7 @@ impl fmt::Display for HandshakeError {
 
 impl StdError for HandshakeError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        Some(&self.error)
+        self.error.source()
     }
 }
 
@@ -306,5 +369,46 @@ mod tests {
         let reset = io::Error::from(io::ErrorKind::ConnectionReset);
         let err = handshake_error(reset, Side::Server, &[]);
         assert_eq!(err.status(), S::ConnectionResetByPeer);
+    }
+
+    #[test]
+    fn a_handshake_error_tells_its_message_once_in_a_chain_of_causes() {
+        let io_err = io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
+        );
+        let error = handshake_error(io_err, Side::Client, &[]);
+        let err = HandshakeError::new(error, TlsConnectionInfo::new(Side::Client, None));
+        assert_eq!(err.to_string(), err.error().to_string());
+        let source = err.source().expect("the rustls error");
+        assert!(source.is::<rustls::Error>(), "{source:?}");
+        let mut messages = vec![err.to_string()];
+        let mut next = err.source();
+        while let Some(cause) = next {
+            assert!(!messages.contains(&cause.to_string()), "{messages:?}");
+            messages.push(cause.to_string());
+            next = cause.source();
+        }
+    }
+
+    #[test]
+    fn a_failure_before_tls_learned_nothing() {
+        let err = HandshakeError::from(Error::TimedOut {
+            operation: "connect",
+            after: std::time::Duration::from_secs(1),
+        });
+        assert!(err.tls_info().is_none());
+        assert!(err.info().peer_certificates().is_empty());
+        assert!(!err.info().is_handshake_complete());
+        assert!(err.server_certificate_errors().is_empty());
+        assert_eq!(
+            err.server_certificate_error_severity(),
+            ServerCertificateErrorSeverity::None
+        );
+        assert_eq!(err.ignorable_server_certificate_errors(), None);
+        assert_eq!(err.status(), S::ConnectionTimedOut);
+        let (error, info) = err.into_parts();
+        assert!(matches!(error, Error::TimedOut { .. }), "{error:?}");
+        assert!(info.certificate_errors().is_empty());
     }
 }

@@ -32,6 +32,23 @@ pub struct TlsConnectionInfo {
 }
 
 impl TlsConnectionInfo {
+    /// The information of a handshake that never started (a connect that
+    /// failed before TLS): nothing learned.
+    pub(crate) const fn not_started() -> Self {
+        Self {
+            side: Side::Client,
+            server_name: None,
+            complete: false,
+            protocol_version: None,
+            cipher_suite: None,
+            alpn_protocol: None,
+            resumed: false,
+            peer_certificates: Vec::new(),
+            certificate_errors: Vec::new(),
+            peer_certificate: OnceLock::new(),
+        }
+    }
+
     /// Information known before the handshake runs.
     pub(crate) fn new(side: Side, server_name: Option<String>) -> Self {
         Self {

@@ -82,6 +82,7 @@ pub use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, Privat
 
 pub use certificate::{
     status_of, status_of_certificate_error, CertificateProblem, IgnorableCertificateError,
+    ServerCertificateErrorSeverity,
 };
 pub use client::{TlsClientConfig, TlsClientConfigBuilder};
 pub use config::DEFAULT_HANDSHAKE_TIMEOUT;
