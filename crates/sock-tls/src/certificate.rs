@@ -192,8 +192,36 @@ pub(crate) fn describe_certificate_error(error: &CertificateError) -> String {
         | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
             "is signed with an unsupported signature algorithm".to_owned()
         }
-        C::Other(e) => format!("is invalid: {e}"),
+        C::Other(e) => match e.0.downcast_ref::<webpki::Error>() {
+            Some(e) => describe_webpki_error(e),
+            None => format!("is invalid: {e}"),
+        },
         other => format!("is invalid: {other}"),
+    }
+}
+
+/// The phrase for a webpki error that rustls passes on as it is.
+fn describe_webpki_error(error: &webpki::Error) -> String {
+    use webpki::Error as W;
+    match error {
+        W::CaUsedAsEndEntity => "is a CA certificate (basic constraints CA:TRUE) presented as \
+                                 an end-entity certificate"
+            .to_owned(),
+        W::EndEntityUsedAsCa => "chain has an end-entity certificate (basic constraints \
+                                 CA:FALSE) in the place of a CA"
+            .to_owned(),
+        W::PathLenConstraintViolated => {
+            "chain is longer than a CA's path length constraint allows".to_owned()
+        }
+        W::NameConstraintViolation => {
+            "has a name that its issuer's name constraints forbid".to_owned()
+        }
+        W::MaximumPathDepthExceeded
+        | W::MaximumPathBuildCallsExceeded
+        | W::MaximumSignatureChecksExceeded => {
+            "chain is too long or too tangled to verify".to_owned()
+        }
+        other => format!("is invalid: {other:?}"),
     }
 }
 
@@ -244,6 +272,12 @@ pub enum IgnorableCertificateError {
     /// certificate, or a private CA not in the trust store): the chain is checked
     /// up to its last presented certificate, whose own signature (for a
     /// self-signed certificate, the signature by its own key) is verified too.
+    ///
+    /// A self-signed server certificate is this problem whether or not it says
+    /// it is a CA (`openssl req -x509` makes it say so by default), and also
+    /// when a trusted root has its name with another key. Adding the
+    /// certificate itself as a root (`add_root_certificates_pem`) trusts it
+    /// instead, which removes nothing.
     ///
     /// Risk: anyone can make such a certificate for any name, so this alone
     /// gives no assurance of who the server is; anyone on the network path can
@@ -346,7 +380,7 @@ impl ChainNames {
         ignorable_as: Option<IgnorableCertificateError>,
     ) -> CertificateProblem {
         let detail = match &error {
-            CertificateError::UnknownIssuer => self.untrusted_detail(),
+            CertificateError::UnknownIssuer => self.untrusted_detail(false),
             CertificateError::ExpiredContext { not_after, .. } => format!(
                 "{} {}",
                 self.label_for_time(not_after.as_secs(), true),
@@ -372,22 +406,74 @@ impl ChainNames {
         }
     }
 
-    fn untrusted_detail(&self) -> String {
+    /// The chain does not end in a trusted root (ignorable as
+    /// [`IgnorableCertificateError::UntrustedRoot`]). `other_key` says a
+    /// trusted root has the name of the chain's issuer but did not sign it.
+    pub(crate) fn untrusted(&self, other_key: bool) -> CertificateProblem {
+        let mut problem = self.problem(
+            CertificateError::UnknownIssuer,
+            Some(IgnorableCertificateError::UntrustedRoot),
+        );
+        problem.detail = self.untrusted_detail(other_key);
+        problem
+    }
+
+    /// What ends the chain and why it is not trusted, and, for a server's
+    /// chain, what to do about it.
+    fn untrusted_detail(&self, other_key: bool) -> String {
         let role = self.role;
-        let last = self.certs.len().saturating_sub(1);
-        match self.certs.get(last).and_then(Option::as_ref) {
-            Some(top) if top.is_self_issued() => format!(
-                "{role} certificate chain does not end in a trusted root: it ends at the \
-                 self-signed {:?}",
-                top.subject()
+        // A self-signed certificate ends the chain, whatever follows it.
+        let end = self
+            .certs
+            .iter()
+            .position(|c| c.as_ref().is_some_and(CertificateInfo::is_self_issued))
+            .unwrap_or(self.certs.len().saturating_sub(1));
+        let other_key = if other_key {
+            ", and the trusted root of that name has another key"
+        } else {
+            ""
+        };
+        let (what, fix) = match self.certs.get(end).and_then(Option::as_ref) {
+            Some(top) if top.is_self_issued() && end == 0 => (
+                format!(
+                    "{role} certificate {:?} is self-signed{other_key}",
+                    top.subject()
+                ),
+                "trust it with add_root_certificates_pem or ignore UntrustedRoot",
             ),
-            Some(top) => format!(
-                "{role} certificate chain does not end in a trusted root: it ends at {:?}, \
-                 whose issuer {:?} is not trusted",
-                top.subject(),
-                top.issuer()
+            Some(top) if top.is_self_issued() => (
+                format!(
+                    "{role} certificate chain does not end in a trusted root: it ends at the \
+                     self-signed {:?}{other_key}",
+                    top.subject()
+                ),
+                "trust that root with add_root_certificates_pem or ignore UntrustedRoot",
             ),
-            None => format!("{role} certificate chain does not end in a trusted root"),
+            Some(top) => (
+                format!(
+                    "{role} certificate chain does not end in a trusted root: it ends at {:?}, \
+                     whose issuer {:?} is not trusted{other_key}",
+                    top.subject(),
+                    top.issuer()
+                ),
+                // Without a presented issuer, the end of the chain is the end
+                // entity itself and nothing can check its signature.
+                if end == 0 {
+                    "trust that issuer with add_root_certificates_pem"
+                } else {
+                    "trust that issuer with add_root_certificates_pem or ignore UntrustedRoot"
+                },
+            ),
+            None => (
+                format!("{role} certificate chain does not end in a trusted root"),
+                "trust its root with add_root_certificates_pem or ignore UntrustedRoot",
+            ),
+        };
+        // A server judging clients has its own roots: the caller says so.
+        if role == "server" {
+            format!("{what}; {fix}")
+        } else {
+            what
         }
     }
 

@@ -332,7 +332,8 @@ impl TlsClientConfigBuilder {
     /// PEM blocks), revoked ones failing with `CertificateRevoked`. Certificates
     /// no list covers are accepted, and the lists apply to chains that end in a
     /// trusted root (not to one accepted under
-    /// [`UntrustedRoot`](IgnorableCertificateError::UntrustedRoot)).
+    /// [`UntrustedRoot`](IgnorableCertificateError::UntrustedRoot), nor to a
+    /// self-signed server certificate trusted as its own root).
     pub fn add_crls_pem(mut self, pem: &[u8]) -> Self {
         match pem::crls(pem, "certificate revocation lists") {
             Ok(crls) => self.crls.extend(crls),

@@ -11,6 +11,7 @@
 use std::cell::RefCell;
 use std::mem;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{verify_server_name, WebPkiServerVerifier};
@@ -23,6 +24,7 @@ use rustls::{
 };
 
 use crate::certificate::{CertificateProblem, ChainNames, IgnorableCertificateError};
+use crate::x509::RawCertificate;
 
 /// What the verifiers found during one handshake.
 #[derive(Debug, Default)]
@@ -85,6 +87,9 @@ const MAX_CANDIDATES: usize = 8;
 pub(crate) struct PolicyVerifier {
     /// Verification against the trust roots; `None` when there are none.
     trusted: Option<Arc<WebPkiServerVerifier>>,
+    /// The trust roots themselves, for a self-signed certificate that webpki
+    /// cannot take as an end entity.
+    roots: Arc<RootCertStore>,
     provider: Arc<CryptoProvider>,
     ignorable: Vec<IgnorableCertificateError>,
 }
@@ -96,24 +101,26 @@ impl PolicyVerifier {
         provider: Arc<CryptoProvider>,
         ignorable: Vec<IgnorableCertificateError>,
     ) -> Result<Self, rustls::Error> {
+        let roots = Arc::new(roots);
         let trusted = if roots.is_empty() {
             None
         } else {
-            Some(Self::webpki(roots, &crls, &provider)?)
+            Some(Self::webpki(roots.clone(), &crls, &provider)?)
         };
         Ok(Self {
             trusted,
+            roots,
             provider,
             ignorable,
         })
     }
 
     fn webpki(
-        roots: RootCertStore,
+        roots: Arc<RootCertStore>,
         crls: &[CertificateRevocationListDer<'static>],
         provider: &Arc<CryptoProvider>,
     ) -> Result<Arc<WebPkiServerVerifier>, rustls::Error> {
-        WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
             .with_crls(crls.iter().cloned())
             .allow_unknown_revocation_status()
             .build()
@@ -159,7 +166,7 @@ impl PolicyVerifier {
             // Revocation lists are for chains that end in a trusted root; none
             // covers an untrusted one, and parsing them again per candidate would
             // let a server make us work hard.
-            let verifier = Self::webpki(roots, &[], &self.provider)?;
+            let verifier = Self::webpki(Arc::new(roots), &[], &self.provider)?;
             match Self::check_chain(&verifier, ee, intermediates, name, time) {
                 Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) => {}
                 other => return other,
@@ -179,25 +186,9 @@ impl PolicyVerifier {
     ) -> Result<ServerCertVerified, rustls::Error> {
         let names = ChainNames::new("server", ee, intermediates);
         let mut problems = Vec::new();
-        let parsed = match ParsedCertificate::try_from(ee) {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                if let rustls::Error::InvalidCertificate(ce) = &e {
-                    problems.push(names.problem(ce.clone(), None));
-                }
-                record(ee, intermediates, problems);
-                return Err(e);
-            }
-        };
-        match verify_server_name(&parsed, name) {
-            Ok(()) => {}
-            Err(rustls::Error::InvalidCertificate(e)) => {
-                problems.push(names.problem(e, Some(IgnorableCertificateError::InvalidName)));
-            }
-            Err(other) => {
-                record(ee, intermediates, problems);
-                return Err(other);
-            }
+        if let Err(e) = check_name(ee, name, &names, &mut problems) {
+            record(ee, intermediates, problems);
+            return Err(e);
         }
 
         let mut time = now;
@@ -237,8 +228,21 @@ impl PolicyVerifier {
                     time = t;
                 }
                 (CertificateError::UnknownIssuer, _) if !presented => {
-                    problems
-                        .push(names.problem(error, Some(IgnorableCertificateError::UntrustedRoot)));
+                    problems.push(names.untrusted(false));
+                    presented = true;
+                }
+                // Every trusted root that has the issuer's name failed to
+                // verify the signature, but the chain as presented holds
+                // together: it is an untrusted chain (a self-signed
+                // certificate named as a trusted root is, for example), not a
+                // forged one.
+                (CertificateError::BadSignature, _)
+                    if !presented
+                        && self
+                            .check_presented_chain(ee, intermediates, name, time)
+                            .is_ok() =>
+                {
+                    problems.push(names.untrusted(true));
                     presented = true;
                 }
                 (CertificateError::UnknownIssuer, _) => {
@@ -252,18 +256,78 @@ impl PolicyVerifier {
             }
         }
 
+        self.decide(ee, intermediates, problems, chain_ok, Some(first_error))
+    }
+
+    /// Verifies a self-signed certificate that says it is a CA (as `openssl
+    /// req -x509` makes them by default). webpki refuses every CA certificate
+    /// as an end entity, but a self-signed one is its own root: it is trusted
+    /// when a trust root has its name and key; its signature is checked with
+    /// its own key, and its name, dates and usage as webpki checks an end
+    /// entity's.
+    fn verify_self_signed_ca(
+        &self,
+        ee: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        cert: &RawCertificate<'_>,
+        name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let names = ChainNames::new("server", ee, intermediates);
+        let mut problems = Vec::new();
+        if let Err(e) = check_name(ee, name, &names, &mut problems) {
+            record(ee, intermediates, problems);
+            return Err(e);
+        }
+        match check_own_signature(cert, &self.provider) {
+            Err(error) => problems.push(names.problem(error, None)),
+            Ok(()) => {
+                problems.extend(date_problem(cert, now, &names));
+                if !serves_servers(cert) {
+                    problems.push(names.problem(CertificateError::InvalidPurpose, None));
+                }
+                // Trusted when a root has its name and key.
+                let (mut trusted, mut other_key) = (false, false);
+                for root in &self.roots.roots {
+                    if root.subject.as_ref() == cert.subject {
+                        let same_key = root.subject_public_key_info.as_ref() == cert.spki;
+                        trusted |= same_key;
+                        other_key |= !same_key;
+                    }
+                }
+                if !trusted {
+                    problems.push(names.untrusted(other_key));
+                }
+            }
+        }
+        self.decide(ee, intermediates, problems, true, None)
+    }
+
+    /// Decides on the problems found, and records them: the first one not
+    /// tolerated fails the handshake; when all are tolerated and the chain's
+    /// signatures were checked (`chain_ok`), it passes with them waived.
+    /// `unexplained` is webpki's refusal, kept when the problems found do not
+    /// account for it.
+    fn decide(
+        &self,
+        ee: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        mut problems: Vec<CertificateProblem>,
+        chain_ok: bool,
+        unexplained: Option<rustls::Error>,
+    ) -> Result<ServerCertVerified, rustls::Error> {
         let tolerated = |p: &CertificateProblem| {
             p.ignorable_as
                 .is_some_and(|kind| self.ignorable.contains(&kind))
         };
         let failing = problems.iter().position(|p| !tolerated(p));
-        let outcome = match failing {
-            Some(i) => {
+        let outcome = match (failing, unexplained) {
+            (Some(i), _) => {
                 problems[i].decisive = true;
                 Err(rustls::Error::InvalidCertificate(problems[i].error.clone()))
             }
-            None if problems.is_empty() || !chain_ok => Err(first_error),
-            None => {
+            (None, Some(first)) if problems.is_empty() || !chain_ok => Err(first),
+            (None, _) => {
                 for p in &mut problems {
                     p.waived = true;
                 }
@@ -272,6 +336,109 @@ impl PolicyVerifier {
         };
         record(ee, intermediates, problems);
         outcome
+    }
+}
+
+/// Parses the end entity and checks it is valid for `name`, adding a name
+/// problem to `problems`; an end entity that cannot be parsed ends
+/// verification with its error.
+fn check_name(
+    ee: &CertificateDer<'_>,
+    name: &ServerName<'_>,
+    names: &ChainNames,
+    problems: &mut Vec<CertificateProblem>,
+) -> Result<(), rustls::Error> {
+    let parsed = ParsedCertificate::try_from(ee).inspect_err(|e| {
+        if let rustls::Error::InvalidCertificate(ce) = e {
+            problems.push(names.problem(ce.clone(), None));
+        }
+    })?;
+    match verify_server_name(&parsed, name) {
+        Err(rustls::Error::InvalidCertificate(e)) => {
+            problems.push(names.problem(e, Some(IgnorableCertificateError::InvalidName)));
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Checks that `cert` is signed by its own key, as webpki checks a
+/// signature: with the provider's algorithm for both the certificate's
+/// signature algorithm and its key's algorithm.
+fn check_own_signature(
+    cert: &RawCertificate<'_>,
+    provider: &CryptoProvider,
+) -> Result<(), CertificateError> {
+    let (Some((algorithm, signature)), Ok((key_algorithm, key))) =
+        (cert.signature, cert.public_key())
+    else {
+        return Err(CertificateError::BadEncoding);
+    };
+    let all = provider.signature_verification_algorithms.all;
+    let for_signature: Vec<_> = all
+        .iter()
+        .filter(|alg| *alg.signature_alg_id() == *algorithm)
+        .collect();
+    if for_signature.is_empty() {
+        return Err(CertificateError::UnsupportedSignatureAlgorithmContext {
+            signature_algorithm_id: algorithm.to_vec(),
+            supported_algorithms: all.iter().map(|alg| alg.signature_alg_id()).collect(),
+        });
+    }
+    let mut for_key = for_signature
+        .into_iter()
+        .filter(|alg| *alg.public_key_alg_id() == *key_algorithm)
+        .peekable();
+    if for_key.peek().is_none() {
+        return Err(
+            CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext {
+                signature_algorithm_id: algorithm.to_vec(),
+                public_key_algorithm_id: key_algorithm.to_vec(),
+            },
+        );
+    }
+    if for_key.any(|alg| alg.verify_signature(key, cert.tbs, signature).is_ok()) {
+        Ok(())
+    } else {
+        Err(CertificateError::BadSignature)
+    }
+}
+
+/// The problem with `cert`'s validity period at `now`, if any.
+fn date_problem(
+    cert: &RawCertificate<'_>,
+    now: UnixTime,
+    names: &ChainNames,
+) -> Option<CertificateProblem> {
+    let at = |t: SystemTime| {
+        UnixTime::since_unix_epoch(t.duration_since(UNIX_EPOCH).unwrap_or_default())
+    };
+    let (not_before, not_after) = (at(cert.not_before), at(cert.not_after));
+    let error = if now < not_before {
+        CertificateError::NotValidYetContext {
+            time: now,
+            not_before,
+        }
+    } else if now > not_after {
+        CertificateError::ExpiredContext {
+            time: now,
+            not_after,
+        }
+    } else {
+        return None;
+    };
+    Some(names.problem(error, Some(IgnorableCertificateError::Expired)))
+}
+
+/// Whether `cert` may serve TLS servers: webpki's rule for an end entity (no
+/// extended key usage, or one that lists server authentication).
+fn serves_servers(cert: &RawCertificate<'_>) -> bool {
+    /// id-kp-serverAuth, 1.3.6.1.5.5.7.3.1.
+    const SERVER_AUTH: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01];
+    match cert.extended_key_usage() {
+        Ok(None) => true,
+        Ok(Some(purposes)) => purposes.contains(&SERVER_AUTH),
+        Err(_) => false,
     }
 }
 
@@ -284,6 +451,17 @@ impl ServerCertVerifier for PolicyVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Ok(cert) = RawCertificate::read(end_entity) {
+            if cert.is_self_issued() && cert.is_ca() {
+                return self.verify_self_signed_ca(
+                    end_entity,
+                    intermediates,
+                    &cert,
+                    server_name,
+                    now,
+                );
+            }
+        }
         let first = match &self.trusted {
             Some(trusted) => trusted.verify_server_cert(
                 end_entity,
