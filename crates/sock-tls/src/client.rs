@@ -22,7 +22,7 @@ use crate::config::{
 };
 use crate::error::handshake_error;
 use crate::pem;
-use crate::verify::{recording, Findings, PolicyVerifier};
+use crate::verify::{recording, Findings, PolicyVerifier, RecordingCertResolver};
 use crate::{HandshakeError, TlsConnectionInfo, TlsStream};
 
 /// A TLS client configuration: what to trust, who we are, which versions.
@@ -153,7 +153,7 @@ impl TlsClientConfig {
                     Ok(TlsStream::new(stream.into(), info))
                 }
                 Ok(Err(e)) => {
-                    let err = handshake_error(e, Side::Client, &findings.problems);
+                    let err = handshake_error(e, Side::Client, &findings);
                     info.peer_certificates = findings.chain;
                     info.certificate_errors = findings.problems;
                     Err(HandshakeError::new(err, info))
@@ -507,6 +507,9 @@ impl TlsClientConfigBuilder {
                 .map_err(|e| pem::certified_key_error(e, "client certificate and key"))?,
             None => builder.with_no_client_auth(),
         };
+        config.client_auth_cert_resolver = Arc::new(RecordingCertResolver {
+            inner: config.client_auth_cert_resolver.clone(),
+        });
         config.alpn_protocols = self.alpn;
         config.enable_sni = self.sni;
         if self.key_log {

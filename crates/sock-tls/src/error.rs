@@ -13,6 +13,7 @@ use crate::certificate::{
     describe_certificate_error, status_of_certificate_error, CertificateProblem,
     IgnorableCertificateError, ServerCertificateErrorSeverity,
 };
+use crate::verify::{CertificateRequestAnswer, Findings};
 use crate::TlsConnectionInfo;
 
 /// A failed TLS handshake, or a failed connect that was to run one: the
@@ -169,14 +170,11 @@ fn take_rustls(err: io::Error) -> Result<rustls::Error, io::Error> {
 /// Translates a failure of the handshake (as tokio-rustls reports it).
 ///
 /// Certificate errors take the detail of the matching problem the verifier
-/// recorded, which names the certificate and the dates or names involved.
-pub(crate) fn handshake_error(
-    err: io::Error,
-    side: Side,
-    problems: &[CertificateProblem],
-) -> Error {
+/// recorded, which names the certificate and the dates or names involved; a
+/// refusal after the server asked for a client certificate and got none says so.
+pub(crate) fn handshake_error(err: io::Error, side: Side, findings: &Findings) -> Error {
     match take_rustls(err) {
-        Ok(tls) => from_rustls(tls, side, problems),
+        Ok(tls) => from_rustls(tls, side, findings),
         Err(io_err) if io_err.kind() == io::ErrorKind::UnexpectedEof => Error::Tls {
             detail: "the peer closed the connection during the tls handshake".to_owned(),
             source: Some(Box::new(io_err)),
@@ -189,7 +187,7 @@ pub(crate) fn handshake_error(
 /// they are.
 pub(crate) fn stream_error(err: io::Error, side: Side) -> io::Error {
     match take_rustls(err) {
-        Ok(tls) => from_rustls(tls, side, &[]).into(),
+        Ok(tls) => from_rustls(tls, side, &Findings::default()).into(),
         Err(io_err)
             if io_err.kind() == io::ErrorKind::UnexpectedEof
                 && io_err.to_string().contains("close_notify") =>
@@ -205,12 +203,9 @@ pub(crate) fn stream_error(err: io::Error, side: Side) -> io::Error {
     }
 }
 
-/// Translates a rustls error, using the recorded problems for certificate errors.
-pub(crate) fn from_rustls(
-    err: rustls::Error,
-    side: Side,
-    problems: &[CertificateProblem],
-) -> Error {
+/// Translates a rustls error, using what the handshake recorded.
+pub(crate) fn from_rustls(err: rustls::Error, side: Side, findings: &Findings) -> Error {
+    let problems = &findings.problems;
     let peer = match side {
         Side::Client => "server",
         Side::Server => "client",
@@ -250,7 +245,12 @@ pub(crate) fn from_rustls(
             }
             Side::Client => "the server presented no certificate".to_owned(),
         },
-        rustls::Error::AlertReceived(alert) => describe_alert(*alert, side),
+        rustls::Error::AlertReceived(alert) => match (side, findings.certificate_request) {
+            (Side::Client, Some(answer)) if refuses_a_client_certificate(*alert) => {
+                describe_refused_request(*alert, answer)
+            }
+            _ => describe_alert(*alert, side),
+        },
         rustls::Error::PeerIncompatible(why) => describe_incompatible(why),
         rustls::Error::NoApplicationProtocol => {
             "no application protocol (alpn) in common with the peer".to_owned()
@@ -274,6 +274,47 @@ pub(crate) fn from_rustls(
         detail,
         source: Some(Box::new(err)),
     }
+}
+
+/// Whether a server may refuse a client's certificate, or its lack of one,
+/// with `alert`: TLS 1.2 has no alert of its own for a missing certificate, so
+/// servers send `handshake_failure` (OpenSSL) or a certificate alert.
+fn refuses_a_client_certificate(alert: AlertDescription) -> bool {
+    use AlertDescription as A;
+    matches!(
+        alert,
+        A::HandshakeFailure
+            | A::CertificateRequired
+            | A::BadCertificate
+            | A::UnsupportedCertificate
+            | A::CertificateUnknown
+            | A::AccessDenied
+    )
+}
+
+/// A refusal after the server asked for a client certificate: what this
+/// client answered says what the alert means.
+fn describe_refused_request(alert: AlertDescription, answer: CertificateRequestAnswer) -> String {
+    let why = match answer {
+        CertificateRequestAnswer::Sent if alert == AlertDescription::HandshakeFailure => {
+            return format!(
+                "the server refused the handshake after this client sent the certificate it \
+                 asked for: it does not accept that certificate (alert {alert:?})"
+            );
+        }
+        CertificateRequestAnswer::Sent => return describe_alert(alert, Side::Client),
+        CertificateRequestAnswer::NoneConfigured => {
+            "this client has none configured (client_certificate_pem)"
+        }
+        CertificateRequestAnswer::NoneSuitable => {
+            "no configured certificate suits its request (its signature schemes or the \
+             issuers it accepts)"
+        }
+    };
+    format!(
+        "the server requires a client certificate and none was sent: it asked for one, and \
+         {why} (alert {alert:?})"
+    )
 }
 
 fn describe_alert(alert: AlertDescription, side: Side) -> String {
@@ -345,7 +386,7 @@ mod tests {
             io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
         );
-        let err = handshake_error(io_err, Side::Client, &[]);
+        let err = handshake_error(io_err, Side::Client, &Findings::default());
         assert_eq!(err.status(), S::CertificateUntrustedRoot);
         assert_eq!(
             err.to_string(),
@@ -363,11 +404,11 @@ mod tests {
         );
 
         let eof = io::Error::new(io::ErrorKind::UnexpectedEof, "tls handshake eof");
-        let err = handshake_error(eof, Side::Server, &[]);
+        let err = handshake_error(eof, Side::Server, &Findings::default());
         assert!(matches!(err, Error::Tls { .. }), "{err:?}");
 
         let reset = io::Error::from(io::ErrorKind::ConnectionReset);
-        let err = handshake_error(reset, Side::Server, &[]);
+        let err = handshake_error(reset, Side::Server, &Findings::default());
         assert_eq!(err.status(), S::ConnectionResetByPeer);
     }
 
@@ -377,7 +418,7 @@ mod tests {
             io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
         );
-        let error = handshake_error(io_err, Side::Client, &[]);
+        let error = handshake_error(io_err, Side::Client, &Findings::default());
         let err = HandshakeError::new(error, TlsConnectionInfo::new(Side::Client, None));
         assert_eq!(err.to_string(), err.error().to_string());
         let source = err.source().expect("the rustls error");
@@ -410,5 +451,55 @@ mod tests {
         let (error, info) = err.into_parts();
         assert!(matches!(error, Error::TimedOut { .. }), "{error:?}");
         assert!(info.certificate_errors().is_empty());
+    }
+
+    #[test]
+    fn a_refusal_after_a_certificate_request_this_client_could_not_answer_says_so() {
+        let refused = |alert, answer| {
+            let findings = Findings {
+                certificate_request: answer,
+                ..Findings::default()
+            };
+            from_rustls(rustls::Error::AlertReceived(alert), Side::Client, &findings)
+        };
+        // OpenSSL at TLS 1.2: handshake_failure, after a CertificateRequest.
+        let err = refused(
+            AlertDescription::HandshakeFailure,
+            Some(CertificateRequestAnswer::NoneConfigured),
+        );
+        assert_eq!(
+            err.to_string(),
+            "tls error: the server requires a client certificate and none was sent: it asked \
+             for one, and this client has none configured (client_certificate_pem) (alert \
+             HandshakeFailure)"
+        );
+        assert_eq!(err.status(), S::Unknown);
+        let err = refused(
+            AlertDescription::HandshakeFailure,
+            Some(CertificateRequestAnswer::NoneSuitable),
+        );
+        assert!(
+            err.to_string().contains("no configured certificate suits"),
+            "{err}"
+        );
+        let err = refused(
+            AlertDescription::HandshakeFailure,
+            Some(CertificateRequestAnswer::Sent),
+        );
+        assert!(
+            err.to_string().contains("does not accept that certificate"),
+            "{err}"
+        );
+        let err = refused(
+            AlertDescription::UnknownCA,
+            Some(CertificateRequestAnswer::Sent),
+        );
+        assert!(
+            err.to_string().contains("rejected our client certificate"),
+            "{err}"
+        );
+        // Without a request, handshake_failure is about what both sides support.
+        let err = refused(AlertDescription::HandshakeFailure, None);
+        assert!(err.to_string().contains("no cipher suite"), "{err}");
     }
 }

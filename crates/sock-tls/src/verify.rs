@@ -1,6 +1,7 @@
 //! Certificate verification: the client's verifier, which tolerates UWP's
 //! ignorable server certificate errors, the server's recording verifier, and
-//! the record of what was found during one handshake.
+//! the record of what was found during one handshake (with whether the server
+//! asked for a client certificate and got one).
 //!
 //! Verifiers are shared by every connection of a configuration (rustls only
 //! resumes sessions with the verifier that verified them), so what one handshake
@@ -14,11 +15,12 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::{verify_server_name, WebPkiServerVerifier};
+use rustls::client::{verify_server_name, ResolvesClientCert, WebPkiServerVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::ParsedCertificate;
+use rustls::sign::CertifiedKey;
 use rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme,
 };
@@ -34,6 +36,21 @@ pub(crate) struct Findings {
     pub(crate) chain: Vec<CertificateDer<'static>>,
     /// Every problem found, waived or not.
     pub(crate) problems: Vec<CertificateProblem>,
+    /// What the client answered when the server asked for its certificate;
+    /// `None` when the server did not ask.
+    pub(crate) certificate_request: Option<CertificateRequestAnswer>,
+}
+
+/// What a client answered a server's request for its certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CertificateRequestAnswer {
+    /// It sent one.
+    Sent,
+    /// None was sent: none is configured.
+    NoneConfigured,
+    /// None was sent: none configured suits the request (the server's
+    /// signature schemes or accepted issuers).
+    NoneSuitable,
 }
 
 thread_local! {
@@ -516,6 +533,48 @@ impl ServerCertVerifier for PolicyVerifier {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
+    }
+}
+
+/// The client's certificate resolver: the configured one, with what it
+/// answered recorded when a server asks for a certificate (at TLS 1.2 a
+/// server that then refuses the handshake says only `handshake_failure`).
+#[derive(Debug)]
+pub(crate) struct RecordingCertResolver {
+    pub(crate) inner: Arc<dyn ResolvesClientCert>,
+}
+
+impl ResolvesClientCert for RecordingCertResolver {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        let chosen = self.inner.resolve(root_hint_subjects, sigschemes);
+        let answer = match &chosen {
+            // rustls sends nothing when the key cannot sign with any of the
+            // server's schemes.
+            Some(certified) if certified.key.choose_scheme(sigschemes).is_some() => {
+                CertificateRequestAnswer::Sent
+            }
+            Some(_) => CertificateRequestAnswer::NoneSuitable,
+            None if self.inner.has_certs() => CertificateRequestAnswer::NoneSuitable,
+            None => CertificateRequestAnswer::NoneConfigured,
+        };
+        CURRENT.with(|c| {
+            if let Some(findings) = c.borrow_mut().as_mut() {
+                findings.certificate_request = Some(answer);
+            }
+        });
+        chosen
+    }
+
+    fn only_raw_public_keys(&self) -> bool {
+        self.inner.only_raw_public_keys()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.inner.has_certs()
     }
 }
 
