@@ -223,6 +223,13 @@ async fn a_certificate_naming_its_host_only_in_its_common_name_has_two_ignorable
         Severity::Ignorable,
         "{err}"
     );
+    let name = &err.server_certificate_errors()[0];
+    assert_eq!(name.ignorable_as(), Some(Ignore::InvalidName));
+    assert!(
+        name.detail()
+            .contains(r#"its common name "127.0.0.1" is not checked; give it a subjectAltName"#),
+        "{name}"
+    );
     let mut kinds = err.ignorable_server_certificate_errors().unwrap();
     kinds.sort_by_key(|k| format!("{k}"));
     assert_eq!(kinds, [Ignore::InvalidName, Ignore::UntrustedRoot]);

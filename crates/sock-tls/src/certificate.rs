@@ -346,6 +346,10 @@ impl ChainNames {
         self.certs.get(i)?.as_ref().map(CertificateInfo::subject)
     }
 
+    fn leaf_common_name(&self) -> Option<&str> {
+        self.certs.first()?.as_ref()?.common_name()
+    }
+
     fn leaf_label(&self) -> String {
         match self.subject(0) {
             Some(s) => format!("{} certificate {s:?}", self.role),
@@ -381,6 +385,17 @@ impl ChainNames {
     ) -> CertificateProblem {
         let detail = match &error {
             CertificateError::UnknownIssuer => self.untrusted_detail(false),
+            CertificateError::NotValidForNameContext {
+                expected,
+                presented,
+            } if presented.is_empty() && self.leaf_common_name().is_some() => format!(
+                "{} is not valid for {:?}: it has no subject alternative name, and its common \
+                 name {:?} is not checked; give it a subjectAltName (openssl req -addext \
+                 subjectAltName=DNS:name) or ignore InvalidName",
+                self.leaf_label(),
+                expected.to_str(),
+                self.leaf_common_name().unwrap_or_default()
+            ),
             CertificateError::ExpiredContext { not_after, .. } => format!(
                 "{} {}",
                 self.label_for_time(not_after.as_secs(), true),
