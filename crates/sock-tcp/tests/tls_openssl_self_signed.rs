@@ -92,6 +92,35 @@ fn openssl_req(dir: &TempDir, file: &str, subject: &str, names: Option<&str>) ->
     OpensslCert { cert, key, pem }
 }
 
+/// An `openssl req -x509` certificate for `CN=localhost`, valid for
+/// `localhost` and `127.0.0.1`.
+fn localhost(dir: &TempDir, file: &str) -> OpensslCert {
+    openssl_req(
+        dir,
+        file,
+        "/CN=localhost",
+        Some("DNS:localhost,IP:127.0.0.1"),
+    )
+}
+
+/// Checks `err` is UWP's ignorable untrusted root alone, saying `says` and
+/// what to do.
+fn assert_untrusted_but_ignorable(err: &TlsConnectError, says: &str) {
+    let classified = (
+        err.status(),
+        err.server_certificate_error_severity(),
+        err.ignorable_server_certificate_errors(),
+    );
+    let expected = (
+        S::CertificateUntrustedRoot,
+        Severity::Ignorable,
+        Some(vec![Ignore::UntrustedRoot]),
+    );
+    assert_eq!(classified, expected, "{err}");
+    let text = err.to_string();
+    assert!(text.contains(says) && text.ends_with(ADVICE), "{text}");
+}
+
 /// `openssl s_server` on a loopback port of its choosing; killed when dropped.
 struct SServer {
     child: Child,
@@ -155,34 +184,18 @@ fn client() -> StreamSocketControl {
 #[tokio::test]
 async fn a_default_openssl_certificate_is_an_ignorable_untrusted_root_and_trusted_once_added() {
     let dir = TempDir::new();
-    let cert = openssl_req(
-        &dir,
-        "server",
-        "/CN=localhost",
-        Some("DNS:localhost,IP:127.0.0.1"),
-    );
+    let cert = localhost(&dir, "server");
     let server = SServer::start(&cert, &[]);
 
     // With the operating system's roots too: nothing in them makes it fatal.
+    // (The system's store may hold a root of that name, such as Debian's
+    // snakeoil certificate: the detail then says so.)
     for os_roots in [false, true] {
         let err = server
             .connect(&client().with_os_roots(os_roots))
             .await
             .expect_err("a self-signed certificate is not trusted");
-        assert_eq!(err.status(), S::CertificateUntrustedRoot, "{err}");
-        assert_eq!(err.server_certificate_error_severity(), Severity::Ignorable);
-        assert_eq!(
-            err.ignorable_server_certificate_errors(),
-            Some(vec![Ignore::UntrustedRoot])
-        );
-        // (The system's store may hold a root of that name, such as Debian's
-        // snakeoil certificate: the detail then says so.)
-        let text = err.to_string();
-        assert!(
-            text.contains(r#"server certificate "CN=localhost" is self-signed"#),
-            "{text}"
-        );
-        assert!(text.ends_with(ADVICE), "{text}");
+        assert_untrusted_but_ignorable(&err, r#"server certificate "CN=localhost" is self-signed"#);
         let seen = err.tls_info().and_then(|tls| tls.peer_certificate());
         assert_eq!(seen.and_then(|c| c.common_name()), Some("localhost"));
     }
@@ -242,22 +255,17 @@ async fn a_certificate_naming_its_host_only_in_its_common_name_has_two_ignorable
 #[tokio::test]
 async fn a_trusted_root_with_the_same_name_and_another_key_leaves_the_server_ignorable() {
     let dir = TempDir::new();
-    let names = Some("DNS:localhost,IP:127.0.0.1");
-    let cert = openssl_req(&dir, "server", "/CN=localhost", names);
+    let cert = localhost(&dir, "server");
     // Debian's snakeoil certificate, say, in the system certificate directory.
-    let namesake = openssl_req(&dir, "namesake", "/CN=localhost", names);
+    let namesake = localhost(&dir, "namesake");
     let server = SServer::start(&cert, &[]);
     let trusting_namesake = || client().add_root_certificates_pem(&namesake.pem);
 
     let err = server.connect(&trusting_namesake()).await.unwrap_err();
-    assert_eq!(err.status(), S::CertificateUntrustedRoot, "{err}");
-    assert_eq!(err.server_certificate_error_severity(), Severity::Ignorable);
-    let text = err.to_string();
-    assert!(
-        text.contains("is self-signed, and the trusted root of that name has another key"),
-        "{text}"
+    assert_untrusted_but_ignorable(
+        &err,
+        "is self-signed, and the trusted root of that name has another key",
     );
-    assert!(text.ends_with(ADVICE), "{text}");
 
     let waiving = trusting_namesake().ignorable_server_certificate_errors(&[Ignore::UntrustedRoot]);
     drop(server.connect(&waiving).await.expect("waived"));
@@ -269,8 +277,7 @@ async fn a_trusted_root_with_the_same_name_and_another_key_leaves_the_server_ign
 #[tokio::test]
 async fn at_tls12_a_server_requiring_a_client_certificate_is_reported_as_requiring_one() {
     let dir = TempDir::new();
-    let names = Some("DNS:localhost,IP:127.0.0.1");
-    let cert = openssl_req(&dir, "server", "/CN=localhost", names);
+    let cert = localhost(&dir, "server");
     let alice = openssl_req(&dir, "alice", "/CN=alice", None);
     let ca_file = alice.cert.to_str().unwrap().to_owned();
     let server = SServer::start(

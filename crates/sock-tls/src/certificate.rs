@@ -140,15 +140,7 @@ pub(crate) fn describe_certificate_error(error: &CertificateError) -> String {
             expected,
             presented,
         } => {
-            let valid_for = if presented.is_empty() {
-                "no names".to_owned()
-            } else {
-                presented
-                    .iter()
-                    .map(|p| presented_name(p))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
+            let valid_for = listed(presented.iter().map(|p| presented_name(p)), "no names");
             format!(
                 "is not valid for {:?}; it is valid for {valid_for}",
                 expected.to_str()
@@ -159,15 +151,7 @@ pub(crate) fn describe_certificate_error(error: &CertificateError) -> String {
             required,
             presented,
         } => {
-            let allows = if presented.is_empty() {
-                "nothing".to_owned()
-            } else {
-                presented
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
+            let allows = listed(presented.iter().map(ToString::to_string), "nothing");
             format!("is not valid for {required}; its extended key usage allows {allows}")
         }
         C::InvalidPurpose => "is not valid for this usage (extended key usage)".to_owned(),
@@ -198,6 +182,19 @@ pub(crate) fn describe_certificate_error(error: &CertificateError) -> String {
         },
         other => format!("is invalid: {other}"),
     }
+}
+
+/// `items` joined with commas, or `none` when there are none.
+fn listed<T: AsRef<str>>(items: impl Iterator<Item = T>, none: &str) -> String {
+    let items: Vec<T> = items.collect();
+    if items.is_empty() {
+        return none.to_owned();
+    }
+    items
+        .iter()
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The phrase for a webpki error that rustls passes on as it is.

@@ -380,13 +380,19 @@ mod tests {
     use rustls::CertificateError;
     use SocketErrorStatus as S;
 
-    #[test]
-    fn rustls_errors_in_io_errors_become_ours() {
+    /// A client's handshake that failed on an untrusted root, as tokio-rustls
+    /// reports it, translated.
+    fn untrusted_root() -> Error {
         let io_err = io::Error::new(
             io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
         );
-        let err = handshake_error(io_err, Side::Client, &Findings::default());
+        handshake_error(io_err, Side::Client, &Findings::default())
+    }
+
+    #[test]
+    fn rustls_errors_in_io_errors_become_ours() {
+        let err = untrusted_root();
         assert_eq!(err.status(), S::CertificateUntrustedRoot);
         assert_eq!(
             err.to_string(),
@@ -414,12 +420,7 @@ mod tests {
 
     #[test]
     fn a_handshake_error_tells_its_message_once_in_a_chain_of_causes() {
-        let io_err = io::Error::new(
-            io::ErrorKind::InvalidData,
-            rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
-        );
-        let error = handshake_error(io_err, Side::Client, &Findings::default());
-        let err = HandshakeError::new(error, TlsConnectionInfo::new(Side::Client, None));
+        let err = HandshakeError::new(untrusted_root(), TlsConnectionInfo::new(Side::Client, None));
         assert_eq!(err.to_string(), err.error().to_string());
         let source = err.source().expect("the rustls error");
         assert!(source.is::<rustls::Error>(), "{source:?}");
@@ -455,6 +456,8 @@ mod tests {
 
     #[test]
     fn a_refusal_after_a_certificate_request_this_client_could_not_answer_says_so() {
+        use AlertDescription as A;
+        use CertificateRequestAnswer as Answer;
         let refused = |alert, answer| {
             let findings = Findings {
                 certificate_request: answer,
@@ -463,10 +466,7 @@ mod tests {
             from_rustls(rustls::Error::AlertReceived(alert), Side::Client, &findings)
         };
         // OpenSSL at TLS 1.2: handshake_failure, after a CertificateRequest.
-        let err = refused(
-            AlertDescription::HandshakeFailure,
-            Some(CertificateRequestAnswer::NoneConfigured),
-        );
+        let err = refused(A::HandshakeFailure, Some(Answer::NoneConfigured));
         assert_eq!(
             err.to_string(),
             "tls error: the server requires a client certificate and none was sent: it asked \
@@ -474,32 +474,27 @@ mod tests {
              HandshakeFailure)"
         );
         assert_eq!(err.status(), S::Unknown);
-        let err = refused(
-            AlertDescription::HandshakeFailure,
-            Some(CertificateRequestAnswer::NoneSuitable),
-        );
-        assert!(
-            err.to_string().contains("no configured certificate suits"),
-            "{err}"
-        );
-        let err = refused(
-            AlertDescription::HandshakeFailure,
-            Some(CertificateRequestAnswer::Sent),
-        );
-        assert!(
-            err.to_string().contains("does not accept that certificate"),
-            "{err}"
-        );
-        let err = refused(
-            AlertDescription::UnknownCA,
-            Some(CertificateRequestAnswer::Sent),
-        );
-        assert!(
-            err.to_string().contains("rejected our client certificate"),
-            "{err}"
-        );
-        // Without a request, handshake_failure is about what both sides support.
-        let err = refused(AlertDescription::HandshakeFailure, None);
-        assert!(err.to_string().contains("no cipher suite"), "{err}");
+        for (alert, answer, says) in [
+            (
+                A::HandshakeFailure,
+                Some(Answer::NoneSuitable),
+                "no configured certificate suits",
+            ),
+            (
+                A::HandshakeFailure,
+                Some(Answer::Sent),
+                "does not accept that certificate",
+            ),
+            (
+                A::UnknownCA,
+                Some(Answer::Sent),
+                "rejected our client certificate",
+            ),
+            // Without a request, handshake_failure is about what both sides support.
+            (A::HandshakeFailure, None, "no cipher suite"),
+        ] {
+            let err = refused(alert, answer);
+            assert!(err.to_string().contains(says), "{answer:?}: {err}");
+        }
     }
 }

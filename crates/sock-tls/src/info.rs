@@ -54,14 +54,7 @@ impl TlsConnectionInfo {
         Self {
             side,
             server_name,
-            complete: false,
-            protocol_version: None,
-            cipher_suite: None,
-            alpn_protocol: None,
-            resumed: false,
-            peer_certificates: Vec::new(),
-            certificate_errors: Vec::new(),
-            peer_certificate: OnceLock::new(),
+            ..Self::not_started()
         }
     }
 

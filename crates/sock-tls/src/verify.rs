@@ -201,12 +201,7 @@ impl PolicyVerifier {
         now: UnixTime,
         first_error: rustls::Error,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let names = ChainNames::new("server", ee, intermediates);
-        let mut problems = Vec::new();
-        if let Err(e) = check_name(ee, name, &names, &mut problems) {
-            record(ee, intermediates, problems);
-            return Err(e);
-        }
+        let (names, mut problems) = check_name(ee, intermediates, name)?;
 
         let mut time = now;
         let mut visited = vec![now];
@@ -290,12 +285,7 @@ impl PolicyVerifier {
         name: &ServerName<'_>,
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let names = ChainNames::new("server", ee, intermediates);
-        let mut problems = Vec::new();
-        if let Err(e) = check_name(ee, name, &names, &mut problems) {
-            record(ee, intermediates, problems);
-            return Err(e);
-        }
+        let (names, mut problems) = check_name(ee, intermediates, name)?;
         match check_own_signature(cert, &self.provider) {
             Err(error) => problems.push(names.problem(error, None)),
             Ok(()) => {
@@ -356,26 +346,34 @@ impl PolicyVerifier {
     }
 }
 
-/// Parses the end entity and checks it is valid for `name`, adding a name
-/// problem to `problems`; an end entity that cannot be parsed ends
-/// verification with its error.
+/// Starts a slow verification: the chain's names for details, and the name
+/// problem if the end entity is not valid for `name`. An end entity that
+/// cannot be parsed ends verification with its error, recorded.
 fn check_name(
     ee: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
     name: &ServerName<'_>,
-    names: &ChainNames,
-    problems: &mut Vec<CertificateProblem>,
-) -> Result<(), rustls::Error> {
-    let parsed = ParsedCertificate::try_from(ee).inspect_err(|e| {
-        if let rustls::Error::InvalidCertificate(ce) = e {
-            problems.push(names.problem(ce.clone(), None));
+) -> Result<(ChainNames, Vec<CertificateProblem>), rustls::Error> {
+    let names = ChainNames::new("server", ee, intermediates);
+    let mut problems = Vec::new();
+    let checked = ParsedCertificate::try_from(ee).and_then(|parsed| {
+        match verify_server_name(&parsed, name) {
+            Err(rustls::Error::InvalidCertificate(e)) => {
+                problems.push(names.problem(e, Some(IgnorableCertificateError::InvalidName)));
+                Ok(())
+            }
+            other => other,
         }
-    })?;
-    match verify_server_name(&parsed, name) {
-        Err(rustls::Error::InvalidCertificate(e)) => {
-            problems.push(names.problem(e, Some(IgnorableCertificateError::InvalidName)));
-            Ok(())
+    });
+    match checked {
+        Ok(()) => Ok((names, problems)),
+        Err(e) => {
+            if let rustls::Error::InvalidCertificate(ce) = &e {
+                problems.push(names.problem(ce.clone(), None));
+            }
+            record(ee, intermediates, problems);
+            Err(e)
         }
-        other => other,
     }
 }
 

@@ -7,7 +7,7 @@ mod support;
 
 use sock_core::SocketErrorStatus as S;
 use sock_tls::{
-    CertificateDer, IgnorableCertificateError as Ignore, PrivateKeyDer,
+    CertificateDer, HandshakeError, IgnorableCertificateError as Ignore, PrivateKeyDer,
     ServerCertificateErrorSeverity as Severity, TlsClientConfig, TlsClientConfigBuilder,
     TlsServerConfig,
 };
@@ -18,9 +18,28 @@ const ADVICE: &str = "trust it with add_root_certificates_pem or ignore Untruste
 
 const ALL: [Ignore; 3] = [Ignore::Expired, Ignore::UntrustedRoot, Ignore::InvalidName];
 
+/// A server certificate for "localhost" that says it is not a CA, and one
+/// that says it is (as `openssl req -x509` makes them by default).
+fn ca_or_not() -> [LeafSpec; 2] {
+    let spec = LeafSpec::server(&["localhost"]);
+    [spec.clone(), spec.ca()]
+}
+
 /// A client trusting nothing but what the test adds.
 fn untrusting() -> TlsClientConfigBuilder {
     TlsClientConfig::builder().with_os_roots(false)
+}
+
+/// Checks `err` is an ignorable untrusted root and nothing else, saying
+/// `says` and what to do.
+fn untrusted_but_ignorable(err: &HandshakeError, says: &str) {
+    assert_eq!(err.status(), S::CertificateUntrustedRoot, "{err}");
+    assert_eq!(err.server_certificate_error_severity(), Severity::Ignorable);
+    let kinds = err.ignorable_server_certificate_errors();
+    assert_eq!(kinds, Some(vec![Ignore::UntrustedRoot]), "{err}");
+    let text = err.to_string();
+    assert!(text.contains(says), "{text}");
+    assert!(text.ends_with(ADVICE), "{text}");
 }
 
 /// The client's outcome against a server presenting `leaf`, for "localhost".
@@ -32,30 +51,15 @@ async fn client_outcome(client: TlsClientConfigBuilder, leaf: &Leaf) -> Outcome 
 
 #[tokio::test]
 async fn a_self_signed_certificate_is_an_untrusted_root_whether_or_not_it_says_it_is_a_ca() {
-    for spec in [
-        LeafSpec::server(&["localhost"]),
-        LeafSpec::server(&["localhost"]).ca(),
-    ] {
+    for spec in ca_or_not() {
         let ca = spec.is_ca;
         let leaf = spec.self_signed();
         // With the operating system's roots too: nothing in them changes this.
         for os_roots in [false, true] {
             let client = TlsClientConfig::builder().with_os_roots(os_roots);
             let err = client_outcome(client, &leaf).await.expect_err("untrusted");
-            assert_eq!(err.status(), S::CertificateUntrustedRoot, "CA:{ca} {err}");
-            assert_eq!(err.server_certificate_error_severity(), Severity::Ignorable);
-            assert_eq!(
-                err.ignorable_server_certificate_errors(),
-                Some(vec![Ignore::UntrustedRoot])
-            );
-            let text = err.to_string();
-            assert!(
-                text.contains(
-                    r#"server certificate "O=Sock Tests, CN=localhost" is self-signed; "#
-                ),
-                "CA:{ca} {text}"
-            );
-            assert!(text.ends_with(ADVICE), "{text}");
+            let says = r#"server certificate "O=Sock Tests, CN=localhost" is self-signed; "#;
+            untrusted_but_ignorable(&err, says);
         }
 
         // UWP's retry: the same server with the problem made ignorable.
@@ -128,10 +132,7 @@ async fn a_self_signed_ca_certificate_still_has_its_dates_name_and_usage_checked
 
 #[tokio::test]
 async fn waiving_the_root_still_checks_a_self_signed_certificate_by_its_own_key() {
-    for spec in [
-        LeafSpec::server(&["localhost"]),
-        LeafSpec::server(&["localhost"]).ca(),
-    ] {
+    for spec in ca_or_not() {
         let ca = spec.is_ca;
         let leaf = spec.self_signed();
         // The last byte of the signature, changed: still well-formed DER.
@@ -159,10 +160,7 @@ async fn a_trusted_root_with_the_same_name_and_another_key_leaves_a_self_signed_
 ) {
     // The name of Debian's snakeoil certificate, say, trusted in the OS store.
     let same_name = Ca::new("localhost");
-    for spec in [
-        LeafSpec::server(&["localhost"]),
-        LeafSpec::server(&["localhost"]).ca(),
-    ] {
+    for spec in ca_or_not() {
         let ca = spec.is_ca;
         let leaf = spec.self_signed();
         let trusting_namesake =
@@ -170,14 +168,8 @@ async fn a_trusted_root_with_the_same_name_and_another_key_leaves_a_self_signed_
         let err = client_outcome(trusting_namesake(), &leaf)
             .await
             .expect_err("untrusted");
-        assert_eq!(err.status(), S::CertificateUntrustedRoot, "CA:{ca} {err}");
-        assert_eq!(err.server_certificate_error_severity(), Severity::Ignorable);
-        let text = err.to_string();
-        assert!(
-            text.contains("is self-signed, and the trusted root of that name has another key"),
-            "CA:{ca} {text}"
-        );
-        assert!(text.ends_with(ADVICE), "{text}");
+        let says = "is self-signed, and the trusted root of that name has another key";
+        untrusted_but_ignorable(&err, says);
 
         let client =
             trusting_namesake().ignorable_server_certificate_errors(&[Ignore::UntrustedRoot]);
