@@ -458,7 +458,10 @@ mod tests {
                 S::HostNotFound,
             ),
             (Error::NoAddresses { host: "h".into() }, S::NoAddressesFound),
-            (Error::invalid_argument("hop_limit", "0 is below 1"), S::Unknown),
+            (
+                Error::invalid_argument("hop_limit", "0 is below 1"),
+                S::Unknown,
+            ),
             (
                 Error::TimedOut {
                     operation: "connect",
