@@ -79,9 +79,7 @@ fn start_ours(workers: usize) -> ShardedServer {
     sock_benches::runtime()
         .block_on(
             StreamSocketListener::builder()
-                .serve_sharded(Some(&lo), "", workers, |socket: StreamSocket| {
-                    echo(socket)
-                })
+                .serve_sharded(Some(&lo), "", workers, |socket: StreamSocket| echo(socket))
                 .idle_timeout(None)
                 .start(),
         )

@@ -21,6 +21,8 @@
 mod attack;
 mod bench;
 mod fuzz;
+#[cfg(test)]
+mod module_graph;
 mod test;
 #[cfg(test)]
 mod tidy;

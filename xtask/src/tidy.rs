@@ -189,3 +189,72 @@ fn every_public_async_fn_documents_its_cancel_safety() {
         &problems,
     );
 }
+
+#[test]
+fn no_files_of_a_crate_import_each_other_in_a_cycle() {
+    let mut problems = Vec::new();
+    let crates = std::fs::read_dir(project_root().join("crates")).expect("crates/ exists");
+    for dir in crates.flatten() {
+        let graph = crate::module_graph::crate_graph(&dir.path().join("src"));
+        for cycle in crate::module_graph::cycles(&graph) {
+            let edges: Vec<String> = cycle
+                .iter()
+                .map(|m| {
+                    let inside: Vec<&str> = graph[m]
+                        .iter()
+                        .filter(|t| cycle.contains(t))
+                        .map(String::as_str)
+                        .collect();
+                    format!("{m} -> {}", inside.join(", "))
+                })
+                .collect();
+            problems.push(format!(
+                "{}: {}",
+                dir.file_name().to_string_lossy(),
+                edges.join("; ")
+            ));
+        }
+    }
+    report("modules that import each other in a cycle", &problems);
+}
+
+#[test]
+fn every_workspace_dependency_is_used_by_a_member() {
+    let root = read(&project_root().join("Cargo.toml"));
+    let section = root
+        .split("[workspace.dependencies]")
+        .nth(1)
+        .expect("the root manifest has [workspace.dependencies]");
+    let section = section.split("\n[").next().unwrap_or(section);
+    let declared: Vec<&str> = section
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split([' ', '=']).next())
+        .collect();
+    let manifests: Vec<String> = rust_files()
+        .iter()
+        .filter_map(|f| f.parent())
+        .flat_map(|dir| dir.ancestors())
+        .map(|dir| dir.join("Cargo.toml"))
+        .filter(|m| m.is_file() && *m != project_root().join("Cargo.toml"))
+        .map(|m| read(&m))
+        .collect();
+    let problems: Vec<String> = declared
+        .into_iter()
+        .filter(|dep| {
+            !manifests.iter().any(|m| {
+                m.lines().any(|l| {
+                    let l = l.trim_start();
+                    l.starts_with(&format!("{dep}.workspace"))
+                        || l.starts_with(&format!("{dep} = {{ workspace"))
+                })
+            })
+        })
+        .map(str::to_owned)
+        .collect();
+    report(
+        "workspace dependencies that no member uses (drop them from the root Cargo.toml)",
+        &problems,
+    );
+}

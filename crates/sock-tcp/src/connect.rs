@@ -17,6 +17,52 @@ use tokio::time::{sleep_until, Instant, Sleep};
 use crate::options::SocketOptions;
 use crate::resolve::interleave;
 
+/// Why a connect failed: the same type with or without TLS, so connecting
+/// reads the same either way.
+#[derive(Debug)]
+pub(crate) enum ConnectFailure {
+    /// Before any TLS: a setting, name resolution, or the TCP connection.
+    Connect(Error),
+    /// The TLS handshake, with what it learned (the server's chain and the
+    /// certificate problems found).
+    #[cfg(feature = "tls")]
+    Handshake(crate::TlsConnectError),
+}
+
+impl From<Error> for ConnectFailure {
+    fn from(error: Error) -> Self {
+        Self::Connect(error)
+    }
+}
+
+#[cfg(feature = "tls")]
+impl From<crate::TlsConnectError> for ConnectFailure {
+    fn from(error: crate::TlsConnectError) -> Self {
+        Self::Handshake(error)
+    }
+}
+
+impl From<ConnectFailure> for Error {
+    fn from(failure: ConnectFailure) -> Self {
+        match failure {
+            ConnectFailure::Connect(error) => error,
+            #[cfg(feature = "tls")]
+            ConnectFailure::Handshake(error) => error.into(),
+        }
+    }
+}
+
+/// What a connect that keeps the handshake's findings reports.
+#[cfg(feature = "tls")]
+impl From<ConnectFailure> for crate::TlsConnectError {
+    fn from(failure: ConnectFailure) -> Self {
+        match failure {
+            ConnectFailure::Connect(error) => error.into(),
+            ConnectFailure::Handshake(error) => error,
+        }
+    }
+}
+
 /// How to run the attempts.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Race {

@@ -147,7 +147,6 @@ impl StreamSocketControl {
         let control = self.clone();
         let host = host.clone();
         async move {
-            #[allow(clippy::useless_conversion)] // a TlsConnectError with the tls feature
             let pair = EndpointPair::to_remote(host, service?);
             control.connect_to(&pair).await.map_err(Into::into)
         }
@@ -217,10 +216,7 @@ impl StreamSocketControl {
     ) -> impl Future<Output = Result<StreamSocket>> + Send + 'static {
         let control = self.clone();
         let pair = pair.clone();
-        async move {
-            #[allow(clippy::useless_conversion)] // a TlsConnectError with the tls feature
-            control.connect_to(&pair).await.map_err(Into::into)
-        }
+        async move { control.connect_to(&pair).await.map_err(Into::into) }
     }
 
     /// The endpoint pairs a [`connect`](Self::connect) to `host` at `service`
@@ -327,7 +323,6 @@ impl StreamSocketControl {
             let (usable, unusable): (Vec<_>, Vec<_>) =
                 addrs.into_iter().partition(|a| local.can_reach(*a));
             if usable.is_empty() {
-                #[allow(clippy::useless_conversion)] // a TlsConnectError with the tls feature
                 return Err(Error::Connect {
                     target,
                     attempts: unusable
@@ -358,14 +353,14 @@ impl StreamSocketControl {
             if Instant::now() + config.handshake_timeout() <= deadline {
                 // The handshake's own timeout ends it before the connect
                 // deadline could: one timer is enough.
-                return upgrade.await;
+                return Ok(upgrade.await?);
             }
-            return tokio::time::timeout_at(deadline, upgrade)
+            return Ok(tokio::time::timeout_at(deadline, upgrade)
                 .await
                 .map_err(|_| Error::TimedOut {
                     operation: "tls handshake (connect_timeout)",
                     after: self.connect_timeout,
-                })?;
+                })??);
         }
         Ok(socket)
     }
@@ -387,10 +382,7 @@ fn family_mismatch(locals: &[SocketAddr], remote: SocketAddr) -> io::Error {
     )
 }
 
-#[cfg(feature = "tls")]
-pub(crate) type ConnectResult = std::result::Result<StreamSocket, crate::TlsConnectError>;
-#[cfg(not(feature = "tls"))]
-pub(crate) type ConnectResult = Result<StreamSocket>;
+pub(crate) type ConnectResult = std::result::Result<StreamSocket, crate::connect::ConnectFailure>;
 
 impl StreamSocket {
     /// Connects to `service` on `host` with the default options (UWP's

@@ -176,14 +176,18 @@ pub use shutdown::ShutdownSignal;
 pub use sock_handoff::{
     HandoffChannel, SocketActivityInformation, SocketActivityKind, TransferError,
 };
+/// A failed connect or upgrade, with what the TLS handshake learned when it
+/// got that far: sock-tls's [`HandshakeError`](sock_tls::HandshakeError),
+/// named for what it reports here.
+#[cfg(feature = "tls")]
+pub use sock_tls::HandshakeError as TlsConnectError;
+#[cfg(feature = "tls")]
+pub use sock_tls::ServerCertificateErrorSeverity;
 pub use socket::StreamSocket;
 pub use split::{InputStream, OutputStream, ReuniteError};
 pub use stats::{BandwidthStatistics, RoundTripTimeStatistics};
 #[cfg(feature = "tls")]
-pub use tls::{
-    ServerCertificateErrorSeverity, TlsConnectError, DEFAULT_MAX_PENDING_TLS_HANDSHAKES,
-    DEFAULT_TLS_FIRST_BYTE_TIMEOUT,
-};
+pub use tls::{DEFAULT_MAX_PENDING_TLS_HANDSHAKES, DEFAULT_TLS_FIRST_BYTE_TIMEOUT};
 
 #[doc(no_inline)]
 pub use sock_core::{

@@ -16,12 +16,13 @@ use rustls::{ClientConfig, KeyLogFile, RootCertStore, Side};
 use sock_core::{Error, HostName, ProtectionLevel, Result};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::certificate::IgnorableCertificateError;
 use crate::config::{
     default_provider, os_roots, versions_error, versions_for, Recorded, DEFAULT_HANDSHAKE_TIMEOUT,
 };
 use crate::error::handshake_error;
 use crate::pem;
-use crate::verify::{recording, Findings, IgnorableCertificateError, PolicyVerifier};
+use crate::verify::{recording, Findings, PolicyVerifier, RecordingCertResolver};
 use crate::{HandshakeError, TlsConnectionInfo, TlsStream};
 
 /// A TLS client configuration: what to trust, who we are, which versions.
@@ -152,7 +153,7 @@ impl TlsClientConfig {
                     Ok(TlsStream::new(stream.into(), info))
                 }
                 Ok(Err(e)) => {
-                    let err = handshake_error(e, Side::Client, &findings.problems);
+                    let err = handshake_error(e, Side::Client, &findings);
                     info.peer_certificates = findings.chain;
                     info.certificate_errors = findings.problems;
                     Err(HandshakeError::new(err, info))
@@ -331,7 +332,8 @@ impl TlsClientConfigBuilder {
     /// PEM blocks), revoked ones failing with `CertificateRevoked`. Certificates
     /// no list covers are accepted, and the lists apply to chains that end in a
     /// trusted root (not to one accepted under
-    /// [`UntrustedRoot`](IgnorableCertificateError::UntrustedRoot)).
+    /// [`UntrustedRoot`](IgnorableCertificateError::UntrustedRoot), nor to a
+    /// self-signed server certificate trusted as its own root).
     pub fn add_crls_pem(mut self, pem: &[u8]) -> Self {
         match pem::crls(pem, "certificate revocation lists") {
             Ok(crls) => self.crls.extend(crls),
@@ -505,6 +507,9 @@ impl TlsClientConfigBuilder {
                 .map_err(|e| pem::certified_key_error(e, "client certificate and key"))?,
             None => builder.with_no_client_auth(),
         };
+        config.client_auth_cert_resolver = Arc::new(RecordingCertResolver {
+            inner: config.client_auth_cert_resolver.clone(),
+        });
         config.alpn_protocols = self.alpn;
         config.enable_sni = self.sni;
         if self.key_log {

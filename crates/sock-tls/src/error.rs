@@ -1,251 +1,72 @@
-//! Certificate statuses and handshake failures: [`status_of`], [`CertificateProblem`],
-//! [`HandshakeError`], and the translation of rustls's errors into [`sock_core::Error`].
+//! Handshake failures: [`HandshakeError`], and the translation of rustls's
+//! errors into [`sock_core::Error`] (certificate errors in the words of the
+//! `certificate` module).
 
 use std::error::Error as StdError;
 use std::fmt;
 use std::io;
 
-use rustls::pki_types::UnixTime;
-use rustls::{AlertDescription, CertificateError, PeerIncompatible, Side};
+use rustls::{AlertDescription, PeerIncompatible, Side};
 use sock_core::{Error, SocketErrorStatus};
 
-use crate::verify::IgnorableCertificateError;
-use crate::x509::format_unix;
+use crate::certificate::{
+    describe_certificate_error, status_of_certificate_error, CertificateProblem,
+    IgnorableCertificateError, ServerCertificateErrorSeverity,
+};
+use crate::verify::{CertificateRequestAnswer, Findings};
 use crate::TlsConnectionInfo;
 
-/// The UWP certificate status (23–30) of a rustls error, or
-/// [`SocketErrorStatus::Unknown`] when it is not a certificate problem.
-///
-/// | rustls [`CertificateError`] | status |
-/// |---|---|
-/// | `Expired`, `ExpiredContext`, `NotValidYet`, `NotValidYetContext` | 23 `CertificateExpired` |
-/// | `UnknownIssuer` | 24 `CertificateUntrustedRoot` |
-/// | `NotValidForName`, `NotValidForNameContext` | 25 `CertificateCommonNameIsIncorrect` |
-/// | `InvalidPurpose`, `InvalidPurposeContext` | 26 `CertificateWrongUsage` |
-/// | `Revoked` | 27 `CertificateRevoked` |
-/// | `UnknownRevocationStatus`, and an unusable revocation list | 28 `CertificateNoRevocationCheck` |
-/// | `ExpiredRevocationList`, `ExpiredRevocationListContext` | 29 `CertificateRevocationServerOffline` |
-/// | `BadSignature`, `BadEncoding`, `UnhandledCriticalExtension`, unsupported signature algorithms, `Other`, … | 30 `CertificateIsInvalid` |
-///
-/// Alerts received from the peer (the peer rejecting *our* certificate) and
-/// every other TLS failure are `Unknown`: the statuses describe the peer's
-/// certificate as this side judged it.
-pub fn status_of(error: &rustls::Error) -> SocketErrorStatus {
-    match error {
-        rustls::Error::InvalidCertificate(e) => status_of_certificate_error(e),
-        rustls::Error::InvalidCertRevocationList(_) => {
-            SocketErrorStatus::CertificateNoRevocationCheck
-        }
-        _ => SocketErrorStatus::Unknown,
-    }
-}
-
-/// The UWP certificate status of a rustls [`CertificateError`] (see [`status_of`]).
-pub fn status_of_certificate_error(error: &CertificateError) -> SocketErrorStatus {
-    use CertificateError as C;
-    use SocketErrorStatus as S;
-    match error {
-        C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. } => {
-            S::CertificateExpired
-        }
-        C::UnknownIssuer => S::CertificateUntrustedRoot,
-        C::NotValidForName | C::NotValidForNameContext { .. } => {
-            S::CertificateCommonNameIsIncorrect
-        }
-        C::InvalidPurpose | C::InvalidPurposeContext { .. } => S::CertificateWrongUsage,
-        C::Revoked => S::CertificateRevoked,
-        C::UnknownRevocationStatus => S::CertificateNoRevocationCheck,
-        C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => {
-            S::CertificateRevocationServerOffline
-        }
-        _ => S::CertificateIsInvalid,
-    }
-}
-
-/// One problem found with the peer's certificate chain, as UWP's
-/// `ServerCertificateErrors` lists them.
-///
-/// A problem is either *waived* (it is of a kind the configuration tolerates,
-/// see [`IgnorableCertificateError`]) or it failed the handshake.
-#[derive(Debug, Clone)]
-pub struct CertificateProblem {
-    pub(crate) error: CertificateError,
-    pub(crate) detail: String,
-    pub(crate) ignorable_as: Option<IgnorableCertificateError>,
-    pub(crate) waived: bool,
-    /// Whether this is the problem that failed the handshake.
-    pub(crate) decisive: bool,
-}
-
-impl CertificateProblem {
-    /// The certificate status (23–30).
-    pub fn status(&self) -> SocketErrorStatus {
-        status_of_certificate_error(&self.error)
-    }
-
-    /// The rustls error, with the names and dates it carries.
-    pub fn error(&self) -> &CertificateError {
-        &self.error
-    }
-
-    /// What is wrong, for people: the certificate, the names or dates involved.
-    pub fn detail(&self) -> &str {
-        &self.detail
-    }
-
-    /// The ignorable kind this problem belongs to, if it can be waived at all.
-    ///
-    /// `None` for problems that can never be waived (bad signatures, revocation,
-    /// wrong usage, an incomplete chain, …).
-    pub fn ignorable_as(&self) -> Option<IgnorableCertificateError> {
-        self.ignorable_as
-    }
-
-    /// Whether the configuration tolerated this problem.
-    pub fn is_waived(&self) -> bool {
-        self.waived
-    }
-}
-
-impl fmt::Display for CertificateProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.detail)?;
-        if self.waived {
-            f.write_str(" (waived)")?;
-        }
-        Ok(())
-    }
-}
-
-fn unix(t: &UnixTime) -> String {
-    format_unix(i64::try_from(t.as_secs()).unwrap_or(i64::MAX))
-}
-
-/// The phrase that follows "certificate …" for a certificate error.
-pub(crate) fn describe_certificate_error(error: &CertificateError) -> String {
-    use CertificateError as C;
-    match error {
-        C::ExpiredContext { time, not_after } => {
-            format!("expired at {} (checked at {})", unix(not_after), unix(time))
-        }
-        C::Expired => "has expired or has an invalid validity period".to_owned(),
-        C::NotValidYetContext { time, not_before } => format!(
-            "is not valid before {} (checked at {})",
-            unix(not_before),
-            unix(time)
-        ),
-        C::NotValidYet => "is not valid yet".to_owned(),
-        C::UnknownIssuer => "chain does not end in a trusted root".to_owned(),
-        C::NotValidForNameContext {
-            expected,
-            presented,
-        } => {
-            let valid_for = if presented.is_empty() {
-                "no names".to_owned()
-            } else {
-                presented
-                    .iter()
-                    .map(|p| presented_name(p))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            format!(
-                "is not valid for {:?}; it is valid for {valid_for}",
-                expected.to_str()
-            )
-        }
-        C::NotValidForName => "is not valid for the requested name".to_owned(),
-        C::InvalidPurposeContext {
-            required,
-            presented,
-        } => {
-            let allows = if presented.is_empty() {
-                "nothing".to_owned()
-            } else {
-                presented
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            format!("is not valid for {required}; its extended key usage allows {allows}")
-        }
-        C::InvalidPurpose => "is not valid for this usage (extended key usage)".to_owned(),
-        C::Revoked => "has been revoked".to_owned(),
-        C::UnknownRevocationStatus => {
-            "has an unknown revocation status: no revocation list covers its issuer".to_owned()
-        }
-        C::ExpiredRevocationListContext { time, next_update } => format!(
-            "cannot be checked for revocation: the revocation list expired at {} (checked at {})",
-            unix(next_update),
-            unix(time)
-        ),
-        C::ExpiredRevocationList => {
-            "cannot be checked for revocation: the revocation list has expired".to_owned()
-        }
-        C::BadSignature => "has an invalid signature".to_owned(),
-        C::BadEncoding => "is not correctly encoded".to_owned(),
-        C::UnhandledCriticalExtension => {
-            "has a critical extension that is not understood".to_owned()
-        }
-        C::UnsupportedSignatureAlgorithmContext { .. }
-        | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
-            "is signed with an unsupported signature algorithm".to_owned()
-        }
-        C::Other(e) => format!("is invalid: {e}"),
-        other => format!("is invalid: {other}"),
-    }
-}
-
-/// A name as webpki presents it (`DnsName("a.example")`, `IpAddress(192.0.2.1)`),
-/// without the wrapping.
-fn presented_name(presented: &str) -> &str {
-    for (open, close) in [
-        ("DnsName(\"", "\")"),
-        ("IpAddress(", ")"),
-        ("UriName(\"", "\")"),
-    ] {
-        if let Some(inner) = presented
-            .strip_prefix(open)
-            .and_then(|rest| rest.strip_suffix(close))
-        {
-            return inner;
-        }
-    }
-    presented
-}
-
-/// A failed TLS handshake: the error, and what was learned before it failed.
+/// A failed TLS handshake, or a failed connect that was to run one: the
+/// error, and what the handshake learned before it failed.
 ///
 /// The [`info`](Self::info) keeps the peer's certificate chain and the
 /// certificate problems found, so a program can show them to a user (as UWP's
 /// `ServerCertificate` and `ServerCertificateErrors` are available after a failed
-/// `ConnectAsync`). Converts into [`sock_core::Error`] and [`io::Error`].
+/// `ConnectAsync`) and retry with the problems made ignorable. A failure before
+/// TLS started (name resolution, TCP, a refused setting) converts from
+/// [`Error`] and has no [`tls_info`](Self::tls_info).
+///
+/// It shows as its error does, and its [`source`](StdError::source) is the
+/// error's source, so a chain of causes never repeats a message. Converts into
+/// [`sock_core::Error`] and [`io::Error`].
 #[derive(Debug)]
 pub struct HandshakeError {
     error: Error,
-    info: Box<TlsConnectionInfo>,
+    /// `None` when TLS never started.
+    info: Option<Box<TlsConnectionInfo>>,
 }
+
+/// The information of a handshake that never started: nothing learned.
+static NOT_STARTED: TlsConnectionInfo = TlsConnectionInfo::not_started();
 
 impl HandshakeError {
     pub(crate) fn new(error: Error, info: TlsConnectionInfo) -> Self {
         Self {
             error,
-            info: Box::new(info),
+            info: Some(Box::new(info)),
         }
     }
 
     /// The error: [`Error::Certificate`] for certificate problems,
-    /// [`Error::TimedOut`] when the handshake timeout passed, [`Error::Tls`] for
-    /// other TLS failures, [`Error::Io`] for transport failures.
+    /// [`Error::TimedOut`] when the handshake (or connect) timeout passed,
+    /// [`Error::Tls`] for other TLS failures, [`Error::Io`] for transport
+    /// failures, or the error of a connect that failed before TLS started.
     pub fn error(&self) -> &Error {
         &self.error
     }
 
     /// What was learned before the failure: the peer's certificate chain and
-    /// the certificate problems found, when the handshake got that far.
+    /// the certificate problems found, when the handshake got that far; empty
+    /// when TLS never started (see [`tls_info`](Self::tls_info)).
     pub fn info(&self) -> &TlsConnectionInfo {
-        &self.info
+        self.info.as_deref().unwrap_or(&NOT_STARTED)
+    }
+
+    /// What the handshake learned before it failed (the peer's chain, the
+    /// certificate problems found); `None` when the failure came before TLS
+    /// started (name resolution, TCP).
+    pub fn tls_info(&self) -> Option<&TlsConnectionInfo> {
+        self.info.as_deref()
     }
 
     /// The status of the error (23–30 for certificate problems).
@@ -253,14 +74,56 @@ impl HandshakeError {
         self.error.status()
     }
 
+    /// The problems found with the peer's certificate (for a client, UWP's
+    /// `ServerCertificateErrors`); empty when there were none or TLS never
+    /// started.
+    pub fn server_certificate_errors(&self) -> &[CertificateProblem] {
+        self.info().certificate_errors()
+    }
+
+    /// How bad those problems are (UWP's `ServerCertificateErrorSeverity`):
+    /// `Ignorable` means a retry with them made ignorable
+    /// ([`ignorable_server_certificate_errors`](Self::ignorable_server_certificate_errors))
+    /// can succeed.
+    pub fn server_certificate_error_severity(&self) -> ServerCertificateErrorSeverity {
+        ServerCertificateErrorSeverity::of(self.server_certificate_errors())
+    }
+
+    /// The kinds of the problems found, to make ignorable for a retry; `None`
+    /// when some problem can never be ignored (or there was none).
+    pub fn ignorable_server_certificate_errors(&self) -> Option<Vec<IgnorableCertificateError>> {
+        let errors = self.server_certificate_errors();
+        if errors.is_empty() {
+            return None;
+        }
+        let mut kinds = Vec::new();
+        for problem in errors {
+            let kind = problem.ignorable_as()?;
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        Some(kinds)
+    }
+
     /// The error, dropping the information.
     pub fn into_error(self) -> Error {
         self.error
     }
 
-    /// The error and the information.
+    /// The error and the information (empty when TLS never started).
     pub fn into_parts(self) -> (Error, TlsConnectionInfo) {
-        (self.error, *self.info)
+        let info = self
+            .info
+            .map_or_else(TlsConnectionInfo::not_started, |info| *info);
+        (self.error, info)
+    }
+}
+
+impl From<Error> for HandshakeError {
+    /// A failure before TLS started: nothing learned.
+    fn from(error: Error) -> Self {
+        Self { error, info: None }
     }
 }
 
@@ -272,7 +135,7 @@ impl fmt::Display for HandshakeError {
 
 impl StdError for HandshakeError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        Some(&self.error)
+        self.error.source()
     }
 }
 
@@ -307,14 +170,11 @@ fn take_rustls(err: io::Error) -> Result<rustls::Error, io::Error> {
 /// Translates a failure of the handshake (as tokio-rustls reports it).
 ///
 /// Certificate errors take the detail of the matching problem the verifier
-/// recorded, which names the certificate and the dates or names involved.
-pub(crate) fn handshake_error(
-    err: io::Error,
-    side: Side,
-    problems: &[CertificateProblem],
-) -> Error {
+/// recorded, which names the certificate and the dates or names involved; a
+/// refusal after the server asked for a client certificate and got none says so.
+pub(crate) fn handshake_error(err: io::Error, side: Side, findings: &Findings) -> Error {
     match take_rustls(err) {
-        Ok(tls) => from_rustls(tls, side, problems),
+        Ok(tls) => from_rustls(tls, side, findings),
         Err(io_err) if io_err.kind() == io::ErrorKind::UnexpectedEof => Error::Tls {
             detail: "the peer closed the connection during the tls handshake".to_owned(),
             source: Some(Box::new(io_err)),
@@ -327,7 +187,7 @@ pub(crate) fn handshake_error(
 /// they are.
 pub(crate) fn stream_error(err: io::Error, side: Side) -> io::Error {
     match take_rustls(err) {
-        Ok(tls) => from_rustls(tls, side, &[]).into(),
+        Ok(tls) => from_rustls(tls, side, &Findings::default()).into(),
         Err(io_err)
             if io_err.kind() == io::ErrorKind::UnexpectedEof
                 && io_err.to_string().contains("close_notify") =>
@@ -343,12 +203,9 @@ pub(crate) fn stream_error(err: io::Error, side: Side) -> io::Error {
     }
 }
 
-/// Translates a rustls error, using the recorded problems for certificate errors.
-pub(crate) fn from_rustls(
-    err: rustls::Error,
-    side: Side,
-    problems: &[CertificateProblem],
-) -> Error {
+/// Translates a rustls error, using what the handshake recorded.
+pub(crate) fn from_rustls(err: rustls::Error, side: Side, findings: &Findings) -> Error {
+    let problems = &findings.problems;
     let peer = match side {
         Side::Client => "server",
         Side::Server => "client",
@@ -388,7 +245,12 @@ pub(crate) fn from_rustls(
             }
             Side::Client => "the server presented no certificate".to_owned(),
         },
-        rustls::Error::AlertReceived(alert) => describe_alert(*alert, side),
+        rustls::Error::AlertReceived(alert) => match (side, findings.certificate_request) {
+            (Side::Client, Some(answer)) if refuses_a_client_certificate(*alert) => {
+                describe_refused_request(*alert, answer)
+            }
+            _ => describe_alert(*alert, side),
+        },
         rustls::Error::PeerIncompatible(why) => describe_incompatible(why),
         rustls::Error::NoApplicationProtocol => {
             "no application protocol (alpn) in common with the peer".to_owned()
@@ -412,6 +274,47 @@ pub(crate) fn from_rustls(
         detail,
         source: Some(Box::new(err)),
     }
+}
+
+/// Whether a server may refuse a client's certificate, or its lack of one,
+/// with `alert`: TLS 1.2 has no alert of its own for a missing certificate, so
+/// servers send `handshake_failure` (OpenSSL) or a certificate alert.
+fn refuses_a_client_certificate(alert: AlertDescription) -> bool {
+    use AlertDescription as A;
+    matches!(
+        alert,
+        A::HandshakeFailure
+            | A::CertificateRequired
+            | A::BadCertificate
+            | A::UnsupportedCertificate
+            | A::CertificateUnknown
+            | A::AccessDenied
+    )
+}
+
+/// A refusal after the server asked for a client certificate: what this
+/// client answered says what the alert means.
+fn describe_refused_request(alert: AlertDescription, answer: CertificateRequestAnswer) -> String {
+    let why = match answer {
+        CertificateRequestAnswer::Sent if alert == AlertDescription::HandshakeFailure => {
+            return format!(
+                "the server refused the handshake after this client sent the certificate it \
+                 asked for: it does not accept that certificate (alert {alert:?})"
+            );
+        }
+        CertificateRequestAnswer::Sent => return describe_alert(alert, Side::Client),
+        CertificateRequestAnswer::NoneConfigured => {
+            "this client has none configured (client_certificate_pem)"
+        }
+        CertificateRequestAnswer::NoneSuitable => {
+            "no configured certificate suits its request (its signature schemes or the \
+             issuers it accepts)"
+        }
+    };
+    format!(
+        "the server requires a client certificate and none was sent: it asked for one, and \
+         {why} (alert {alert:?})"
+    )
 }
 
 fn describe_alert(alert: AlertDescription, side: Side) -> String {
@@ -474,95 +377,22 @@ fn describe_incompatible(why: &PeerIncompatible) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustls::pki_types::ServerName;
-    use std::time::Duration;
+    use rustls::CertificateError;
     use SocketErrorStatus as S;
 
-    #[test]
-    fn certificate_errors_map_to_uwp_statuses() {
-        let t = UnixTime::since_unix_epoch(Duration::from_secs(1_700_000_000));
-        let cases = [
-            (CertificateError::Expired, S::CertificateExpired),
-            (
-                CertificateError::ExpiredContext {
-                    time: t,
-                    not_after: t,
-                },
-                S::CertificateExpired,
-            ),
-            (CertificateError::NotValidYet, S::CertificateExpired),
-            (CertificateError::UnknownIssuer, S::CertificateUntrustedRoot),
-            (
-                CertificateError::NotValidForName,
-                S::CertificateCommonNameIsIncorrect,
-            ),
-            (
-                CertificateError::NotValidForNameContext {
-                    expected: ServerName::try_from("a.example").unwrap(),
-                    presented: vec![],
-                },
-                S::CertificateCommonNameIsIncorrect,
-            ),
-            (CertificateError::InvalidPurpose, S::CertificateWrongUsage),
-            (CertificateError::Revoked, S::CertificateRevoked),
-            (
-                CertificateError::UnknownRevocationStatus,
-                S::CertificateNoRevocationCheck,
-            ),
-            (
-                CertificateError::ExpiredRevocationList,
-                S::CertificateRevocationServerOffline,
-            ),
-            (CertificateError::BadSignature, S::CertificateIsInvalid),
-            (CertificateError::BadEncoding, S::CertificateIsInvalid),
-            (
-                CertificateError::UnhandledCriticalExtension,
-                S::CertificateIsInvalid,
-            ),
-        ];
-        for (err, status) in cases {
-            assert_eq!(
-                status_of(&rustls::Error::from(err.clone())),
-                status,
-                "{err:?}"
-            );
-        }
-        assert_eq!(status_of(&rustls::Error::DecryptError), S::Unknown);
-        assert_eq!(
-            status_of(&rustls::Error::AlertReceived(
-                AlertDescription::BadCertificate
-            )),
-            S::Unknown
-        );
-    }
-
-    #[test]
-    fn details_carry_names_and_dates() {
-        let err = CertificateError::ExpiredContext {
-            time: UnixTime::since_unix_epoch(Duration::from_secs(1_700_000_000)),
-            not_after: UnixTime::since_unix_epoch(Duration::from_secs(1_600_000_000)),
-        };
-        assert_eq!(
-            describe_certificate_error(&err),
-            "expired at 2020-09-13 12:26:40 UTC (checked at 2023-11-14 22:13:20 UTC)"
-        );
-        let err = CertificateError::NotValidForNameContext {
-            expected: ServerName::try_from("wrong.example").unwrap(),
-            presented: vec!["localhost".into(), "127.0.0.1".into()],
-        };
-        assert_eq!(
-            describe_certificate_error(&err),
-            "is not valid for \"wrong.example\"; it is valid for localhost, 127.0.0.1"
-        );
-    }
-
-    #[test]
-    fn rustls_errors_in_io_errors_become_ours() {
+    /// A client's handshake that failed on an untrusted root, as tokio-rustls
+    /// reports it, translated.
+    fn untrusted_root() -> Error {
         let io_err = io::Error::new(
             io::ErrorKind::InvalidData,
             rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
         );
-        let err = handshake_error(io_err, Side::Client, &[]);
+        handshake_error(io_err, Side::Client, &Findings::default())
+    }
+
+    #[test]
+    fn rustls_errors_in_io_errors_become_ours() {
+        let err = untrusted_root();
         assert_eq!(err.status(), S::CertificateUntrustedRoot);
         assert_eq!(
             err.to_string(),
@@ -580,11 +410,91 @@ mod tests {
         );
 
         let eof = io::Error::new(io::ErrorKind::UnexpectedEof, "tls handshake eof");
-        let err = handshake_error(eof, Side::Server, &[]);
+        let err = handshake_error(eof, Side::Server, &Findings::default());
         assert!(matches!(err, Error::Tls { .. }), "{err:?}");
 
         let reset = io::Error::from(io::ErrorKind::ConnectionReset);
-        let err = handshake_error(reset, Side::Server, &[]);
+        let err = handshake_error(reset, Side::Server, &Findings::default());
         assert_eq!(err.status(), S::ConnectionResetByPeer);
+    }
+
+    #[test]
+    fn a_handshake_error_tells_its_message_once_in_a_chain_of_causes() {
+        let err = HandshakeError::new(untrusted_root(), TlsConnectionInfo::new(Side::Client, None));
+        assert_eq!(err.to_string(), err.error().to_string());
+        let source = err.source().expect("the rustls error");
+        assert!(source.is::<rustls::Error>(), "{source:?}");
+        let mut messages = vec![err.to_string()];
+        let mut next = err.source();
+        while let Some(cause) = next {
+            assert!(!messages.contains(&cause.to_string()), "{messages:?}");
+            messages.push(cause.to_string());
+            next = cause.source();
+        }
+    }
+
+    #[test]
+    fn a_failure_before_tls_learned_nothing() {
+        let err = HandshakeError::from(Error::TimedOut {
+            operation: "connect",
+            after: std::time::Duration::from_secs(1),
+        });
+        assert!(err.tls_info().is_none());
+        assert!(err.info().peer_certificates().is_empty());
+        assert!(!err.info().is_handshake_complete());
+        assert!(err.server_certificate_errors().is_empty());
+        assert_eq!(
+            err.server_certificate_error_severity(),
+            ServerCertificateErrorSeverity::None
+        );
+        assert_eq!(err.ignorable_server_certificate_errors(), None);
+        assert_eq!(err.status(), S::ConnectionTimedOut);
+        let (error, info) = err.into_parts();
+        assert!(matches!(error, Error::TimedOut { .. }), "{error:?}");
+        assert!(info.certificate_errors().is_empty());
+    }
+
+    #[test]
+    fn a_refusal_after_a_certificate_request_this_client_could_not_answer_says_so() {
+        use AlertDescription as A;
+        use CertificateRequestAnswer as Answer;
+        let refused = |alert, answer| {
+            let findings = Findings {
+                certificate_request: answer,
+                ..Findings::default()
+            };
+            from_rustls(rustls::Error::AlertReceived(alert), Side::Client, &findings)
+        };
+        // OpenSSL at TLS 1.2: handshake_failure, after a CertificateRequest.
+        let err = refused(A::HandshakeFailure, Some(Answer::NoneConfigured));
+        assert_eq!(
+            err.to_string(),
+            "tls error: the server requires a client certificate and none was sent: it asked \
+             for one, and this client has none configured (client_certificate_pem) (alert \
+             HandshakeFailure)"
+        );
+        assert_eq!(err.status(), S::Unknown);
+        for (alert, answer, says) in [
+            (
+                A::HandshakeFailure,
+                Some(Answer::NoneSuitable),
+                "no configured certificate suits",
+            ),
+            (
+                A::HandshakeFailure,
+                Some(Answer::Sent),
+                "does not accept that certificate",
+            ),
+            (
+                A::UnknownCA,
+                Some(Answer::Sent),
+                "rejected our client certificate",
+            ),
+            // Without a request, handshake_failure is about what both sides support.
+            (A::HandshakeFailure, None, "no cipher suite"),
+        ] {
+            let err = refused(alert, answer);
+            assert!(err.to_string().contains(says), "{answer:?}: {err}");
+        }
     }
 }

@@ -7,7 +7,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::{CipherSuite, CommonState, HandshakeKind, ProtocolVersion, Side};
 use sock_core::TlsVersion;
 
-use crate::error::CertificateProblem;
+use crate::certificate::CertificateProblem;
 use crate::x509::CertificateInfo;
 
 /// What a TLS handshake negotiated and found, as UWP's `StreamSocketInformation`
@@ -32,11 +32,12 @@ pub struct TlsConnectionInfo {
 }
 
 impl TlsConnectionInfo {
-    /// Information known before the handshake runs.
-    pub(crate) fn new(side: Side, server_name: Option<String>) -> Self {
+    /// The information of a handshake that never started (a connect that
+    /// failed before TLS): nothing learned.
+    pub(crate) const fn not_started() -> Self {
         Self {
-            side,
-            server_name,
+            side: Side::Client,
+            server_name: None,
             complete: false,
             protocol_version: None,
             cipher_suite: None,
@@ -45,6 +46,15 @@ impl TlsConnectionInfo {
             peer_certificates: Vec::new(),
             certificate_errors: Vec::new(),
             peer_certificate: OnceLock::new(),
+        }
+    }
+
+    /// Information known before the handshake runs.
+    pub(crate) fn new(side: Side, server_name: Option<String>) -> Self {
+        Self {
+            side,
+            server_name,
+            ..Self::not_started()
         }
     }
 

@@ -65,6 +65,7 @@
 #![doc(test(attr(deny(warnings))))]
 #![forbid(unsafe_code)]
 
+mod certificate;
 mod client;
 mod config;
 mod error;
@@ -79,12 +80,15 @@ mod x509;
 pub use rustls;
 pub use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 
+pub use certificate::{
+    status_of, status_of_certificate_error, CertificateProblem, IgnorableCertificateError,
+    ServerCertificateErrorSeverity,
+};
 pub use client::{TlsClientConfig, TlsClientConfigBuilder};
 pub use config::DEFAULT_HANDSHAKE_TIMEOUT;
-pub use error::{status_of, status_of_certificate_error, CertificateProblem, HandshakeError};
+pub use error::HandshakeError;
 pub use info::TlsConnectionInfo;
 pub use prefixed::PrefixedIo;
 pub use server::{ClientAuth, TlsServerConfig, TlsServerConfigBuilder};
 pub use stream::TlsStream;
-pub use verify::IgnorableCertificateError;
 pub use x509::{CertificateInfo, CertificateParseError};

@@ -214,7 +214,7 @@ impl TlsServerConfig {
                     Ok(TlsStream::new(stream.into(), info))
                 }
                 Ok(Err(e)) => {
-                    let err = handshake_error(e, Side::Server, &findings.problems);
+                    let err = handshake_error(e, Side::Server, &findings);
                     info.peer_certificates = findings.chain;
                     info.certificate_errors = findings.problems;
                     Err(HandshakeError::new(err, info))

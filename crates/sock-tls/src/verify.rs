@@ -1,5 +1,7 @@
-//! Certificate verification: UWP's ignorable server certificate errors, and the
-//! record of what was found during one handshake.
+//! Certificate verification: the client's verifier, which tolerates UWP's
+//! ignorable server certificate errors, the server's recording verifier, and
+//! the record of what was found during one handshake (with whether the server
+//! asked for a client certificate and got one).
 //!
 //! Verifiers are shared by every connection of a configuration (rustls only
 //! resumes sessions with the verifier that verified them), so what one handshake
@@ -8,70 +10,23 @@
 //! poll, so the slot always belongs to the handshake being driven.
 
 use std::cell::RefCell;
-use std::fmt;
 use std::mem;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::{verify_server_name, WebPkiServerVerifier};
+use rustls::client::{verify_server_name, ResolvesClientCert, WebPkiServerVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::ParsedCertificate;
+use rustls::sign::CertifiedKey;
 use rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme,
 };
 
-use crate::error::{describe_certificate_error, CertificateProblem};
-use crate::x509::CertificateInfo;
-
-/// A server certificate problem that a client may choose to tolerate, as UWP's
-/// `IgnorableServerCertificateErrors` (named after `ChainValidationResult`).
-///
-/// **Each one removes a protection.** Tolerate one only for a server you
-/// identify some other way, for example a test server or a device on your own
-/// network whose certificate you cannot change, and prefer adding the server's
-/// own CA as a trust root, which removes nothing. Whatever is tolerated:
-///
-/// * the signatures of the presented chain are still verified, up to its last
-///   certificate;
-/// * the server still proves it holds the certificate's private key;
-/// * every other problem (revocation, wrong usage, bad signatures or encodings,
-///   a chain with missing links) still fails the handshake;
-/// * each problem found, waived or not, is listed in
-///   [`TlsConnectionInfo::certificate_errors`](crate::TlsConnectionInfo::certificate_errors).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum IgnorableCertificateError {
-    /// Accept a certificate outside its validity period (expired or not yet
-    /// valid): the chain is checked as of a time inside the certificates' own
-    /// validity periods.
-    ///
-    /// Risk: an expired certificate is no longer covered by its issuer's
-    /// revocation service, so a leaked key stays usable by whoever has it.
-    Expired,
-    /// Accept a chain that does not end in a trusted root (a self-signed
-    /// certificate, or a private CA not in the trust store): the chain is checked
-    /// up to its last presented certificate, whose own signature (for a
-    /// self-signed certificate, the signature by its own key) is verified too.
-    ///
-    /// Risk: anyone can make such a certificate for any name, so this alone
-    /// gives no assurance of who the server is; anyone on the network path can
-    /// impersonate it. A chain whose issuer is missing is still refused, since its
-    /// signatures cannot be checked.
-    UntrustedRoot,
-    /// Accept a certificate that is not valid for the host name connected to.
-    ///
-    /// Risk: any server holding any certificate from a trusted CA, for any
-    /// name, can impersonate this one.
-    InvalidName,
-}
-
-impl fmt::Display for IgnorableCertificateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
-}
+use crate::certificate::{CertificateProblem, ChainNames, IgnorableCertificateError};
+use crate::x509::RawCertificate;
 
 /// What the verifiers found during one handshake.
 #[derive(Debug, Default)]
@@ -81,6 +36,21 @@ pub(crate) struct Findings {
     pub(crate) chain: Vec<CertificateDer<'static>>,
     /// Every problem found, waived or not.
     pub(crate) problems: Vec<CertificateProblem>,
+    /// What the client answered when the server asked for its certificate;
+    /// `None` when the server did not ask.
+    pub(crate) certificate_request: Option<CertificateRequestAnswer>,
+}
+
+/// What a client answered a server's request for its certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CertificateRequestAnswer {
+    /// It sent one.
+    Sent,
+    /// None was sent: none is configured.
+    NoneConfigured,
+    /// None was sent: none configured suits the request (the server's
+    /// signature schemes or accepted issuers).
+    NoneSuitable,
 }
 
 thread_local! {
@@ -128,148 +98,15 @@ const MAX_STEPS: usize = 6;
 /// How many presented certificates are tried as the end of an untrusted chain.
 const MAX_CANDIDATES: usize = 8;
 
-/// The parsed names and dates of a presented chain, for error details.
-struct ChainNames {
-    role: &'static str,
-    certs: Vec<Option<CertificateInfo>>,
-}
-
-impl ChainNames {
-    fn new(role: &'static str, ee: &CertificateDer<'_>, rest: &[CertificateDer<'_>]) -> Self {
-        let certs = std::iter::once(ee)
-            .chain(rest)
-            .map(|c| CertificateInfo::parse(c).ok())
-            .collect();
-        Self { role, certs }
-    }
-
-    fn subject(&self, i: usize) -> Option<&str> {
-        self.certs.get(i)?.as_ref().map(CertificateInfo::subject)
-    }
-
-    fn leaf_label(&self) -> String {
-        match self.subject(0) {
-            Some(s) => format!("{} certificate {s:?}", self.role),
-            None => format!("{} certificate", self.role),
-        }
-    }
-
-    /// The label of the certificate whose validity ends (or starts) at `secs`.
-    fn label_for_time(&self, secs: u64, end: bool) -> String {
-        let index = self.certs.iter().position(|info| {
-            info.as_ref().is_some_and(|info| {
-                let t = if end {
-                    info.not_after()
-                } else {
-                    info.not_before()
-                };
-                t.duration_since(std::time::UNIX_EPOCH)
-                    .is_ok_and(|d| d.as_secs() == secs)
-            })
-        });
-        match index.and_then(|i| Some((i, self.subject(i)?))) {
-            Some((i, subject)) if i > 0 => {
-                format!("{} chain: certificate {subject:?}", self.role)
-            }
-            _ => self.leaf_label(),
-        }
-    }
-
-    fn problem(
-        &self,
-        error: CertificateError,
-        ignorable_as: Option<IgnorableCertificateError>,
-    ) -> CertificateProblem {
-        let detail = match &error {
-            CertificateError::UnknownIssuer => self.untrusted_detail(),
-            CertificateError::ExpiredContext { not_after, .. } => format!(
-                "{} {}",
-                self.label_for_time(not_after.as_secs(), true),
-                describe_certificate_error(&error)
-            ),
-            CertificateError::NotValidYetContext { not_before, .. } => format!(
-                "{} {}",
-                self.label_for_time(not_before.as_secs(), false),
-                describe_certificate_error(&error)
-            ),
-            _ => format!(
-                "{} {}",
-                self.leaf_label(),
-                describe_certificate_error(&error)
-            ),
-        };
-        CertificateProblem {
-            error,
-            detail,
-            ignorable_as,
-            waived: false,
-            decisive: false,
-        }
-    }
-
-    fn untrusted_detail(&self) -> String {
-        let role = self.role;
-        let last = self.certs.len().saturating_sub(1);
-        match self.certs.get(last).and_then(Option::as_ref) {
-            Some(top) if top.is_self_issued() => format!(
-                "{role} certificate chain does not end in a trusted root: it ends at the \
-                 self-signed {:?}",
-                top.subject()
-            ),
-            Some(top) => format!(
-                "{role} certificate chain does not end in a trusted root: it ends at {:?}, \
-                 whose issuer {:?} is not trusted",
-                top.subject(),
-                top.issuer()
-            ),
-            None => format!("{role} certificate chain does not end in a trusted root"),
-        }
-    }
-
-    fn no_common_validity(&self) -> CertificateProblem {
-        CertificateProblem {
-            error: CertificateError::Expired,
-            detail: format!(
-                "{} certificate chain has no time at which all its certificates are valid",
-                self.role
-            ),
-            ignorable_as: None,
-            waived: false,
-            decisive: false,
-        }
-    }
-
-    fn incomplete_chain(&self) -> CertificateProblem {
-        let role = self.role;
-        let last = self.certs.len().saturating_sub(1);
-        let detail = match self.certs.get(last).and_then(Option::as_ref) {
-            Some(top) => format!(
-                "{role} certificate chain is incomplete: the issuer {:?} of {:?} was not \
-                 presented, so the chain's signatures cannot be checked (an untrusted root can \
-                 be waived, a missing link cannot)",
-                top.issuer(),
-                top.subject()
-            ),
-            None => {
-                format!("{role} certificate chain is incomplete: its signatures cannot be checked")
-            }
-        };
-        CertificateProblem {
-            error: CertificateError::UnknownIssuer,
-            detail,
-            ignorable_as: None,
-            waived: false,
-            decisive: false,
-        }
-    }
-}
-
 /// The client's server-certificate verifier: webpki verification, with the
 /// configured [`IgnorableCertificateError`]s tolerated and every problem recorded.
 #[derive(Debug)]
 pub(crate) struct PolicyVerifier {
     /// Verification against the trust roots; `None` when there are none.
     trusted: Option<Arc<WebPkiServerVerifier>>,
+    /// The trust roots themselves, for a self-signed certificate that webpki
+    /// cannot take as an end entity.
+    roots: Arc<RootCertStore>,
     provider: Arc<CryptoProvider>,
     ignorable: Vec<IgnorableCertificateError>,
 }
@@ -281,24 +118,26 @@ impl PolicyVerifier {
         provider: Arc<CryptoProvider>,
         ignorable: Vec<IgnorableCertificateError>,
     ) -> Result<Self, rustls::Error> {
+        let roots = Arc::new(roots);
         let trusted = if roots.is_empty() {
             None
         } else {
-            Some(Self::webpki(roots, &crls, &provider)?)
+            Some(Self::webpki(roots.clone(), &crls, &provider)?)
         };
         Ok(Self {
             trusted,
+            roots,
             provider,
             ignorable,
         })
     }
 
     fn webpki(
-        roots: RootCertStore,
+        roots: Arc<RootCertStore>,
         crls: &[CertificateRevocationListDer<'static>],
         provider: &Arc<CryptoProvider>,
     ) -> Result<Arc<WebPkiServerVerifier>, rustls::Error> {
-        WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
             .with_crls(crls.iter().cloned())
             .allow_unknown_revocation_status()
             .build()
@@ -344,7 +183,7 @@ impl PolicyVerifier {
             // Revocation lists are for chains that end in a trusted root; none
             // covers an untrusted one, and parsing them again per candidate would
             // let a server make us work hard.
-            let verifier = Self::webpki(roots, &[], &self.provider)?;
+            let verifier = Self::webpki(Arc::new(roots), &[], &self.provider)?;
             match Self::check_chain(&verifier, ee, intermediates, name, time) {
                 Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) => {}
                 other => return other,
@@ -362,28 +201,7 @@ impl PolicyVerifier {
         now: UnixTime,
         first_error: rustls::Error,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let names = ChainNames::new("server", ee, intermediates);
-        let mut problems = Vec::new();
-        let parsed = match ParsedCertificate::try_from(ee) {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                if let rustls::Error::InvalidCertificate(ce) = &e {
-                    problems.push(names.problem(ce.clone(), None));
-                }
-                record(ee, intermediates, problems);
-                return Err(e);
-            }
-        };
-        match verify_server_name(&parsed, name) {
-            Ok(()) => {}
-            Err(rustls::Error::InvalidCertificate(e)) => {
-                problems.push(names.problem(e, Some(IgnorableCertificateError::InvalidName)));
-            }
-            Err(other) => {
-                record(ee, intermediates, problems);
-                return Err(other);
-            }
-        }
+        let (names, mut problems) = check_name(ee, intermediates, name)?;
 
         let mut time = now;
         let mut visited = vec![now];
@@ -422,8 +240,21 @@ impl PolicyVerifier {
                     time = t;
                 }
                 (CertificateError::UnknownIssuer, _) if !presented => {
-                    problems
-                        .push(names.problem(error, Some(IgnorableCertificateError::UntrustedRoot)));
+                    problems.push(names.untrusted(false));
+                    presented = true;
+                }
+                // Every trusted root that has the issuer's name failed to
+                // verify the signature, but the chain as presented holds
+                // together: it is an untrusted chain (a self-signed
+                // certificate named as a trusted root is, for example), not a
+                // forged one.
+                (CertificateError::BadSignature, _)
+                    if !presented
+                        && self
+                            .check_presented_chain(ee, intermediates, name, time)
+                            .is_ok() =>
+                {
+                    problems.push(names.untrusted(true));
                     presented = true;
                 }
                 (CertificateError::UnknownIssuer, _) => {
@@ -437,18 +268,73 @@ impl PolicyVerifier {
             }
         }
 
+        self.decide(ee, intermediates, problems, chain_ok, Some(first_error))
+    }
+
+    /// Verifies a self-signed certificate that says it is a CA (as `openssl
+    /// req -x509` makes them by default). webpki refuses every CA certificate
+    /// as an end entity, but a self-signed one is its own root: it is trusted
+    /// when a trust root has its name and key; its signature is checked with
+    /// its own key, and its name, dates and usage as webpki checks an end
+    /// entity's.
+    fn verify_self_signed_ca(
+        &self,
+        ee: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        cert: &RawCertificate<'_>,
+        name: &ServerName<'_>,
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let (names, mut problems) = check_name(ee, intermediates, name)?;
+        match check_own_signature(cert, &self.provider) {
+            Err(error) => problems.push(names.problem(error, None)),
+            Ok(()) => {
+                problems.extend(date_problem(cert, now, &names));
+                if !serves_servers(cert) {
+                    problems.push(names.problem(CertificateError::InvalidPurpose, None));
+                }
+                // Trusted when a root has its name and key.
+                let (mut trusted, mut other_key) = (false, false);
+                for root in &self.roots.roots {
+                    if root.subject.as_ref() == cert.subject {
+                        let same_key = root.subject_public_key_info.as_ref() == cert.spki;
+                        trusted |= same_key;
+                        other_key |= !same_key;
+                    }
+                }
+                if !trusted {
+                    problems.push(names.untrusted(other_key));
+                }
+            }
+        }
+        self.decide(ee, intermediates, problems, true, None)
+    }
+
+    /// Decides on the problems found, and records them: the first one not
+    /// tolerated fails the handshake; when all are tolerated and the chain's
+    /// signatures were checked (`chain_ok`), it passes with them waived.
+    /// `unexplained` is webpki's refusal, kept when the problems found do not
+    /// account for it.
+    fn decide(
+        &self,
+        ee: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        mut problems: Vec<CertificateProblem>,
+        chain_ok: bool,
+        unexplained: Option<rustls::Error>,
+    ) -> Result<ServerCertVerified, rustls::Error> {
         let tolerated = |p: &CertificateProblem| {
             p.ignorable_as
                 .is_some_and(|kind| self.ignorable.contains(&kind))
         };
         let failing = problems.iter().position(|p| !tolerated(p));
-        let outcome = match failing {
-            Some(i) => {
+        let outcome = match (failing, unexplained) {
+            (Some(i), _) => {
                 problems[i].decisive = true;
                 Err(rustls::Error::InvalidCertificate(problems[i].error.clone()))
             }
-            None if problems.is_empty() || !chain_ok => Err(first_error),
-            None => {
+            (None, Some(first)) if problems.is_empty() || !chain_ok => Err(first),
+            (None, _) => {
                 for p in &mut problems {
                     p.waived = true;
                 }
@@ -457,6 +343,117 @@ impl PolicyVerifier {
         };
         record(ee, intermediates, problems);
         outcome
+    }
+}
+
+/// Starts a slow verification: the chain's names for details, and the name
+/// problem if the end entity is not valid for `name`. An end entity that
+/// cannot be parsed ends verification with its error, recorded.
+fn check_name(
+    ee: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    name: &ServerName<'_>,
+) -> Result<(ChainNames, Vec<CertificateProblem>), rustls::Error> {
+    let names = ChainNames::new("server", ee, intermediates);
+    let mut problems = Vec::new();
+    let checked = ParsedCertificate::try_from(ee).and_then(|parsed| {
+        match verify_server_name(&parsed, name) {
+            Err(rustls::Error::InvalidCertificate(e)) => {
+                problems.push(names.problem(e, Some(IgnorableCertificateError::InvalidName)));
+                Ok(())
+            }
+            other => other,
+        }
+    });
+    match checked {
+        Ok(()) => Ok((names, problems)),
+        Err(e) => {
+            if let rustls::Error::InvalidCertificate(ce) = &e {
+                problems.push(names.problem(ce.clone(), None));
+            }
+            record(ee, intermediates, problems);
+            Err(e)
+        }
+    }
+}
+
+/// Checks that `cert` is signed by its own key, as webpki checks a
+/// signature: with the provider's algorithm for both the certificate's
+/// signature algorithm and its key's algorithm.
+fn check_own_signature(
+    cert: &RawCertificate<'_>,
+    provider: &CryptoProvider,
+) -> Result<(), CertificateError> {
+    let (Some((algorithm, signature)), Ok((key_algorithm, key))) =
+        (cert.signature, cert.public_key())
+    else {
+        return Err(CertificateError::BadEncoding);
+    };
+    let all = provider.signature_verification_algorithms.all;
+    let for_signature: Vec<_> = all
+        .iter()
+        .filter(|alg| *alg.signature_alg_id() == *algorithm)
+        .collect();
+    if for_signature.is_empty() {
+        return Err(CertificateError::UnsupportedSignatureAlgorithmContext {
+            signature_algorithm_id: algorithm.to_vec(),
+            supported_algorithms: all.iter().map(|alg| alg.signature_alg_id()).collect(),
+        });
+    }
+    let mut for_key = for_signature
+        .into_iter()
+        .filter(|alg| *alg.public_key_alg_id() == *key_algorithm)
+        .peekable();
+    if for_key.peek().is_none() {
+        return Err(
+            CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext {
+                signature_algorithm_id: algorithm.to_vec(),
+                public_key_algorithm_id: key_algorithm.to_vec(),
+            },
+        );
+    }
+    if for_key.any(|alg| alg.verify_signature(key, cert.tbs, signature).is_ok()) {
+        Ok(())
+    } else {
+        Err(CertificateError::BadSignature)
+    }
+}
+
+/// The problem with `cert`'s validity period at `now`, if any.
+fn date_problem(
+    cert: &RawCertificate<'_>,
+    now: UnixTime,
+    names: &ChainNames,
+) -> Option<CertificateProblem> {
+    let at = |t: SystemTime| {
+        UnixTime::since_unix_epoch(t.duration_since(UNIX_EPOCH).unwrap_or_default())
+    };
+    let (not_before, not_after) = (at(cert.not_before), at(cert.not_after));
+    let error = if now < not_before {
+        CertificateError::NotValidYetContext {
+            time: now,
+            not_before,
+        }
+    } else if now > not_after {
+        CertificateError::ExpiredContext {
+            time: now,
+            not_after,
+        }
+    } else {
+        return None;
+    };
+    Some(names.problem(error, Some(IgnorableCertificateError::Expired)))
+}
+
+/// Whether `cert` may serve TLS servers: webpki's rule for an end entity (no
+/// extended key usage, or one that lists server authentication).
+fn serves_servers(cert: &RawCertificate<'_>) -> bool {
+    /// id-kp-serverAuth, 1.3.6.1.5.5.7.3.1.
+    const SERVER_AUTH: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01];
+    match cert.extended_key_usage() {
+        Ok(None) => true,
+        Ok(Some(purposes)) => purposes.contains(&SERVER_AUTH),
+        Err(_) => false,
     }
 }
 
@@ -469,6 +466,17 @@ impl ServerCertVerifier for PolicyVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Ok(cert) = RawCertificate::read(end_entity) {
+            if cert.is_self_issued() && cert.is_ca() {
+                return self.verify_self_signed_ca(
+                    end_entity,
+                    intermediates,
+                    &cert,
+                    server_name,
+                    now,
+                );
+            }
+        }
         let first = match &self.trusted {
             Some(trusted) => trusted.verify_server_cert(
                 end_entity,
@@ -523,6 +531,48 @@ impl ServerCertVerifier for PolicyVerifier {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
+    }
+}
+
+/// The client's certificate resolver: the configured one, with what it
+/// answered recorded when a server asks for a certificate (at TLS 1.2 a
+/// server that then refuses the handshake says only `handshake_failure`).
+#[derive(Debug)]
+pub(crate) struct RecordingCertResolver {
+    pub(crate) inner: Arc<dyn ResolvesClientCert>,
+}
+
+impl ResolvesClientCert for RecordingCertResolver {
+    fn resolve(
+        &self,
+        root_hint_subjects: &[&[u8]],
+        sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        let chosen = self.inner.resolve(root_hint_subjects, sigschemes);
+        let answer = match &chosen {
+            // rustls sends nothing when the key cannot sign with any of the
+            // server's schemes.
+            Some(certified) if certified.key.choose_scheme(sigschemes).is_some() => {
+                CertificateRequestAnswer::Sent
+            }
+            Some(_) => CertificateRequestAnswer::NoneSuitable,
+            None if self.inner.has_certs() => CertificateRequestAnswer::NoneSuitable,
+            None => CertificateRequestAnswer::NoneConfigured,
+        };
+        CURRENT.with(|c| {
+            if let Some(findings) = c.borrow_mut().as_mut() {
+                findings.certificate_request = Some(answer);
+            }
+        });
+        chosen
+    }
+
+    fn only_raw_public_keys(&self) -> bool {
+        self.inner.only_raw_public_keys()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.inner.has_certs()
     }
 }
 

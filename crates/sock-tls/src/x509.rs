@@ -262,6 +262,13 @@ impl<'a> Der<'a> {
         Ok((tag, contents))
     }
 
+    /// Reads one element: its tag, its contents, and the whole encoding.
+    fn element(&mut self) -> Parse<(u8, &'a [u8], &'a [u8])> {
+        let before = self.0;
+        let (tag, contents) = self.any()?;
+        Ok((tag, contents, &before[..before.len() - self.0.len()]))
+    }
+
     fn expect(&mut self, want: u8, what: &'static str) -> Parse<&'a [u8]> {
         match self.any()? {
             (tag, contents) if tag == want => Ok(contents),
@@ -270,59 +277,162 @@ impl<'a> Der<'a> {
     }
 }
 
-fn parse_certificate(der: &[u8]) -> Parse<CertificateInfo> {
-    let mut outer = Der(der);
-    let cert = outer.expect(SEQUENCE, "not a DER SEQUENCE")?;
-    let mut cert = Der(cert);
-    let mut tbs = Der(cert.expect(SEQUENCE, "no tbsCertificate")?);
-    if tbs.peek_tag() == Some(0xa0) {
-        tbs.any()?; // [0] EXPLICIT version
+/// A certificate's fields as it encodes them, read once: what
+/// [`CertificateInfo`] shows, and what checking a certificate by hand needs
+/// (a self-signed certificate that webpki cannot take as an end entity
+/// because it says it is a CA).
+pub(crate) struct RawCertificate<'a> {
+    /// The whole DER `tbsCertificate`: what the signature signs.
+    pub(crate) tbs: &'a [u8],
+    /// The contents of the signature's `AlgorithmIdentifier`, and the
+    /// signature; `None` when they cannot be read.
+    pub(crate) signature: Option<(&'a [u8], &'a [u8])>,
+    serial: &'a [u8],
+    /// The contents of the issuer's name.
+    pub(crate) issuer: &'a [u8],
+    /// The contents of the subject's name (as a trust anchor keeps it).
+    pub(crate) subject: &'a [u8],
+    pub(crate) not_before: SystemTime,
+    pub(crate) not_after: SystemTime,
+    /// The contents of the `SubjectPublicKeyInfo` (as a trust anchor keeps it).
+    pub(crate) spki: &'a [u8],
+    /// Each extension's id and value.
+    extensions: Vec<(&'a [u8], &'a [u8])>,
+}
+
+const BIT_STRING: u8 = 0x03;
+const SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
+const BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
+const EXTENDED_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25];
+
+impl<'a> RawCertificate<'a> {
+    /// Reads the fields of a DER-encoded X.509 certificate.
+    pub(crate) fn read(der: &'a [u8]) -> Parse<Self> {
+        let mut outer = Der(der);
+        let mut cert = Der(outer.expect(SEQUENCE, "not a DER SEQUENCE")?);
+        let (tag, tbs_contents, tbs) = cert.element()?;
+        if tag != SEQUENCE {
+            return Err(CertificateParseError("no tbsCertificate"));
+        }
+        let signature = (|| {
+            let algorithm = cert.expect(SEQUENCE, "no signature algorithm")?;
+            match cert.expect(BIT_STRING, "no signature")?.split_first() {
+                Some((0, signature)) => Ok((algorithm, signature)),
+                _ => Err(CertificateParseError("bad signature")),
+            }
+        })()
+        .ok();
+        let mut tbs_fields = Der(tbs_contents);
+        if tbs_fields.peek_tag() == Some(0xa0) {
+            tbs_fields.any()?; // [0] EXPLICIT version
+        }
+        let serial = tbs_fields.expect(INTEGER, "no serial number")?;
+        tbs_fields.expect(SEQUENCE, "no signature algorithm")?;
+        let issuer = tbs_fields.expect(SEQUENCE, "no issuer name")?;
+        let mut validity = Der(tbs_fields.expect(SEQUENCE, "no validity")?);
+        let not_before = parse_time(&mut validity)?;
+        let not_after = parse_time(&mut validity)?;
+        let subject = tbs_fields.expect(SEQUENCE, "no subject name")?;
+        let spki = tbs_fields.expect(SEQUENCE, "no subject public key")?;
+        let mut extensions = Vec::new();
+        while !tbs_fields.is_empty() {
+            let (tag, contents) = tbs_fields.any()?;
+            if tag != 0xa3 {
+                continue; // issuerUniqueID, subjectUniqueID
+            }
+            let mut exts = Der(Der(contents).expect(SEQUENCE, "bad extensions")?);
+            while !exts.is_empty() {
+                let mut ext = Der(exts.expect(SEQUENCE, "bad extension")?);
+                let oid = ext.expect(OID, "bad extension id")?;
+                if ext.peek_tag() == Some(BOOLEAN) {
+                    ext.any()?;
+                }
+                extensions.push((oid, ext.expect(OCTET_STRING, "bad extension value")?));
+            }
+        }
+        Ok(Self {
+            tbs,
+            signature,
+            serial,
+            issuer,
+            subject,
+            not_before,
+            not_after,
+            spki,
+            extensions,
+        })
     }
-    let serial = tbs.expect(INTEGER, "no serial number")?;
-    let serial_number = match serial {
+
+    fn extension(&self, id: &[u8]) -> Option<&'a [u8]> {
+        self.extensions
+            .iter()
+            .find(|(oid, _)| *oid == id)
+            .map(|(_, value)| *value)
+    }
+
+    /// Whether issuer and subject are the same name.
+    pub(crate) fn is_self_issued(&self) -> bool {
+        self.issuer == self.subject
+    }
+
+    /// Whether its basic constraints say it is a CA (`CA:TRUE`).
+    pub(crate) fn is_ca(&self) -> bool {
+        let Some(value) = self.extension(BASIC_CONSTRAINTS) else {
+            return false;
+        };
+        let Ok(constraints) = Der(value).expect(SEQUENCE, "bad basicConstraints") else {
+            return false;
+        };
+        matches!(Der(constraints).any(), Ok((BOOLEAN, [flag])) if *flag != 0)
+    }
+
+    /// The key purposes (OIDs) of its extended key usage; `None` without
+    /// that extension (any purpose).
+    pub(crate) fn extended_key_usage(&self) -> Parse<Option<Vec<&'a [u8]>>> {
+        let Some(value) = self.extension(EXTENDED_KEY_USAGE) else {
+            return Ok(None);
+        };
+        let mut purposes = Der(Der(value).expect(SEQUENCE, "bad extendedKeyUsage")?);
+        let mut all = Vec::new();
+        while !purposes.is_empty() {
+            all.push(purposes.expect(OID, "bad key purpose")?);
+        }
+        Ok(Some(all))
+    }
+
+    /// The contents of the key's `AlgorithmIdentifier`, and the key.
+    pub(crate) fn public_key(&self) -> Parse<(&'a [u8], &'a [u8])> {
+        let mut spki = Der(self.spki);
+        let algorithm = spki.expect(SEQUENCE, "no key algorithm")?;
+        match spki.expect(BIT_STRING, "no public key")?.split_first() {
+            Some((0, key)) => Ok((algorithm, key)),
+            _ => Err(CertificateParseError("bad public key")),
+        }
+    }
+}
+
+fn parse_certificate(der: &[u8]) -> Parse<CertificateInfo> {
+    let raw = RawCertificate::read(der)?;
+    let serial_number = match raw.serial {
         [0, rest @ ..] if !rest.is_empty() => rest.to_vec(),
         other => other.to_vec(),
     };
-    tbs.expect(SEQUENCE, "no signature algorithm")?;
-    let issuer_der = tbs.expect(SEQUENCE, "no issuer name")?;
-    let mut validity = Der(tbs.expect(SEQUENCE, "no validity")?);
-    let not_before = parse_time(&mut validity)?;
-    let not_after = parse_time(&mut validity)?;
-    let subject_der = tbs.expect(SEQUENCE, "no subject name")?;
-    tbs.expect(SEQUENCE, "no subject public key")?;
-
     let mut info = CertificateInfo {
         serial_number,
-        issuer: name_to_string(issuer_der)?.0,
+        issuer: name_to_string(raw.issuer)?.0,
         subject: String::new(),
         common_name: None,
-        self_issued: issuer_der == subject_der,
-        not_before,
-        not_after,
+        self_issued: raw.is_self_issued(),
+        not_before: raw.not_before,
+        not_after: raw.not_after,
         dns_names: Vec::new(),
         ip_addresses: Vec::new(),
         email_addresses: Vec::new(),
         uris: Vec::new(),
     };
-    (info.subject, info.common_name) = name_to_string(subject_der)?;
-
-    while !tbs.is_empty() {
-        let (tag, contents) = tbs.any()?;
-        if tag != 0xa3 {
-            continue; // issuerUniqueID, subjectUniqueID
-        }
-        let mut exts = Der(Der(contents).expect(SEQUENCE, "bad extensions")?);
-        while !exts.is_empty() {
-            let mut ext = Der(exts.expect(SEQUENCE, "bad extension")?);
-            let oid = ext.expect(OID, "bad extension id")?;
-            if ext.peek_tag() == Some(BOOLEAN) {
-                ext.any()?;
-            }
-            let value = ext.expect(OCTET_STRING, "bad extension value")?;
-            if oid == [0x55, 0x1d, 0x11] {
-                read_subject_alt_names(value, &mut info)?;
-            }
-        }
+    (info.subject, info.common_name) = name_to_string(raw.subject)?;
+    if let Some(names) = raw.extension(SUBJECT_ALT_NAME) {
+        read_subject_alt_names(names, &mut info)?;
     }
     Ok(info)
 }

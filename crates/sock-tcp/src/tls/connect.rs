@@ -160,7 +160,7 @@ impl StreamSocketControl {
         let host = host.clone();
         async move {
             let pair = EndpointPair::to_remote(host, service?);
-            control.connect_to(&pair).await
+            control.connect_to(&pair).await.map_err(Into::into)
         }
     }
 
@@ -183,6 +183,6 @@ impl StreamSocketControl {
     ) -> impl Future<Output = Result<StreamSocket, crate::TlsConnectError>> + Send + 'static {
         let control = self.clone();
         let pair = pair.clone();
-        async move { control.connect_to(&pair).await }
+        async move { control.connect_to(&pair).await.map_err(Into::into) }
     }
 }

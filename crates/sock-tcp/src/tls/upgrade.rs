@@ -9,8 +9,8 @@ use sock_tls::{PrefixedIo, TlsClientConfig, TlsConnectionInfo, TlsServerConfig};
 use tokio::net::TcpStream;
 
 use crate::io::{TlsIo, Transport};
-use crate::tls::TlsConnectError;
 use crate::StreamSocket;
+use crate::TlsConnectError;
 
 impl StreamSocket {
     /// Runs a TLS handshake as the client on this connection (UWP's

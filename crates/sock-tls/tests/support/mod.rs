@@ -141,6 +141,8 @@ pub struct LeafSpec {
     pub not_before: (i32, u8, u8),
     pub not_after: (i32, u8, u8),
     pub serial: Option<u64>,
+    /// Basic constraints `CA:TRUE`, as `openssl req -x509` sets by default.
+    pub is_ca: bool,
 }
 
 impl LeafSpec {
@@ -152,6 +154,7 @@ impl LeafSpec {
             not_before: (2020, 1, 1),
             not_after: (4000, 1, 1),
             serial: None,
+            is_ca: false,
         }
     }
 
@@ -186,6 +189,12 @@ impl LeafSpec {
         self
     }
 
+    /// Says it is a CA (`CA:TRUE`), as `openssl req -x509` does by default.
+    pub fn ca(mut self) -> Self {
+        self.is_ca = true;
+        self
+    }
+
     fn params(&self) -> CertificateParams {
         let mut params = CertificateParams::default();
         params.distinguished_name = dn(&self.common_name);
@@ -204,6 +213,9 @@ impl LeafSpec {
         let (y, m, d) = self.not_after;
         params.not_after = date_time_ymd(y, m, d);
         params.serial_number = self.serial.map(SerialNumber::from);
+        if self.is_ca {
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        }
         params
     }
 
