@@ -144,12 +144,4 @@ fn run(program: &str, args: &[&str]) {
     );
 }
 
-/// The name libtest gives the test `name` in the module `module` (pass
-/// `module_path!()`): what a child process of this binary is asked to run
-/// with `--exact`.
-pub fn test_path(module: &str, name: &str) -> String {
-    match module.split_once("::") {
-        Some((_, inside)) => format!("{inside}::{name}"),
-        None => name.to_owned(),
-    }
-}
+pub use sock_test::child::test_path;
