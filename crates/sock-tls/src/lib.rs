@@ -65,11 +65,15 @@
 #![doc(test(attr(deny(warnings))))]
 #![forbid(unsafe_code)]
 
+mod certificate;
 mod client;
 mod config;
 mod error;
 mod info;
 mod pem;
+#[cfg(feature = "pkcs11")]
+mod pkcs11;
+mod pkcs12;
 mod prefixed;
 mod server;
 mod stream;
@@ -79,10 +83,13 @@ mod x509;
 pub use rustls;
 pub use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 
+pub use certificate::Certificate;
 pub use client::{TlsClientConfig, TlsClientConfigBuilder};
 pub use config::DEFAULT_HANDSHAKE_TIMEOUT;
 pub use error::{status_of, status_of_certificate_error, CertificateProblem, HandshakeError};
 pub use info::TlsConnectionInfo;
+#[cfg(feature = "pkcs11")]
+pub use pkcs11::Pkcs11Uri;
 pub use prefixed::PrefixedIo;
 pub use server::{ClientAuth, TlsServerConfig, TlsServerConfigBuilder};
 pub use stream::TlsStream;

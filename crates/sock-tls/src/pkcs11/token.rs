@@ -1,0 +1,435 @@
+//! Finding what a `Pkcs11Uri` names: the module (loaded and initialized once
+//! per process), the tokens that match, the login with the PIN, the private
+//! key and its certificate; and every failure as an error that says what to
+//! do.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::error::{Error as P11Error, RvError};
+use cryptoki::object::{Attribute, AttributeType, CertificateType, ObjectClass, ObjectHandle};
+use cryptoki::session::{Session, UserType};
+use cryptoki::slot::{Slot, TokenInfo};
+use cryptoki::types::AuthPin;
+use rustls::pki_types::CertificateDer;
+use sock_core::{Error, Result};
+
+use super::signer::TokenKey;
+use super::Pkcs11Uri;
+use crate::certificate::{chain_for, Key};
+use crate::{pem, Certificate};
+
+/// One logged-in (or public) session on one token, shared by the keys
+/// found there. PKCS#11 sessions are used by one thread at a time.
+pub(crate) struct Token {
+    pub(crate) label: String,
+    pub(crate) slot: Slot,
+    pub(crate) pkcs11: Pkcs11,
+    pub(crate) session: Mutex<Session>,
+    /// For keys that ask for the PIN before every signature
+    /// (`CKA_ALWAYS_AUTHENTICATE`).
+    pub(crate) pin: Option<String>,
+    logged_in: bool,
+}
+
+impl Token {
+    /// `pkcs#11 token "label"`, for messages.
+    pub(crate) fn what(&self) -> String {
+        format!("pkcs#11 token {:?}", self.label)
+    }
+
+    pub(crate) fn session(&self) -> std::sync::MutexGuard<'_, Session> {
+        self.session.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The modules loaded so far, by path. A module is initialized once and
+/// never finalized: finalizing would end every other user's sessions.
+fn module(path: &Path) -> Result<Pkcs11> {
+    static MODULES: OnceLock<Mutex<HashMap<PathBuf, Pkcs11>>> = OnceLock::new();
+    let mut modules = MODULES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(module) = modules.get(path) {
+        return Ok(module.clone());
+    }
+    let what = format!("pkcs#11 module {:?}", path.display().to_string());
+    if !path.is_file() && path.components().count() > 1 {
+        return Err(pem::invalid(
+            &what,
+            "no such file: give the path of the token's PKCS#11 library \
+             (for SoftHSM2, /usr/lib/softhsm/libsofthsm2.so)",
+            None,
+        ));
+    }
+    let pkcs11 = Pkcs11::new(path).map_err(|e| {
+        pem::invalid(
+            &what,
+            "could not load it as a PKCS#11 library",
+            Some(Box::new(e)),
+        )
+    })?;
+    match pkcs11.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+        Ok(()) | Err(P11Error::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
+        Err(e) => {
+            return Err(pem::invalid(
+                &what,
+                "could not initialize it",
+                Some(Box::new(e)),
+            ))
+        }
+    }
+    modules.insert(path.to_owned(), pkcs11.clone());
+    Ok(pkcs11)
+}
+
+/// The tokens `uri` names, each opened (and logged in when there is a PIN).
+pub(crate) fn open(uri: &Pkcs11Uri) -> Result<Vec<Arc<Token>>> {
+    let shown = uri.to_string();
+    let Some(path) = uri.module() else {
+        return Err(pem::invalid(
+            &format!("pkcs#11 uri {shown:?}"),
+            "it names no module: add module-path (the token's PKCS#11 library)",
+            None,
+        ));
+    };
+    let pkcs11 = module(&path)?;
+    let what = format!("pkcs#11 module {:?}", path.display().to_string());
+    let failed = |e: P11Error| pem::invalid(&what, "could not list its tokens", Some(Box::new(e)));
+    if !library_matches(&pkcs11, uri) {
+        return Err(pem::invalid(
+            &what,
+            format!("its library information does not match {shown:?}"),
+            None,
+        ));
+    }
+    let pin = uri.resolved_pin()?;
+    let mut present = Vec::new();
+    let mut tokens = Vec::new();
+    for slot in pkcs11.get_slots_with_token().map_err(failed)? {
+        let info = pkcs11.get_token_info(slot).map_err(failed)?;
+        present.push(info.label().to_owned());
+        if !token_matches(&pkcs11, slot, &info, uri) {
+            continue;
+        }
+        tokens.push(Arc::new(login(&pkcs11, slot, &info, pin.clone())?));
+    }
+    if tokens.is_empty() {
+        let reason = if present.is_empty() {
+            "it has no token present (is the card in the reader, or the token initialized?)"
+                .to_owned()
+        } else {
+            format!("no token matches {shown:?}; tokens present: {present:?}")
+        };
+        return Err(pem::invalid(&what, reason, None));
+    }
+    Ok(tokens)
+}
+
+fn library_matches(pkcs11: &Pkcs11, uri: &Pkcs11Uri) -> bool {
+    if uri.library_manufacturer.is_none()
+        && uri.library_description.is_none()
+        && uri.library_version.is_none()
+    {
+        return true;
+    }
+    let Ok(info) = pkcs11.get_library_info() else {
+        return false;
+    };
+    let version = info.library_version();
+    let version = format!("{}.{}", version.major(), version.minor());
+    same(&uri.library_manufacturer, info.manufacturer_id())
+        && same(&uri.library_description, info.library_description())
+        && uri
+            .library_version
+            .as_ref()
+            .is_none_or(|want| *want == version || version.starts_with(&format!("{want}.")))
+}
+
+fn same(want: &Option<String>, have: &str) -> bool {
+    want.as_ref().is_none_or(|want| want == have.trim_end())
+}
+
+fn token_matches(pkcs11: &Pkcs11, slot: Slot, info: &TokenInfo, uri: &Pkcs11Uri) -> bool {
+    let token = same(&uri.token, info.label())
+        && same(&uri.manufacturer, info.manufacturer_id())
+        && same(&uri.serial, info.serial_number())
+        && same(&uri.model, info.model())
+        && uri.slot_id.is_none_or(|id| id == slot.id());
+    if !token || (uri.slot_description.is_none() && uri.slot_manufacturer.is_none()) {
+        return token;
+    }
+    pkcs11.get_slot_info(slot).is_ok_and(|slot| {
+        same(&uri.slot_description, slot.slot_description())
+            && same(&uri.slot_manufacturer, slot.manufacturer_id())
+    })
+}
+
+/// Opens a session and logs in: with the PIN given, or through the reader's
+/// PIN pad, or not at all (public objects only).
+fn login(pkcs11: &Pkcs11, slot: Slot, info: &TokenInfo, pin: Option<String>) -> Result<Token> {
+    let label = info.label().to_owned();
+    let what = format!("pkcs#11 token {label:?}");
+    let session = pkcs11
+        .open_ro_session(slot)
+        .map_err(|e| pem::invalid(&what, "could not open a session", Some(Box::new(e))))?;
+    let mut token = Token {
+        label,
+        slot,
+        pkcs11: pkcs11.clone(),
+        session: Mutex::new(session),
+        pin: pin.clone(),
+        logged_in: false,
+    };
+    if info.user_pin_locked() {
+        return Err(locked(&what));
+    }
+    let result = match (&pin, info.protected_authentication_path()) {
+        (Some(pin), _) => token
+            .session()
+            .login(UserType::User, Some(&AuthPin::new(pin.clone().into()))),
+        (None, true) => token.session().login(UserType::User, None),
+        (None, false) => return Ok(token),
+    };
+    match result {
+        Ok(()) | Err(P11Error::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {
+            token.logged_in = true;
+            Ok(token)
+        }
+        Err(e) => Err(login_error(e, &what, pkcs11, slot)),
+    }
+}
+
+fn locked(what: &str) -> Error {
+    pem::invalid(
+        what,
+        "its user PIN is locked after too many wrong PINs; \
+         unlock it with the security officer's PIN (for example `pkcs11-tool --unlock-pin`)",
+        None,
+    )
+}
+
+/// Why a login failed, with how many tries are left when the token says.
+pub(crate) fn login_error(e: P11Error, what: &str, pkcs11: &Pkcs11, slot: Slot) -> Error {
+    let rv = match &e {
+        P11Error::Pkcs11(rv, _) => Some(*rv),
+        _ => None,
+    };
+    match rv {
+        Some(RvError::PinIncorrect) => {
+            let info = pkcs11.get_token_info(slot).ok();
+            let left = match info {
+                Some(info) if info.user_pin_locked() => {
+                    "; the PIN is now locked (too many wrong PINs)"
+                }
+                Some(info) if info.user_pin_final_try() => "; one try is left before the PIN locks",
+                Some(info) if info.user_pin_count_low() => {
+                    "; few tries are left before the PIN locks"
+                }
+                _ => "",
+            };
+            pem::invalid(what, format!("wrong PIN{left}"), Some(Box::new(e)))
+        }
+        Some(RvError::PinLocked) => locked(what),
+        Some(RvError::PinLenRange) => pem::invalid(
+            what,
+            "the PIN is too short or too long for this token",
+            Some(Box::new(e)),
+        ),
+        Some(RvError::PinExpired) => pem::invalid(
+            what,
+            "the PIN has expired; set a new one",
+            Some(Box::new(e)),
+        ),
+        Some(RvError::UserPinNotInitialized) => pem::invalid(
+            what,
+            "the token has no user PIN yet; initialize it",
+            Some(Box::new(e)),
+        ),
+        _ => pem::invalid(what, "could not log in", Some(Box::new(e))),
+    }
+}
+
+/// The private key and certificate `uri` names, as a certificate whose
+/// signatures are made on the token.
+pub(crate) fn identity(uri: &Pkcs11Uri) -> Result<Certificate> {
+    let tokens = open(uri)?;
+    let selector = selector(uri);
+    let mut searched = Vec::new();
+    for token in &tokens {
+        let keys = find(token, ObjectClass::PRIVATE_KEY, uri)?;
+        match keys.as_slice() {
+            [] => searched.push(token.label.clone()),
+            [key] => return certificate_for_key(token, *key),
+            several => {
+                let labels: Vec<String> = several.iter().map(|k| labels(token, *k).1).collect();
+                return Err(pem::invalid(
+                    &token.what(),
+                    format!(
+                        "{} private keys match{selector}: {labels:?}; name one with object= or id=",
+                        several.len()
+                    ),
+                    None,
+                ));
+            }
+        }
+    }
+    let hint = if tokens.iter().any(|t| !t.logged_in) {
+        " (private keys are usually visible only after logging in: give the PIN)"
+    } else {
+        ""
+    };
+    Err(pem::invalid(
+        &format!("pkcs#11 tokens {searched:?}"),
+        format!("no private key matches{selector}{hint}"),
+        None,
+    ))
+}
+
+/// ` object="alice" id=%01` for messages (empty when nothing narrows).
+fn selector(uri: &Pkcs11Uri) -> String {
+    let mut out = String::new();
+    if let Some(object) = &uri.object {
+        out.push_str(&format!(" object={object:?}"));
+    }
+    if let Some(id) = &uri.id {
+        let hex: String = id.iter().map(|b| format!("%{b:02X}")).collect();
+        out.push_str(&format!(" id={hex}"));
+    }
+    out
+}
+
+/// Objects of `class` with the label and id `uri` asks for.
+fn find(token: &Token, class: ObjectClass, uri: &Pkcs11Uri) -> Result<Vec<ObjectHandle>> {
+    let mut template = vec![Attribute::Class(class)];
+    if let Some(object) = &uri.object {
+        template.push(Attribute::Label(object.as_bytes().to_vec()));
+    }
+    if let Some(id) = &uri.id {
+        template.push(Attribute::Id(id.clone()));
+    }
+    find_with(token, &template)
+}
+
+fn find_with(token: &Token, template: &[Attribute]) -> Result<Vec<ObjectHandle>> {
+    token
+        .session()
+        .find_objects(template)
+        .map_err(|e| pem::invalid(&token.what(), "could not search it", Some(Box::new(e))))
+}
+
+/// An object's `CKA_ID` and label (empty when it has none).
+fn labels(token: &Token, object: ObjectHandle) -> (Vec<u8>, String) {
+    let attributes = token
+        .session()
+        .get_attributes(object, &[AttributeType::Id, AttributeType::Label])
+        .unwrap_or_default();
+    let mut id = Vec::new();
+    let mut label = String::new();
+    for attribute in attributes {
+        match attribute {
+            Attribute::Id(value) => id = value,
+            Attribute::Label(value) => label = String::from_utf8_lossy(&value).into_owned(),
+            _ => {}
+        }
+    }
+    (id, label)
+}
+
+/// Objects of `class` that belong with (`id`, `label`): the same `CKA_ID`
+/// when there is one, else the same label.
+fn partners(
+    token: &Token,
+    class: ObjectClass,
+    id: &[u8],
+    label: &str,
+) -> Result<Vec<ObjectHandle>> {
+    let mut template = vec![Attribute::Class(class)];
+    if id.is_empty() {
+        template.push(Attribute::Label(label.as_bytes().to_vec()));
+    } else {
+        template.push(Attribute::Id(id.to_vec()));
+    }
+    find_with(token, &template)
+}
+
+/// Every X.509 certificate on the token, with its handle.
+fn certificates(token: &Token) -> Result<Vec<(ObjectHandle, CertificateDer<'static>)>> {
+    let handles = find_with(
+        token,
+        &[
+            Attribute::Class(ObjectClass::CERTIFICATE),
+            Attribute::CertificateType(CertificateType::X_509),
+        ],
+    )?;
+    let mut out = Vec::new();
+    for handle in handles {
+        let value = token
+            .session()
+            .get_attributes(handle, &[AttributeType::Value])
+            .map_err(|e| {
+                pem::invalid(
+                    &token.what(),
+                    "could not read a certificate",
+                    Some(Box::new(e)),
+                )
+            })?;
+        if let Some(Attribute::Value(der)) = value.into_iter().next() {
+            out.push((handle, CertificateDer::from(der)));
+        }
+    }
+    Ok(out)
+}
+
+fn certificate_for_key(token: &Arc<Token>, key: ObjectHandle) -> Result<Certificate> {
+    let (id, label) = labels(token, key);
+    let all = certificates(token)?;
+    let mine = partners(token, ObjectClass::CERTIFICATE, &id, &label)?;
+    let Some((_, leaf)) = all.iter().find(|(handle, _)| mine.contains(handle)) else {
+        return Err(pem::invalid(
+            &token.what(),
+            format!(
+                "it holds the private key {label:?} but no certificate with the same id; \
+                 import the certificate next to it"
+            ),
+            None,
+        ));
+    };
+    let pool: Vec<CertificateDer<'static>> = all.iter().map(|(_, der)| der.clone()).collect();
+    let signer = TokenKey::open(token.clone(), key, &label)?;
+    let source = format!("{}, object {label:?}", token.what());
+    let chain = chain_for(leaf.clone(), &pool);
+    Ok(Certificate::new(chain, Key::Token(Arc::new(signer)), source)?.with_friendly_name(label))
+}
+
+/// Every certificate on the tokens `uri` names (narrowed by its object and
+/// id), each with its key when the token holds one: what a certificate store
+/// lists. Tokens are listed in the "MY" store, where Windows propagates
+/// smartcard certificates.
+pub(crate) fn list(uri: &Pkcs11Uri) -> Result<Vec<Certificate>> {
+    let mut found = Vec::new();
+    for token in open(uri)? {
+        let all = certificates(&token)?;
+        let wanted = find(&token, ObjectClass::CERTIFICATE, uri)?;
+        let pool: Vec<CertificateDer<'static>> = all.iter().map(|(_, der)| der.clone()).collect();
+        for (handle, der) in &all {
+            if !wanted.contains(handle) {
+                continue;
+            }
+            let (id, label) = labels(&token, *handle);
+            let keys = partners(&token, ObjectClass::PRIVATE_KEY, &id, &label)?;
+            let key = match keys.first() {
+                Some(&key) => Key::Token(Arc::new(TokenKey::open(token.clone(), key, &label)?)),
+                None => Key::None,
+            };
+            let source = format!("{}, object {label:?}", token.what());
+            let chain = chain_for(der.clone(), &pool);
+            let certificate = Certificate::new(chain, key, source)?.with_friendly_name(label);
+            found.push(certificate);
+        }
+    }
+    Ok(found)
+}
