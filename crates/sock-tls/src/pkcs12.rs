@@ -22,6 +22,10 @@ use crate::{pem, Certificate};
 /// file's order. `what` names the file in errors.
 pub(crate) fn read(der: &[u8], password: &str, what: &str) -> Result<Vec<Certificate>> {
     let archive = Pkcs12Archive::from_pkcs12(der, password).map_err(|e| error(e, what))?;
+    certificates(&archive, what)
+}
+
+fn certificates(archive: &Pkcs12Archive, what: &str) -> Result<Vec<Certificate>> {
     let certs: Vec<CertificateDer<'static>> = archive
         .certs
         .iter()
@@ -70,6 +74,28 @@ pub(crate) fn read(der: &[u8], password: &str, what: &str) -> Result<Vec<Certifi
         found.push(certificate);
     }
     Ok(found)
+}
+
+/// As [`read`], trying each password in turn (a certificate store does
+/// not know which file needs which); only a wrong password moves on to the
+/// next.
+pub(crate) fn read_any(der: &[u8], passwords: &[&str], what: &str) -> Result<Vec<Certificate>> {
+    for password in passwords {
+        match Pkcs12Archive::from_pkcs12(der, password) {
+            Ok(archive) => return certificates(&archive, what),
+            Err(P12Error::MacError(_) | P12Error::UnpadError | P12Error::Pkcs5Error(_)) => {}
+            Err(e) => return Err(error(e, what)),
+        }
+    }
+    Err(pem::invalid(
+        what,
+        format!(
+            "none of the {} passwords known to the store opens it (wrong password); \
+             give its password to CertificateStores::pkcs12_password",
+            passwords.len()
+        ),
+        None,
+    ))
 }
 
 /// The certificate whose public key is the key's, for files that do not

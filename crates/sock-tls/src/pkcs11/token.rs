@@ -203,13 +203,11 @@ fn login(pkcs11: &Pkcs11, slot: Slot, info: &TokenInfo, pin: Option<String>) -> 
     }
 }
 
+const LOCKED: &str = "its user PIN is locked after too many wrong PINs; \
+     unlock it with the security officer's PIN (for example `pkcs11-tool --unlock-pin`)";
+
 fn locked(what: &str) -> Error {
-    pem::invalid(
-        what,
-        "its user PIN is locked after too many wrong PINs; \
-         unlock it with the security officer's PIN (for example `pkcs11-tool --unlock-pin`)",
-        None,
-    )
+    pem::invalid(what, LOCKED, None)
 }
 
 /// Why a login failed, with how many tries are left when the token says.
@@ -218,38 +216,44 @@ pub(crate) fn login_error(e: P11Error, what: &str, pkcs11: &Pkcs11, slot: Slot) 
         P11Error::Pkcs11(rv, _) => Some(*rv),
         _ => None,
     };
+    let flags = pkcs11.get_token_info(slot).ok().map(|info| PinFlags {
+        locked: info.user_pin_locked(),
+        final_try: info.user_pin_final_try(),
+        count_low: info.user_pin_count_low(),
+    });
+    pem::invalid(what, login_reason(rv, flags), Some(Box::new(e)))
+}
+
+/// What the token says about its user PIN after a failed login.
+#[derive(Debug, Clone, Copy, Default)]
+struct PinFlags {
+    locked: bool,
+    final_try: bool,
+    count_low: bool,
+}
+
+fn login_reason(rv: Option<RvError>, flags: Option<PinFlags>) -> String {
     match rv {
         Some(RvError::PinIncorrect) => {
-            let info = pkcs11.get_token_info(slot).ok();
-            let left = match info {
-                Some(info) if info.user_pin_locked() => {
-                    "; the PIN is now locked (too many wrong PINs)"
-                }
-                Some(info) if info.user_pin_final_try() => "; one try is left before the PIN locks",
-                Some(info) if info.user_pin_count_low() => {
-                    "; few tries are left before the PIN locks"
-                }
+            let left = match flags.unwrap_or_default() {
+                PinFlags { locked: true, .. } => "; the PIN is now locked (too many wrong PINs)",
+                PinFlags {
+                    final_try: true, ..
+                } => "; one try is left before the PIN locks",
+                PinFlags {
+                    count_low: true, ..
+                } => "; few tries may be left before the PIN locks",
                 _ => "",
             };
-            pem::invalid(what, format!("wrong PIN{left}"), Some(Box::new(e)))
+            format!("wrong PIN{left}")
         }
-        Some(RvError::PinLocked) => locked(what),
-        Some(RvError::PinLenRange) => pem::invalid(
-            what,
-            "the PIN is too short or too long for this token",
-            Some(Box::new(e)),
-        ),
-        Some(RvError::PinExpired) => pem::invalid(
-            what,
-            "the PIN has expired; set a new one",
-            Some(Box::new(e)),
-        ),
-        Some(RvError::UserPinNotInitialized) => pem::invalid(
-            what,
-            "the token has no user PIN yet; initialize it",
-            Some(Box::new(e)),
-        ),
-        _ => pem::invalid(what, "could not log in", Some(Box::new(e))),
+        Some(RvError::PinLocked) => LOCKED.to_owned(),
+        Some(RvError::PinLenRange) => "the PIN is too short or too long for this token".to_owned(),
+        Some(RvError::PinExpired) => "the PIN has expired; set a new one".to_owned(),
+        Some(RvError::UserPinNotInitialized) => {
+            "the token has no user PIN yet; initialize it".to_owned()
+        }
+        _ => "could not log in".to_owned(),
     }
 }
 
@@ -432,4 +436,41 @@ pub(crate) fn list(uri: &Pkcs11Uri) -> Result<Vec<Certificate>> {
         }
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_failures_say_what_to_do() {
+        let wrong = Some(RvError::PinIncorrect);
+        assert_eq!(login_reason(wrong, None), "wrong PIN");
+        let last = PinFlags {
+            final_try: true,
+            count_low: true,
+            ..PinFlags::default()
+        };
+        assert_eq!(
+            login_reason(wrong, Some(last)),
+            "wrong PIN; one try is left before the PIN locks"
+        );
+        let now_locked = PinFlags {
+            locked: true,
+            ..PinFlags::default()
+        };
+        assert!(login_reason(wrong, Some(now_locked)).contains("now locked"));
+        // A token that refuses because its PIN is locked (SoftHSM2 never
+        // locks, so this is checked here rather than against a token).
+        let locked = login_reason(Some(RvError::PinLocked), None);
+        assert!(
+            locked.contains("locked") && locked.contains("--unlock-pin"),
+            "{locked}"
+        );
+        assert!(login_reason(Some(RvError::PinLenRange), None).contains("too short"));
+        assert_eq!(
+            login_reason(Some(RvError::GeneralError), None),
+            "could not log in"
+        );
+    }
 }

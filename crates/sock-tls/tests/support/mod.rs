@@ -18,6 +18,10 @@ use sock_tls::{
 };
 use tokio::io::DuplexStream;
 
+pub mod openssl;
+#[cfg(feature = "pkcs11")]
+pub mod softhsm;
+
 /// Every wait in these tests is bounded by this.
 pub const LIMIT: Duration = Duration::from_secs(10);
 
@@ -274,4 +278,18 @@ pub fn client_with_certificate(ca: &Ca, leaf: &Leaf, level: ProtectionLevel) -> 
 /// Client authentication required against `ca`.
 pub fn required(ca: &Ca) -> ClientAuth {
     ClientAuth::required_pem(ca.pem().as_bytes()).unwrap()
+}
+
+impl Ca {
+    /// Issues a leaf from `spec` for a key made elsewhere (an RSA key from
+    /// OpenSSL, say).
+    pub fn issue_with_key(&self, spec: LeafSpec, key: &KeyPair) -> Leaf {
+        let cert = spec.params().signed_by(key, &self.cert, &self.key).unwrap();
+        Leaf {
+            cert_pem: cert.pem(),
+            chain_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+            der: cert.der().clone(),
+        }
+    }
 }
