@@ -120,11 +120,13 @@ fn decode_text(value: &str, input: &str, name: &str) -> Result<String> {
         .map_err(|_| bad(input, format!("{name} is not UTF-8 once decoded")))
 }
 
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-fn encode(bytes: &[u8]) -> String {
+/// Percent-encodes everything but RFC 3986's unreserved characters and
+/// `also` (RFC 7512 lets query values keep their `/`, as in paths).
+fn encode(bytes: &[u8], also: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for &b in bytes {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') || also.contains(&b)
+        {
             out.push(char::from(b));
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -325,7 +327,7 @@ impl fmt::Display for Pkcs11Uri {
         let text = |name: &str, value: &Option<String>| {
             value
                 .as_ref()
-                .map(|v| format!("{name}={}", encode(v.as_bytes())))
+                .map(|v| format!("{name}={}", encode(v.as_bytes(), &[])))
         };
         let path: Vec<String> = [
             text("token", &self.token),
@@ -349,11 +351,16 @@ impl fmt::Display for Pkcs11Uri {
         .flatten()
         .collect();
         let query: Vec<String> = [
-            self.module_path
-                .as_ref()
-                .map(|p| format!("module-path={}", encode(p.to_string_lossy().as_bytes()))),
+            self.module_path.as_ref().map(|p| {
+                format!(
+                    "module-path={}",
+                    encode(p.to_string_lossy().as_bytes(), b"/")
+                )
+            }),
             text("module-name", &self.module_name),
-            text("pin-source", &self.pin_source),
+            self.pin_source
+                .as_ref()
+                .map(|s| format!("pin-source={}", encode(s.as_bytes(), b"/:"))),
         ]
         .into_iter()
         .flatten()
@@ -419,7 +426,7 @@ mod tests {
         assert_eq!(
             shown,
             "pkcs11:token=My%20Card%3B1;object=alice%3F;id=%00%FF\
-             ?module-path=%2Fusr%2Flib%2Fsofthsm%2Flibsofthsm2.so"
+             ?module-path=/usr/lib/softhsm/libsofthsm2.so"
         );
         assert!(!format!("{uri:?}").contains("secret"));
         let back = Pkcs11Uri::parse(&shown).unwrap();
