@@ -41,6 +41,7 @@ use crate::CertificateInfo;
 /// let config = TlsClientConfig::builder()
 ///     .client_certificate_from(certificate)
 ///     .build()?;
+/// println!("{:?}", config.protection_level());
 /// # Ok(())
 /// # }
 /// ```

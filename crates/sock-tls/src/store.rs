@@ -62,6 +62,7 @@ pub const MAX_STORE_FILE_LENGTH: u64 = 1024 * 1024;
 /// let config = TlsClientConfig::builder()
 ///     .client_certificate_from(certificate.clone())
 ///     .build()?;
+/// println!("{:?}", config.protection_level());
 /// # Ok(())
 /// # }
 /// ```
@@ -250,7 +251,7 @@ impl CertificateStores {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] for a malformed thumbprint; an error of a
-    /// token given to [`pkcs11_token`](Self::pkcs11_token) (its module,
+    /// token given to `pkcs11_token` (its module,
     /// PIN, …) when the query includes the `MY` store. Files that cannot be
     /// read are not errors: they are in
     /// [`FoundCertificates::skipped`].

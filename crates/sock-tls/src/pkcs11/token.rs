@@ -411,11 +411,13 @@ fn certificate_for_key(token: &Arc<Token>, key: ObjectHandle) -> Result<Certific
 
 /// Every certificate on the tokens `uri` names (narrowed by its object and
 /// id), each with its key when the token holds one: what a certificate store
-/// lists. Tokens are listed in the "MY" store, where Windows propagates
-/// smartcard certificates.
+/// lists, in label order (a token's own order changes between runs). Tokens
+/// are listed in the "MY" store, where Windows propagates smartcard
+/// certificates.
 pub(crate) fn list(uri: &Pkcs11Uri) -> Result<Vec<Certificate>> {
     let mut found = Vec::new();
     for token in open(uri)? {
+        let start = found.len();
         let all = certificates(&token)?;
         let wanted = find(&token, ObjectClass::CERTIFICATE, uri)?;
         let pool: Vec<CertificateDer<'static>> = all.iter().map(|(_, der)| der.clone()).collect();
@@ -434,6 +436,7 @@ pub(crate) fn list(uri: &Pkcs11Uri) -> Result<Vec<Certificate>> {
             let certificate = Certificate::new(chain, key, source)?.with_friendly_name(label);
             found.push(certificate);
         }
+        found[start..].sort_by(|a: &Certificate, b| a.friendly_name().cmp(&b.friendly_name()));
     }
     Ok(found)
 }
