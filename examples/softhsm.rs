@@ -1,9 +1,11 @@
-//! A throw-away SoftHSM2 token for the examples and benches: a token
-//! directory of its own in a temporary directory, one private key and its
-//! certificate imported with `softhsm2-util` and OpenSC's `pkcs11-tool`.
+//! Throw-away SoftHSM2 tokens for the examples, the benches and sock-tls's
+//! tests (which include this file): a token directory of its own in a
+//! temporary directory, keys and certificates imported with `softhsm2-util`
+//! and OpenSC's `pkcs11-tool`.
 //!
 //! SoftHSM2 reads `SOFTHSM2_CONF` when its module is first loaded, once per
-//! process: make the token before anything in the process uses SoftHSM2.
+//! process: make one [`SoftHsm`] and all its tokens before anything in the
+//! process uses SoftHSM2.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,17 +15,34 @@ use sock_tls::Pkcs11Uri;
 /// The user PIN of the tokens made here.
 pub const PIN: &str = "1234";
 
-/// A token holding one key and certificate (object id 01); the directory
-/// goes away when this is dropped.
+const SO_PIN: &str = "123456";
+
+const INSTALL: &str =
+    "install SoftHSM2 and OpenSC (apt-get install softhsm2 opensc; cargo xtask test does it as root)";
+
+/// A SoftHSM2 token directory; removed when this is dropped.
 #[derive(Debug)]
-pub struct SoftHsmToken {
+pub struct SoftHsm {
     dir: PathBuf,
-    /// Names the key on the token, with the module and the PIN.
-    pub uri: Pkcs11Uri,
+    module: PathBuf,
+}
+
+/// What to put on a token: a private key (PKCS#8 PEM) and a certificate
+/// (DER), either or both, under one label and id (hexadecimal).
+#[derive(Debug, Clone, Copy)]
+pub struct TokenObject<'a> {
+    /// The label (`CKA_LABEL`) of the key and the certificate.
+    pub label: &'a str,
+    /// Their id (`CKA_ID`), in hexadecimal (`"01"`).
+    pub id: &'a str,
+    /// The private key, PKCS#8 PEM.
+    pub key_pem: Option<&'a str>,
+    /// The certificate, DER.
+    pub cert_der: Option<&'a [u8]>,
 }
 
 /// Where SoftHSM2's PKCS#11 module is (`SOFTHSM2_MODULE` overrides).
-pub fn module() -> Option<PathBuf> {
+fn find_module() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("SOFTHSM2_MODULE") {
         return Some(path.into());
     }
@@ -32,14 +51,12 @@ pub fn module() -> Option<PathBuf> {
         "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
         "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
         "/usr/lib64/pkcs11/libsofthsm2.so",
+        "/usr/local/lib/softhsm/libsofthsm2.so",
     ]
     .iter()
     .map(PathBuf::from)
     .find(|path| path.is_file())
 }
-
-const INSTALL: &str =
-    "install SoftHSM2 and OpenSC (apt-get install softhsm2 opensc; cargo xtask test does it as root)";
 
 fn run(program: &str, args: &[&str]) -> Result<(), String> {
     let out = Command::new(program)
@@ -50,35 +67,32 @@ fn run(program: &str, args: &[&str]) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{program} failed: {}",
+            "{program} {args:?} failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         ))
     }
 }
 
-impl SoftHsmToken {
-    /// Makes token `label` holding `key_pem` (PKCS#8 PEM) and `cert_der` as
-    /// object `object`, and points `SOFTHSM2_CONF` at its configuration.
+fn shown(path: &Path) -> String {
+    path.display().to_string()
+}
+
+impl SoftHsm {
+    /// Makes an empty token directory (its name has `tag` in it) and points
+    /// `SOFTHSM2_CONF` at its configuration.
     ///
     /// # Errors
     ///
-    /// What went wrong, with what to install when the tools are missing.
-    pub fn new(label: &str, object: &str, key_pem: &str, cert_der: &[u8]) -> Result<Self, String> {
+    /// What went wrong, with what to install when SoftHSM2 is missing.
+    pub fn new(tag: &str) -> Result<Self, String> {
         let module =
-            module().ok_or_else(|| format!("SoftHSM2's module was not found: {INSTALL}"))?;
-        let dir = std::env::temp_dir().join(format!("sock-softhsm-{}-{label}", std::process::id()));
+            find_module().ok_or_else(|| format!("SoftHSM2's module was not found: {INSTALL}"))?;
+        let dir = std::env::temp_dir().join(format!("sock-softhsm-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let token = Self {
-            uri: Pkcs11Uri::new()
-                .module_path(&module)
-                .token_label(label)
-                .object_label(object)
-                .pin(PIN),
-            dir,
-        };
-        let tokens = token.dir.join("tokens");
+        let hsm = Self { dir, module };
+        let tokens = hsm.dir.join("tokens");
         std::fs::create_dir_all(&tokens).map_err(|e| format!("{}: {e}", tokens.display()))?;
-        let conf = token.write(
+        let conf = hsm.write(
             "softhsm2.conf",
             format!(
                 "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
@@ -87,6 +101,20 @@ impl SoftHsmToken {
             .as_bytes(),
         )?;
         std::env::set_var("SOFTHSM2_CONF", &conf);
+        Ok(hsm)
+    }
+
+    /// The PKCS#11 module to load.
+    pub fn module(&self) -> &Path {
+        &self.module
+    }
+
+    /// Makes token `label` (user PIN [`PIN`]) holding `objects`.
+    ///
+    /// # Errors
+    ///
+    /// What `softhsm2-util` or `pkcs11-tool` said.
+    pub fn add_token(&self, label: &str, objects: &[TokenObject<'_>]) -> Result<(), String> {
         run(
             "softhsm2-util",
             &[
@@ -97,49 +125,65 @@ impl SoftHsmToken {
                 "--pin",
                 PIN,
                 "--so-pin",
-                "123456",
+                SO_PIN,
             ],
         )?;
-        let key = token.write("key.pem", key_pem.as_bytes())?;
-        run(
-            "softhsm2-util",
-            &[
-                "--import",
-                &path(&key),
-                "--token",
-                label,
-                "--label",
-                object,
-                "--id",
-                "01",
-                "--pin",
-                PIN,
-            ],
-        )?;
-        let cert = token.write("cert.der", cert_der)?;
-        run(
-            "pkcs11-tool",
-            &[
-                "--module",
-                &path(&module),
-                "--token-label",
-                label,
-                "--login",
-                "--pin",
-                PIN,
-                "--write-object",
-                &path(&cert),
-                "--type",
-                "cert",
-                "--id",
-                "01",
-                "--label",
-                object,
-            ],
-        )?;
-        // The token has the key now; the copy on disk goes.
-        let _ = std::fs::remove_file(&key);
-        Ok(token)
+        for object in objects {
+            if let Some(key) = object.key_pem {
+                let file = self.write(&format!("{label}-{}.key", object.id), key.as_bytes())?;
+                let imported = run(
+                    "softhsm2-util",
+                    &[
+                        "--import",
+                        &shown(&file),
+                        "--token",
+                        label,
+                        "--label",
+                        object.label,
+                        "--id",
+                        object.id,
+                        "--pin",
+                        PIN,
+                    ],
+                );
+                // The token has the key now (or failed to); the copy goes.
+                let _ = std::fs::remove_file(&file);
+                imported?;
+            }
+            if let Some(cert) = object.cert_der {
+                let file = self.write(&format!("{label}-{}.der", object.id), cert)?;
+                run(
+                    "pkcs11-tool",
+                    &[
+                        "--module",
+                        &shown(&self.module),
+                        "--token-label",
+                        label,
+                        "--login",
+                        "--pin",
+                        PIN,
+                        "--write-object",
+                        &shown(&file),
+                        "--type",
+                        "cert",
+                        "--id",
+                        object.id,
+                        "--label",
+                        object.label,
+                    ],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The object `object` on token `token`, with the module and the PIN.
+    pub fn uri(&self, token: &str, object: &str) -> Pkcs11Uri {
+        Pkcs11Uri::new()
+            .module_path(&self.module)
+            .token_label(token)
+            .object_label(object)
+            .pin(PIN)
     }
 
     fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
@@ -149,11 +193,7 @@ impl SoftHsmToken {
     }
 }
 
-fn path(path: &Path) -> String {
-    path.display().to_string()
-}
-
-impl Drop for SoftHsmToken {
+impl Drop for SoftHsm {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }

@@ -17,13 +17,11 @@
 //! them). Run with `cargo bench -p sock-benches --bench pkcs11`.
 
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
-use rustls::crypto::{ring, CryptoProvider};
 use sock_core::{HostName, ProtectionLevel};
-use sock_examples::softhsm::SoftHsmToken;
+use sock_examples::softhsm::{SoftHsm, TokenObject};
 use sock_tls::{Certificate, ClientAuth, TlsClientConfig, TlsServerConfig};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
@@ -38,10 +36,7 @@ struct Pki {
 
 impl Pki {
     fn new() -> Self {
-        let ca_key = rcgen::KeyPair::generate().expect("ca key");
-        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("ca params");
-        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        let ca = ca.self_signed(&ca_key).expect("ca");
+        let (ca, ca_key) = sock_benches::bench_ca();
         let issue = |names: Vec<String>, key: &rcgen::KeyPair| {
             rcgen::CertificateParams::new(names)
                 .expect("leaf params")
@@ -61,21 +56,12 @@ impl Pki {
     }
 }
 
-/// *ring*, restricted to one suite and one group, on both sides.
-fn provider() -> Arc<CryptoProvider> {
-    Arc::new(CryptoProvider {
-        cipher_suites: vec![ring::cipher_suite::TLS13_AES_128_GCM_SHA256],
-        kx_groups: vec![ring::kx_group::X25519],
-        ..ring::default_provider()
-    })
-}
-
 fn client_config(pki: &Pki, certificate: Certificate) -> TlsClientConfig {
     TlsClientConfig::builder()
         .protection_level(ProtectionLevel::Tls13)
         .with_os_roots(false)
         .add_root_certificates_pem(pki.ca_pem.as_bytes())
-        .crypto_provider(provider())
+        .crypto_provider(sock_benches::tls13_provider())
         .client_certificate_from(certificate)
         .build()
         .expect("client config")
@@ -86,7 +72,7 @@ fn server_config(pki: &Pki) -> TlsServerConfig {
         .protection_level(ProtectionLevel::Tls13)
         .certificate_chain_pem(pki.server.0.as_bytes(), pki.server.1.as_bytes())
         .client_authentication(ClientAuth::required_pem(pki.ca_pem.as_bytes()).expect("ca"))
-        .crypto_provider(provider())
+        .crypto_provider(sock_benches::tls13_provider())
         .build()
         .expect("server config")
 }
@@ -125,19 +111,23 @@ fn handshakes(
 }
 
 fn tls_pkcs11_handshakes(c: &mut Criterion, rt: &Runtime, pki: &Pki) {
-    let token = SoftHsmToken::new(
-        "sock-bench",
-        "client",
-        &pki.client_key.serialize_pem(),
-        pki.client_cert.der(),
-    )
-    .unwrap_or_else(|problem| panic!("the pkcs11 bench needs a SoftHSM2 token: {problem}"));
+    let key_pem = pki.client_key.serialize_pem();
+    let client = TokenObject {
+        label: "client",
+        id: "01",
+        key_pem: Some(&key_pem),
+        cert_der: Some(pki.client_cert.der()),
+    };
+    let hsm = SoftHsm::new("bench")
+        .and_then(|hsm| hsm.add_token("sock-bench", &[client]).map(|()| hsm))
+        .unwrap_or_else(|problem| panic!("the pkcs11 bench needs a SoftHSM2 token: {problem}"));
     let in_memory = Certificate::from_pem(
         pki.client_cert.pem().as_bytes(),
         Some(pki.client_key.serialize_pem().as_bytes()),
     )
     .expect("file certificate");
-    let on_token = Certificate::from_pkcs11(&token.uri).expect("token certificate");
+    let on_token =
+        Certificate::from_pkcs11(&hsm.uri("sock-bench", "client")).expect("token certificate");
     let server = server_config(pki);
     let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
 

@@ -42,12 +42,14 @@ use rcgen::{
 };
 use sock_codec::LineCodec;
 use sock_core::{Error, HostName, ProtectionLevel, Report};
-use sock_examples::softhsm::SoftHsmToken;
+use sock_examples::softhsm::{SoftHsm, TokenObject};
 use sock_examples::Args;
 use sock_tcp::{
     ServerCertificateErrorSeverity, StreamSocket, StreamSocketControl, StreamSocketListener,
 };
-use sock_tls::{Certificate, CertificateQuery, CertificateStores, ClientAuth, TlsServerConfig};
+use sock_tls::{
+    Certificate, CertificateQuery, CertificateStores, ClientAuth, Pkcs11Uri, TlsServerConfig,
+};
 
 /// The longest the story waits for any one step.
 const WAIT: Duration = Duration::from_secs(10);
@@ -125,17 +127,14 @@ async fn story(pkcs11: bool) -> Result<(), Error> {
         .has_private_key(true);
     let _token;
     if pkcs11 {
-        let token = provision_token(&ca).map_err(|problem| Error::Unsupported {
+        let (hsm, uri) = provision_token(&ca).map_err(|problem| Error::Unsupported {
             what: "--pkcs11".to_owned(),
             reason: problem,
         })?;
-        println!(
-            "client: made a SoftHSM2 token holding alice's key ({})",
-            token.uri
-        );
-        stores = stores.pkcs11_token(token.uri.clone());
+        println!("client: made a SoftHSM2 token holding alice's key ({uri})");
+        stores = stores.pkcs11_token(uri);
         query = query.hardware_only(true);
-        _token = token;
+        _token = hsm;
     }
     let mut found = step(stores.find_all(&query)).await?;
     if found.is_empty() {
@@ -193,15 +192,22 @@ async fn story(pkcs11: bool) -> Result<(), Error> {
     certificate_error_flow().await
 }
 
-/// A SoftHSM2 token holding a key and a certificate for alice from `ca`.
-fn provision_token(ca: &Ca) -> Result<SoftHsmToken, String> {
+/// A SoftHSM2 token holding a key and a certificate for alice from `ca`,
+/// and the URI that names them.
+fn provision_token(ca: &Ca) -> Result<(SoftHsm, Pkcs11Uri), String> {
     let key = KeyPair::generate().map_err(|e| e.to_string())?;
     let (cert, _) = ca.issue_for("alice", true, &key);
-    let der = Certificate::from_pem(cert.as_bytes(), None)
-        .map_err(|e| e.to_string())?
-        .der()
-        .to_vec();
-    SoftHsmToken::new("sock-example", "alice", &key.serialize_pem(), &der)
+    let cert = Certificate::from_pem(cert.as_bytes(), None).map_err(|e| e.to_string())?;
+    let hsm = SoftHsm::new("example")?;
+    let alice = TokenObject {
+        label: "alice",
+        id: "01",
+        key_pem: Some(&key.serialize_pem()),
+        cert_der: Some(cert.der()),
+    };
+    hsm.add_token("sock-example", &[alice])?;
+    let uri = hsm.uri("sock-example", "alice");
+    Ok((hsm, uri))
 }
 
 /// UWP's Scenario5: a certificate error seen on a failed connect, then made

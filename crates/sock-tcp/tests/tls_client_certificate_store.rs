@@ -11,29 +11,22 @@ use sock_tls::{Certificate, CertificateQuery, CertificateStores};
 use support::certs::{client_trusting, server_config, tls_listener, Ca};
 use support::{v4, within};
 
-/// A store root under the temp dir, removed on drop.
-struct Root(std::path::PathBuf);
-
-impl Root {
-    fn new(tag: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("sock-tcp-store-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        Self(dir)
-    }
-}
-
-impl Drop for Root {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A TLS listener that requires client certificates from `ca`.
+async fn requiring(ca: &Ca) -> sock_tcp::StreamSocketListener {
+    tls_listener(server_config(
+        &ca.server(&["localhost", "127.0.0.1"]),
+        ca.required(),
+        ProtectionLevel::Ssl,
+    ))
+    .await
 }
 
 #[tokio::test]
 async fn the_first_my_certificate_with_a_key_is_presented() {
     let ca = Ca::new("CA");
     let alice = ca.client("alice");
-    let root = Root::new("first");
-    let stores = CertificateStores::with_root(&root.0);
+    let root = tempfile::tempdir().unwrap();
+    let stores = CertificateStores::with_root(root.path());
     let my = stores.store_by_name("MY").unwrap();
     my.add(
         &Certificate::from_pem(alice.cert_pem.as_bytes(), Some(alice.key_pem.as_bytes())).unwrap(),
@@ -47,12 +40,7 @@ async fn the_first_my_certificate_with_a_key_is_presented() {
     let certificate = found.first().expect("a certificate").clone();
 
     for level in [ProtectionLevel::Tls12, ProtectionLevel::Tls13] {
-        let listener = tls_listener(server_config(
-            &ca.server(&["localhost", "127.0.0.1"]),
-            ca.required(),
-            ProtectionLevel::Ssl,
-        ))
-        .await;
+        let listener = requiring(&ca).await;
         let port = listener.information().local_port;
         let control = client_trusting(&ca, level).client_certificate_from(certificate.clone());
         let (client, server) =
@@ -69,12 +57,7 @@ async fn the_first_my_certificate_with_a_key_is_presented() {
 async fn a_certificate_that_cannot_be_presented_fails_the_connect() {
     let ca = Ca::new("CA");
     let expired = ca.expired_server(&["alice"]);
-    let listener = tls_listener(server_config(
-        &ca.server(&["localhost", "127.0.0.1"]),
-        ca.required(),
-        ProtectionLevel::Ssl,
-    ))
-    .await;
+    let listener = requiring(&ca).await;
     let port = listener.information().local_port;
 
     let old = Certificate::from_pem(

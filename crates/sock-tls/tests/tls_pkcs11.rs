@@ -13,31 +13,6 @@ use sock_tls::{Certificate, CertificateQuery, CertificateStores, Pkcs11Uri, TlsC
 use support::softhsm::{hsm, PIN};
 use support::*;
 
-fn client(certificate: Certificate, level: sock_core::ProtectionLevel) -> TlsClientConfig {
-    client_trusting(&hsm().ca)
-        .protection_level(level)
-        .client_certificate_from(certificate)
-        .build()
-        .unwrap()
-}
-
-/// Runs a handshake against a server that requires a certificate from the
-/// tokens' CA, and gives the name the server saw.
-async fn presented(certificate: &Certificate, level: sock_core::ProtectionLevel) -> String {
-    let server_leaf = hsm().ca.server(&["localhost"]);
-    let server = server_builder(&server_leaf)
-        .protection_level(level)
-        .client_authentication(required(&hsm().ca))
-        .build()
-        .unwrap();
-    let client = client(certificate.clone(), level);
-    let (client, server) = handshake(&client, &server, "localhost").await;
-    client.unwrap();
-    let server = server.unwrap();
-    let who = server.info().peer_identity().expect("a client identity");
-    who.common_name().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn keys_on_the_token_sign_handshakes_at_both_versions() {
     let hsm = hsm();
@@ -53,7 +28,7 @@ async fn keys_on_the_token_sign_handshakes_at_both_versions() {
         assert_eq!(certificate.der(), &leaf.der);
         for level in LEVELS {
             assert_eq!(
-                presented(&certificate, level).await,
+                presented(&hsm.ca, &certificate, level).await,
                 object,
                 "{token} {level}"
             );
@@ -79,7 +54,7 @@ async fn keys_are_found_by_id_and_by_uri_with_the_pin_in_it() {
     let certificate = Certificate::from_pkcs11(&Pkcs11Uri::parse(&text).unwrap()).unwrap();
     assert_eq!(certificate.der(), &hsm.alice.der);
     assert_eq!(
-        presented(&certificate, sock_core::ProtectionLevel::Tls13).await,
+        presented(&hsm.ca, &certificate, sock_core::ProtectionLevel::Tls13).await,
         "alice"
     );
 }
@@ -237,7 +212,7 @@ async fn tokens_are_listed_in_the_my_store() {
         .all(|c| c.store_name() == Some("MY") && c.is_hardware_bound()));
     let bob = found.first().unwrap().clone();
     assert_eq!(
-        presented(&bob, sock_core::ProtectionLevel::Tls12).await,
+        presented(&hsm.ca, &bob, sock_core::ProtectionLevel::Tls12).await,
         "bob"
     );
     // Another store name leaves the tokens out; a wrong PIN is an error,

@@ -5,30 +5,10 @@
 
 mod support;
 
-use sock_core::{ProtectionLevel, SocketErrorStatus};
+use sock_core::SocketErrorStatus;
 use sock_tls::{Certificate, TlsClientConfig};
 use support::openssl::export_pkcs12;
 use support::*;
-
-/// Presents `certificate` to a server requiring certificates from `ca`;
-/// gives the common name the server saw.
-async fn presented(ca: &Ca, certificate: &Certificate, level: ProtectionLevel) -> String {
-    let server = server_builder(&ca.server(&["localhost"]))
-        .protection_level(level)
-        .client_authentication(required(ca))
-        .build()
-        .unwrap();
-    let client = client_trusting(ca)
-        .protection_level(level)
-        .client_certificate_from(certificate.clone())
-        .build()
-        .unwrap();
-    let (client, server) = handshake(&client, &server, "localhost").await;
-    client.unwrap();
-    let server = server.unwrap();
-    let who = server.info().peer_identity().expect("a client identity");
-    who.common_name().unwrap().to_owned()
-}
 
 #[tokio::test]
 async fn openssl_files_old_and_new_present_their_certificate() {

@@ -293,3 +293,27 @@ impl Ca {
         }
     }
 }
+
+/// Presents `certificate` at `level` to a server requiring a client
+/// certificate from `ca`; gives the common name the server saw.
+pub async fn presented(
+    ca: &Ca,
+    certificate: &sock_tls::Certificate,
+    level: ProtectionLevel,
+) -> String {
+    let server = server_builder(&ca.server(&["localhost"]))
+        .protection_level(level)
+        .client_authentication(required(ca))
+        .build()
+        .unwrap();
+    let client = client_trusting(ca)
+        .protection_level(level)
+        .client_certificate_from(certificate.clone())
+        .build()
+        .unwrap();
+    let (client, server) = handshake(&client, &server, "localhost").await;
+    client.unwrap();
+    let server = server.unwrap();
+    let who = server.info().peer_identity().expect("a client identity");
+    who.common_name().unwrap_or_default().to_owned()
+}

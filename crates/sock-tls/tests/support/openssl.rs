@@ -88,6 +88,33 @@ pub fn export_pkcs12(
     out
 }
 
+/// Starts `openssl args…` with its output lines (both streams) sent to
+/// the receiver as they come.
+fn spawn(args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+    let mut child = command()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect(MISSING);
+    let (tx, lines) = mpsc::channel();
+    for stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    (child, lines)
+}
+
 /// A running `openssl s_server`, killed on drop.
 pub struct SServer {
     child: Child,
@@ -101,28 +128,9 @@ impl SServer {
     /// Starts `openssl s_server -accept 127.0.0.1:0 args…` and waits for it
     /// to say which port it listens on.
     pub fn start(args: &[&str]) -> Self {
-        let mut child = command()
-            .args(["s_server", "-accept", "127.0.0.1:0", "-naccept", "1"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect(MISSING);
-        let (tx, lines) = mpsc::channel();
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
+        let mut all = vec!["s_server", "-accept", "127.0.0.1:0", "-naccept", "1"];
+        all.extend(args);
+        let (child, lines) = spawn(&all);
         let mut server = Self {
             child,
             lines,
@@ -166,28 +174,10 @@ impl Drop for SServer {
 /// it has said it is connected; gives back everything it printed. Killed
 /// after [`LIMIT`].
 pub fn s_client(args: &[&str], input: &str) -> String {
-    let mut child = command()
-        .arg("s_client")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect(MISSING);
+    let mut all = vec!["s_client"];
+    all.extend(args);
+    let (mut child, lines) = spawn(&all);
     let mut stdin = child.stdin.take().unwrap();
-    let (tx, lines) = mpsc::channel();
-    for stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-    }
-    drop(tx);
     let deadline = Instant::now() + LIMIT;
     let mut seen = Vec::new();
     let mut sent = false;
