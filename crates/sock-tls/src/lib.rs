@@ -79,6 +79,7 @@ mod query;
 mod server;
 mod store;
 mod stream;
+mod sys;
 mod verify;
 mod x509;
 

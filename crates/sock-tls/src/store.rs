@@ -11,6 +11,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use sock_core::{io_context, Error, Result};
 
 use crate::certificate::Key;
+use crate::sys::{make_private_dir, write_private_file};
 use crate::{pem, Certificate, CertificateQuery};
 
 /// A store file larger than this (1 MiB) is skipped, not read: no
@@ -481,41 +482,4 @@ fn read_bounded(path: &Path, what: &str) -> Result<Vec<u8>> {
         ));
     }
     pem::read_file(path, what)
-}
-
-#[cfg(unix)]
-fn make_private_dir(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(path)
-}
-
-#[cfg(not(unix))]
-fn make_private_dir(path: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(path)
-}
-
-#[cfg(unix)]
-fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-#[cfg(not(unix))]
-fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)?;
-    file.write_all(bytes)
 }
