@@ -1,8 +1,11 @@
-//! Helpers shared by the examples: a tiny argument parser, and printing a
-//! failure the way the sockets guide does.
+//! Helpers shared by the examples (and the benches): a tiny argument parser,
+//! printing a failure the way the sockets guide does, and a throw-away
+//! SoftHSM2 token.
 //!
 //! Every example runs with no arguments as a self-contained story on loopback,
 //! which is also how `cargo xtask test` smoke-runs it.
+
+pub mod softhsm;
 
 use std::collections::HashMap;
 

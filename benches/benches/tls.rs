@@ -33,7 +33,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
-use rustls::crypto::{ring, CryptoProvider};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use sock_core::{HostName, ProtectionLevel};
@@ -56,10 +55,7 @@ struct Pki {
 
 impl Pki {
     fn new() -> Self {
-        let ca_key = rcgen::KeyPair::generate().expect("ca key");
-        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("ca params");
-        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        let ca = ca.self_signed(&ca_key).expect("ca");
+        let (ca, ca_key) = sock_benches::bench_ca();
         let key = rcgen::KeyPair::generate().expect("server key");
         let leaf =
             rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
@@ -78,25 +74,16 @@ impl Pki {
     }
 }
 
-/// *ring*, restricted to one suite and one group: the same on both sides.
-fn provider() -> Arc<CryptoProvider> {
-    Arc::new(CryptoProvider {
-        cipher_suites: vec![ring::cipher_suite::TLS13_AES_128_GCM_SHA256],
-        kx_groups: vec![ring::kx_group::X25519],
-        ..ring::default_provider()
-    })
-}
-
 /// The peer: rustls configurations handed to tokio-rustls.
 fn peer_configs(pki: &Pki) -> (TlsConnector, TlsAcceptor) {
     let mut roots = RootCertStore::empty();
     roots.add(pki.ca.clone()).expect("root");
-    let client = ClientConfig::builder_with_provider(provider())
+    let client = ClientConfig::builder_with_provider(sock_benches::tls13_provider())
         .with_protocol_versions(&[&rustls::version::TLS13])
         .expect("tls 1.3")
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let server = ServerConfig::builder_with_provider(provider())
+    let server = ServerConfig::builder_with_provider(sock_benches::tls13_provider())
         .with_protocol_versions(&[&rustls::version::TLS13])
         .expect("tls 1.3")
         .with_no_client_auth()
@@ -114,13 +101,13 @@ fn our_configs(pki: &Pki) -> (TlsClientConfig, TlsServerConfig) {
         .protection_level(ProtectionLevel::Tls13)
         .with_os_roots(false)
         .add_root_certificate_der(pki.ca.clone())
-        .crypto_provider(provider())
+        .crypto_provider(sock_benches::tls13_provider())
         .build()
         .expect("client config");
     let server = TlsServerConfig::builder()
         .protection_level(ProtectionLevel::Tls13)
         .certificate_chain_der(pki.chain.clone(), pki.key())
-        .crypto_provider(provider())
+        .crypto_provider(sock_benches::tls13_provider())
         .build()
         .expect("server config");
     (client, server)

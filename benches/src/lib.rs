@@ -32,3 +32,28 @@ pub fn criterion() -> criterion::Criterion {
         .measurement_time(measure)
         .sample_size(20)
 }
+
+/// rustls's *ring* provider restricted to one cipher suite
+/// (`TLS13_AES_128_GCM_SHA256`) and one key exchange group (`X25519`): what
+/// both sides of every TLS group use, peer and ours alike.
+pub fn tls13_provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
+    use rustls::crypto::ring;
+    std::sync::Arc::new(rustls::crypto::CryptoProvider {
+        cipher_suites: vec![ring::cipher_suite::TLS13_AES_128_GCM_SHA256],
+        kx_groups: vec![ring::kx_group::X25519],
+        ..ring::default_provider()
+    })
+}
+
+/// A throw-away CA (rcgen) and its key, for the TLS groups' certificates.
+///
+/// # Panics
+///
+/// When rcgen cannot make a key (it always can).
+pub fn bench_ca() -> (rcgen::Certificate, rcgen::KeyPair) {
+    let key = rcgen::KeyPair::generate().expect("ca key");
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = params.self_signed(&key).expect("ca");
+    (ca, key)
+}

@@ -3,15 +3,23 @@
 //!
 //! ```text
 //! cargo run --example tls-client-certificate
+//! cargo run --example tls-client-certificate -- --pkcs11
 //! cargo run --example tls-client-certificate -- --serve 127.0.0.1:8443 --cert server.pem --key server.key --client-ca ca.pem
 //! cargo run --example tls-client-certificate -- --connect 127.0.0.1:8443 --server-name localhost --ca ca.pem --cert client.pem --key client.key --message "Hello, World!"
 //! ```
 //!
-//! With no arguments, it makes a throw-away CA, a server certificate and a
-//! client certificate (rcgen), starts a TLS line-echo server on loopback that
-//! requires client certificates, connects at `Tls12` presenting the client
-//! certificate, and tells who presented what and which version was
-//! negotiated. Then it shows UWP's certificate-error flow: a connect to a
+//! With no arguments, it tells the guide's story: it makes a throw-away CA
+//! and a server certificate (rcgen), starts a TLS line-echo server on
+//! loopback that requires client certificates, then, as the client, queries
+//! the "MY" certificate store for a certificate with a private key
+//! (`CertificateQuery`, `CertificateStores::find_all`), provisions the store
+//! with a certificate for alice when it is empty (the stores live in a
+//! temporary directory, so nothing is left behind; `CertificateStores::new()`
+//! would use `$XDG_DATA_HOME/sock/certs`), connects at `Tls12` presenting the
+//! first one found, and tells who presented what and which version was
+//! negotiated. With `--pkcs11` the certificate's key lives on a SoftHSM2
+//! token made for the run (needs `softhsm2` and `opensc`), which signs the
+//! handshake; the query then asks for hardware certificates. Then it shows UWP's certificate-error flow: a connect to a
 //! server whose certificate comes from an unknown root fails with its status
 //! and the problems found, and a new socket that makes those problems
 //! ignorable gets through.
@@ -34,18 +42,21 @@ use rcgen::{
 };
 use sock_codec::LineCodec;
 use sock_core::{Error, HostName, ProtectionLevel, Report};
+use sock_examples::softhsm::{SoftHsm, TokenObject};
 use sock_examples::Args;
 use sock_tcp::{
     ServerCertificateErrorSeverity, StreamSocket, StreamSocketControl, StreamSocketListener,
 };
-use sock_tls::{ClientAuth, TlsServerConfig};
+use sock_tls::{
+    Certificate, CertificateQuery, CertificateStores, ClientAuth, Pkcs11Uri, TlsServerConfig,
+};
 
 /// The longest the story waits for any one step.
 const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match Args::parse(&[]) {
+    let args = match Args::parse(&["pkcs11"]) {
         Ok(args) => args,
         Err(problem) => return usage(&problem),
     };
@@ -67,7 +78,7 @@ async fn main() -> ExitCode {
             _ => return usage("--connect needs --server-name, --ca and --message"),
         }
     } else {
-        story().await
+        story(args.flag("pkcs11")).await
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -80,7 +91,7 @@ async fn main() -> ExitCode {
 
 fn usage(problem: &str) -> ExitCode {
     eprintln!("{problem}");
-    eprintln!("usage: tls-client-certificate");
+    eprintln!("usage: tls-client-certificate [--pkcs11]");
     eprintln!("       tls-client-certificate --serve ADDR:PORT --cert F --key F [--client-ca F]");
     eprintln!(
         "       tls-client-certificate --connect ADDR:PORT --server-name NAME --ca F \
@@ -91,11 +102,10 @@ fn usage(problem: &str) -> ExitCode {
 
 // ===== The story =====
 
-async fn story() -> Result<(), Error> {
+async fn story(pkcs11: bool) -> Result<(), Error> {
     let ca = Ca::new("Example CA");
     let server = ca.issue("localhost", false);
-    let alice = ca.issue("alice", true);
-    println!("made a CA \"Example CA\", a server certificate for localhost and a client certificate for alice");
+    println!("made a CA \"Example CA\" and a server certificate for localhost");
 
     let config = TlsServerConfig::builder()
         .certificate_chain_pem(server.0.as_bytes(), server.1.as_bytes())
@@ -109,12 +119,63 @@ async fn story() -> Result<(), Error> {
     println!("server: listening on 127.0.0.1:{port}, client certificates required");
     tokio::spawn(listener.serve(echo_lines).into_future());
 
+    // The guide's client: the first certificate with a private key in MY.
+    let stores_dir = tempfile::tempdir()?;
+    let mut stores = CertificateStores::with_root(stores_dir.path());
+    let mut query = CertificateQuery::new()
+        .store_name("MY")
+        .has_private_key(true);
+    let _token;
+    if pkcs11 {
+        let (hsm, uri) = provision_token(&ca).map_err(|problem| Error::Unsupported {
+            what: "--pkcs11".to_owned(),
+            reason: problem,
+        })?;
+        println!("client: made a SoftHSM2 token holding alice's key ({uri})");
+        stores = stores.pkcs11_token(uri);
+        query = query.hardware_only(true);
+        _token = hsm;
+    }
+    let mut found = step(stores.find_all(&query)).await?;
+    if found.is_empty() {
+        let my = stores.store_by_name("MY")?;
+        let (cert, key) = ca.issue("alice", true);
+        let alice = Certificate::from_pem(cert.as_bytes(), Some(key.as_bytes()))?
+            .with_friendly_name("alice");
+        let file = my.add(&alice)?;
+        println!(
+            "client: the MY store in {} was empty; added alice's certificate as {:?}",
+            stores.root().display(),
+            file.file_name().unwrap_or_default()
+        );
+        found = step(stores.find_all(&query)).await?;
+    }
+    for skipped in found.skipped() {
+        println!("client: skipped {}", Report(skipped));
+    }
+    let Some(certificate) = found.first().cloned() else {
+        return Err(Error::invalid_data(
+            "no certificate with a private key in MY",
+        ));
+    };
+    println!(
+        "client: using \"{}\" from the {} store ({}, thumbprint {}, {})",
+        certificate.info().common_name().unwrap_or_default(),
+        certificate.store_name().unwrap_or_default(),
+        certificate.friendly_name().unwrap_or_default(),
+        certificate.thumbprint_hex(),
+        if certificate.is_hardware_bound() {
+            "key on a token"
+        } else {
+            "key in a file"
+        },
+    );
     let socket = step(
         StreamSocket::builder()
             .protection_level(ProtectionLevel::Tls12)
             .with_os_roots(false)
             .add_root_certificates_pem(ca.pem().as_bytes())
-            .client_certificate_pem(alice.0.as_bytes(), alice.1.as_bytes())
+            .client_certificate_from(certificate)
             .connect(&HostName::new("localhost")?, port),
     )
     .await?;
@@ -129,6 +190,24 @@ async fn story() -> Result<(), Error> {
     println!("client: the server replied {reply:?}");
 
     certificate_error_flow().await
+}
+
+/// A SoftHSM2 token holding a key and a certificate for alice from `ca`,
+/// and the URI that names them.
+fn provision_token(ca: &Ca) -> Result<(SoftHsm, Pkcs11Uri), String> {
+    let key = KeyPair::generate().map_err(|e| e.to_string())?;
+    let (cert, _) = ca.issue_for("alice", true, &key);
+    let cert = Certificate::from_pem(cert.as_bytes(), None).map_err(|e| e.to_string())?;
+    let hsm = SoftHsm::new("example")?;
+    let alice = TokenObject {
+        label: "alice",
+        id: "01",
+        key_pem: Some(&key.serialize_pem()),
+        cert_der: Some(cert.der()),
+    };
+    hsm.add_token("sock-example", &[alice])?;
+    let uri = hsm.uri("sock-example", "alice");
+    Ok((hsm, uri))
 }
 
 /// UWP's Scenario5: a certificate error seen on a failed connect, then made
@@ -348,6 +427,11 @@ impl Ca {
     /// a client's.
     fn issue(&self, name: &str, client: bool) -> (String, String) {
         let key = KeyPair::generate().expect("key generation");
+        self.issue_for(name, client, &key)
+    }
+
+    /// As `issue`, for a key made elsewhere.
+    fn issue_for(&self, name: &str, client: bool, key: &KeyPair) -> (String, String) {
         let mut params = CertificateParams::new(vec![name.to_owned()]).expect("a valid name");
         params.distinguished_name = dn(name);
         params.extended_key_usages = vec![if client {
@@ -356,7 +440,7 @@ impl Ca {
             ExtendedKeyUsagePurpose::ServerAuth
         }];
         let cert = params
-            .signed_by(&key, &self.cert, &self.key)
+            .signed_by(key, &self.cert, &self.key)
             .expect("signed certificate");
         (cert.pem(), key.serialize_pem())
     }

@@ -96,10 +96,16 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// Programs the tests run as peers no one here wrote, with the Debian
-/// package that has each.
-const TEST_TOOLS: &[(&str, &str)] = &[("openssl", "openssl")];
+/// package that has each. SoftHSM2 and OpenSC's `pkcs11-tool` make the PKCS#11 tokens the
+/// client-certificate tests sign on.
+const TEST_TOOLS: &[(&str, &str)] = &[
+    ("openssl", "openssl"),
+    ("softhsm2-util", "softhsm2"),
+    ("pkcs11-tool", "opensc"),
+];
 
-/// Installs the test peers a fresh machine lacks (`apt-get`, as root).
+/// Installs the test peers a fresh machine lacks (`apt-get`, as root); fails
+/// with what to install when that is impossible, since the tests need them.
 fn install_missing_tools() -> Result<(), String> {
     let missing: Vec<&str> = TEST_TOOLS
         .iter()
@@ -108,6 +114,14 @@ fn install_missing_tools() -> Result<(), String> {
         .collect();
     if missing.is_empty() {
         return Ok(());
+    }
+    let packages = missing.join(" ");
+    if !is_root() || !on_path("apt-get") {
+        return Err(format!(
+            "the tests need {packages} (Debian packages), which are not installed, and \
+             cargo xtask can only install them as root with apt-get: run \
+             `apt-get install -y {packages}` (or your system's equivalent) and try again"
+        ));
     }
     let mut update = Command::new("apt-get");
     update.args(["update", "-q"]);
@@ -119,6 +133,14 @@ fn install_missing_tools() -> Result<(), String> {
         &format!("install test peers: {}", missing.join(" ")),
         install,
     )
+}
+
+/// Whether this process runs as root (`id -u` says 0).
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.status.success() && out.stdout.trim_ascii() == b"0")
 }
 
 /// Whether `program` is an executable file in a `PATH` directory.

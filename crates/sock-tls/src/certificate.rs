@@ -1,614 +1,518 @@
-//! The certificate vocabulary that verification and errors share: UWP's
-//! certificate statuses of rustls and webpki errors ([`status_of`]), the
-//! problems a client may tolerate ([`IgnorableCertificateError`]), the problems
-//! found ([`CertificateProblem`]), and the words that describe them.
-//!
-//! A leaf: it uses no other module of this crate but `x509`.
+//! `Certificate`: a certificate chain and where its private key is (in memory,
+//! read from PEM or PKCS#12, or on a PKCS#11 token), as UWP's `Certificate`
+//! that `StreamSocketControl.ClientCertificate` takes; and turning one into
+//! what rustls presents, with the checks that come first (a key, a key that
+//! matches, dates).
 
 use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
 
-use rustls::pki_types::{CertificateDer, UnixTime};
-use rustls::CertificateError;
-use sock_core::SocketErrorStatus;
+use rustls::client::ResolvesClientCert;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::sign::{CertifiedKey, SigningKey};
+use rustls::SignatureScheme;
+use sock_core::{Error, Result, SocketErrorStatus};
 
-use crate::x509::{format_unix, CertificateInfo};
+use crate::pem;
+use crate::x509::{format_time, hex};
+use crate::CertificateInfo;
 
-/// The UWP certificate status (23–30) of a rustls error, or
-/// [`SocketErrorStatus::Unknown`] when it is not a certificate problem.
+/// A certificate with its chain, and its private key when there is one: what
+/// UWP calls a `Certificate`, and what
+/// [`client_certificate_from`](crate::TlsClientConfigBuilder::client_certificate_from)
+/// presents to servers (UWP's `StreamSocketControl.ClientCertificate`).
 ///
-/// | rustls [`CertificateError`] | status |
-/// |---|---|
-/// | `Expired`, `ExpiredContext`, `NotValidYet`, `NotValidYetContext` | 23 `CertificateExpired` |
-/// | `UnknownIssuer` | 24 `CertificateUntrustedRoot` |
-/// | `NotValidForName`, `NotValidForNameContext` | 25 `CertificateCommonNameIsIncorrect` |
-/// | `InvalidPurpose`, `InvalidPurposeContext` | 26 `CertificateWrongUsage` |
-/// | `Revoked` | 27 `CertificateRevoked` |
-/// | `UnknownRevocationStatus`, and an unusable revocation list | 28 `CertificateNoRevocationCheck` |
-/// | `ExpiredRevocationList`, `ExpiredRevocationListContext` | 29 `CertificateRevocationServerOffline` |
-/// | `BadSignature`, `BadEncoding`, `UnhandledCriticalExtension`, unsupported signature algorithms, `Other`, … | 30 `CertificateIsInvalid` |
+/// Made from PEM or DER ([`from_pem`](Self::from_pem), [`from_der`](Self::from_der)),
+/// from a PKCS#12 file as Windows exports them ([`from_pkcs12`](Self::from_pkcs12)),
+/// from a PKCS#11 token (`from_pkcs11`, feature `pkcs11`: the key never leaves
+/// the token), or found in a certificate store
+/// ([`CertificateStores::find_all`](crate::CertificateStores::find_all)).
+/// Cheap to clone: the state is shared.
 ///
-/// Alerts received from the peer (the peer rejecting *our* certificate) and
-/// every other TLS failure are `Unknown`: the statuses describe the peer's
-/// certificate as this side judged it.
-pub fn status_of(error: &rustls::Error) -> SocketErrorStatus {
-    match error {
-        rustls::Error::InvalidCertificate(e) => status_of_certificate_error(e),
-        rustls::Error::InvalidCertRevocationList(_) => {
-            SocketErrorStatus::CertificateNoRevocationCheck
-        }
-        _ => SocketErrorStatus::Unknown,
-    }
-}
-
-/// The UWP certificate status of a rustls [`CertificateError`] (see [`status_of`]).
-pub fn status_of_certificate_error(error: &CertificateError) -> SocketErrorStatus {
-    use CertificateError as C;
-    use SocketErrorStatus as S;
-    match error {
-        C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. } => {
-            S::CertificateExpired
-        }
-        C::UnknownIssuer => S::CertificateUntrustedRoot,
-        C::NotValidForName | C::NotValidForNameContext { .. } => {
-            S::CertificateCommonNameIsIncorrect
-        }
-        C::InvalidPurpose | C::InvalidPurposeContext { .. } => S::CertificateWrongUsage,
-        C::Revoked => S::CertificateRevoked,
-        C::UnknownRevocationStatus => S::CertificateNoRevocationCheck,
-        C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => {
-            S::CertificateRevocationServerOffline
-        }
-        _ => S::CertificateIsInvalid,
-    }
-}
-
-/// One problem found with the peer's certificate chain, as UWP's
-/// `ServerCertificateErrors` lists them.
+/// ```no_run
+/// # fn main() -> sock_core::Result<()> {
+/// use sock_tls::{Certificate, TlsClientConfig};
 ///
-/// A problem is either *waived* (it is of a kind the configuration tolerates,
-/// see [`IgnorableCertificateError`]) or it failed the handshake.
-#[derive(Debug, Clone)]
-pub struct CertificateProblem {
-    pub(crate) error: CertificateError,
-    pub(crate) detail: String,
-    pub(crate) ignorable_as: Option<IgnorableCertificateError>,
-    pub(crate) waived: bool,
-    /// Whether this is the problem that failed the handshake.
-    pub(crate) decisive: bool,
+/// let certificate = Certificate::from_pkcs12_file("alice.pfx", "password")?;
+/// println!("{} (thumbprint {})", certificate.subject(), certificate.thumbprint_hex());
+/// let config = TlsClientConfig::builder()
+///     .client_certificate_from(certificate)
+///     .build()?;
+/// println!("{:?}", config.protection_level());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Certificate {
+    inner: Arc<Inner>,
 }
 
-impl CertificateProblem {
-    /// The certificate status (23–30).
-    pub fn status(&self) -> SocketErrorStatus {
-        status_of_certificate_error(&self.error)
-    }
-
-    /// The rustls error, with the names and dates it carries.
-    pub fn error(&self) -> &CertificateError {
-        &self.error
-    }
-
-    /// What is wrong, for people: the certificate, the names or dates involved.
-    pub fn detail(&self) -> &str {
-        &self.detail
-    }
-
-    /// The ignorable kind this problem belongs to, if it can be waived at all.
-    ///
-    /// `None` for problems that can never be waived (bad signatures, revocation,
-    /// wrong usage, an incomplete chain, …).
-    pub fn ignorable_as(&self) -> Option<IgnorableCertificateError> {
-        self.ignorable_as
-    }
-
-    /// Whether the configuration tolerated this problem.
-    pub fn is_waived(&self) -> bool {
-        self.waived
-    }
+struct Inner {
+    chain: Vec<CertificateDer<'static>>,
+    info: CertificateInfo,
+    key: Key,
+    thumbprint: [u8; 20],
+    sha256: [u8; 32],
+    friendly_name: Option<String>,
+    store_name: Option<String>,
+    /// Where it came from, for messages: `file "/…/MY/alice.pem"`.
+    source: String,
 }
 
-impl fmt::Display for CertificateProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.detail)?;
-        if self.waived {
-            f.write_str(" (waived)")?;
-        }
-        Ok(())
-    }
-}
-
-fn unix(t: &UnixTime) -> String {
-    format_unix(i64::try_from(t.as_secs()).unwrap_or(i64::MAX))
-}
-
-/// The phrase that follows "certificate …" for a certificate error.
-pub(crate) fn describe_certificate_error(error: &CertificateError) -> String {
-    use CertificateError as C;
-    match error {
-        C::ExpiredContext { time, not_after } => {
-            format!("expired at {} (checked at {})", unix(not_after), unix(time))
-        }
-        C::Expired => "has expired or has an invalid validity period".to_owned(),
-        C::NotValidYetContext { time, not_before } => format!(
-            "is not valid before {} (checked at {})",
-            unix(not_before),
-            unix(time)
-        ),
-        C::NotValidYet => "is not valid yet".to_owned(),
-        C::UnknownIssuer => "chain does not end in a trusted root".to_owned(),
-        C::NotValidForNameContext {
-            expected,
-            presented,
-        } => {
-            let valid_for = listed(presented.iter().map(|p| presented_name(p)), "no names");
-            format!(
-                "is not valid for {:?}; it is valid for {valid_for}",
-                expected.to_str()
-            )
-        }
-        C::NotValidForName => "is not valid for the requested name".to_owned(),
-        C::InvalidPurposeContext {
-            required,
-            presented,
-        } => {
-            let allows = listed(presented.iter().map(ToString::to_string), "nothing");
-            format!("is not valid for {required}; its extended key usage allows {allows}")
-        }
-        C::InvalidPurpose => "is not valid for this usage (extended key usage)".to_owned(),
-        C::Revoked => "has been revoked".to_owned(),
-        C::UnknownRevocationStatus => {
-            "has an unknown revocation status: no revocation list covers its issuer".to_owned()
-        }
-        C::ExpiredRevocationListContext { time, next_update } => format!(
-            "cannot be checked for revocation: the revocation list expired at {} (checked at {})",
-            unix(next_update),
-            unix(time)
-        ),
-        C::ExpiredRevocationList => {
-            "cannot be checked for revocation: the revocation list has expired".to_owned()
-        }
-        C::BadSignature => "has an invalid signature".to_owned(),
-        C::BadEncoding => "is not correctly encoded".to_owned(),
-        C::UnhandledCriticalExtension => {
-            "has a critical extension that is not understood".to_owned()
-        }
-        C::UnsupportedSignatureAlgorithmContext { .. }
-        | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
-            "is signed with an unsupported signature algorithm".to_owned()
-        }
-        C::Other(e) => match e.0.downcast_ref::<webpki::Error>() {
-            Some(e) => describe_webpki_error(e),
-            None => format!("is invalid: {e}"),
-        },
-        other => format!("is invalid: {other}"),
-    }
-}
-
-/// `items` joined with commas, or `none` when there are none.
-fn listed<T: AsRef<str>>(items: impl Iterator<Item = T>, none: &str) -> String {
-    let items: Vec<T> = items.collect();
-    if items.is_empty() {
-        return none.to_owned();
-    }
-    items
-        .iter()
-        .map(AsRef::as_ref)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The phrase for a webpki error that rustls passes on as it is.
-fn describe_webpki_error(error: &webpki::Error) -> String {
-    use webpki::Error as W;
-    match error {
-        W::CaUsedAsEndEntity => "is a CA certificate (basic constraints CA:TRUE) presented as \
-                                 an end-entity certificate"
-            .to_owned(),
-        W::EndEntityUsedAsCa => "chain has an end-entity certificate (basic constraints \
-                                 CA:FALSE) in the place of a CA"
-            .to_owned(),
-        W::PathLenConstraintViolated => {
-            "chain is longer than a CA's path length constraint allows".to_owned()
-        }
-        W::NameConstraintViolation => {
-            "has a name that its issuer's name constraints forbid".to_owned()
-        }
-        W::MaximumPathDepthExceeded
-        | W::MaximumPathBuildCallsExceeded
-        | W::MaximumSignatureChecksExceeded => {
-            "chain is too long or too tangled to verify".to_owned()
-        }
-        other => format!("is invalid: {other:?}"),
-    }
-}
-
-/// A name as webpki presents it (`DnsName("a.example")`, `IpAddress(192.0.2.1)`),
-/// without the wrapping.
-fn presented_name(presented: &str) -> &str {
-    for (open, close) in [
-        ("DnsName(\"", "\")"),
-        ("IpAddress(", ")"),
-        ("UriName(\"", "\")"),
-    ] {
-        if let Some(inner) = presented
-            .strip_prefix(open)
-            .and_then(|rest| rest.strip_suffix(close))
-        {
-            return inner;
-        }
-    }
-    presented
-}
-
-/// A server certificate problem that a client may choose to tolerate, as UWP's
-/// `IgnorableServerCertificateErrors` (named after `ChainValidationResult`).
-///
-/// **Each one removes a protection.** Tolerate one only for a server you
-/// identify some other way, for example a test server or a device on your own
-/// network whose certificate you cannot change, and prefer adding the server's
-/// own CA as a trust root, which removes nothing. Whatever is tolerated:
-///
-/// * the signatures of the presented chain are still verified, up to its last
-///   certificate;
-/// * the server still proves it holds the certificate's private key;
-/// * every other problem (revocation, wrong usage, bad signatures or encodings,
-///   a chain with missing links) still fails the handshake;
-/// * each problem found, waived or not, is listed in
-///   [`TlsConnectionInfo::certificate_errors`](crate::TlsConnectionInfo::certificate_errors).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum IgnorableCertificateError {
-    /// Accept a certificate outside its validity period (expired or not yet
-    /// valid): the chain is checked as of a time inside the certificates' own
-    /// validity periods.
-    ///
-    /// Risk: an expired certificate is no longer covered by its issuer's
-    /// revocation service, so a leaked key stays usable by whoever has it.
-    Expired,
-    /// Accept a chain that does not end in a trusted root (a self-signed
-    /// certificate, or a private CA not in the trust store): the chain is checked
-    /// up to its last presented certificate, whose own signature (for a
-    /// self-signed certificate, the signature by its own key) is verified too.
-    ///
-    /// A self-signed server certificate is this problem whether or not it says
-    /// it is a CA (`openssl req -x509` makes it say so by default), and also
-    /// when a trusted root has its name with another key. Adding the
-    /// certificate itself as a root (`add_root_certificates_pem`) trusts it
-    /// instead, which removes nothing.
-    ///
-    /// Risk: anyone can make such a certificate for any name, so this alone
-    /// gives no assurance of who the server is; anyone on the network path can
-    /// impersonate it. A chain whose issuer is missing is still refused, since its
-    /// signatures cannot be checked.
-    UntrustedRoot,
-    /// Accept a certificate that is not valid for the host name connected to.
-    ///
-    /// Risk: any server holding any certificate from a trusted CA, for any
-    /// name, can impersonate this one.
-    InvalidName,
-}
-
-impl fmt::Display for IgnorableCertificateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
-}
-
-/// How serious the problems with a server's certificate are, as UWP's
-/// `SocketSslErrorSeverity`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ServerCertificateErrorSeverity {
-    /// No problem.
+/// Where the private key is.
+pub(crate) enum Key {
+    /// No private key: the certificate alone (a CA's, a peer's).
     None,
-    /// Every problem is of a kind that can be made ignorable
-    /// ([`IgnorableCertificateError`]).
-    Ignorable,
-    /// At least one problem can never be ignored (revoked, bad signature, …).
-    Fatal,
+    /// In memory, from PEM, DER or PKCS#12.
+    Memory(PrivateKeyDer<'static>),
+    /// On a token (PKCS#11): signs there, never read out.
+    #[cfg_attr(not(feature = "pkcs11"), allow(dead_code))]
+    Token(Arc<dyn SigningKey>),
 }
 
-impl ServerCertificateErrorSeverity {
-    /// The severity of a list of problems.
-    pub fn of(problems: &[CertificateProblem]) -> Self {
-        if problems.is_empty() {
-            Self::None
-        } else if problems.iter().all(|p| p.ignorable_as().is_some()) {
-            Self::Ignorable
-        } else {
-            Self::Fatal
-        }
+impl fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Certificate")
+            .field("subject", &self.subject())
+            .field("issuer", &self.issuer())
+            .field("friendly_name", &self.inner.friendly_name)
+            .field("store_name", &self.inner.store_name)
+            .field("thumbprint", &self.thumbprint_hex())
+            .field("has_private_key", &self.has_private_key())
+            .field("hardware_bound", &self.is_hardware_bound())
+            .field("source", &self.inner.source)
+            .finish_non_exhaustive()
     }
 }
 
-/// The parsed names and dates of a presented chain, for error details.
-pub(crate) struct ChainNames {
-    role: &'static str,
-    certs: Vec<Option<CertificateInfo>>,
+impl fmt::Display for Certificate {
+    /// `subject (issued by issuer, valid from … to …)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.inner.info, f)
+    }
 }
 
-impl ChainNames {
-    pub(crate) fn new(
-        role: &'static str,
-        ee: &CertificateDer<'_>,
-        rest: &[CertificateDer<'_>],
-    ) -> Self {
-        let certs = std::iter::once(ee)
-            .chain(rest)
-            .map(|c| CertificateInfo::parse(c).ok())
-            .collect();
-        Self { role, certs }
+impl Certificate {
+    /// A certificate from PEM: `chain_pem` holds the certificate first, then
+    /// its issuers; `key_pem`, when given, its private key (PKCS#8, PKCS#1 or
+    /// SEC1).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidCertificateInput`] for PEM without a certificate or key,
+    /// or a certificate that cannot be read.
+    pub fn from_pem(chain_pem: &[u8], key_pem: Option<&[u8]>) -> Result<Self> {
+        let chain = pem::certificates(chain_pem, "certificate chain")?;
+        let key = match key_pem {
+            Some(pem) => Some(pem::private_key(pem, "private key")?),
+            None => None,
+        };
+        Self::from_der(chain, key)
     }
 
-    fn subject(&self, i: usize) -> Option<&str> {
-        self.certs.get(i)?.as_ref().map(CertificateInfo::subject)
+    /// A certificate from DER: the chain (the certificate first) and its
+    /// private key, if any.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidCertificateInput`] for an empty chain or a certificate
+    /// that cannot be read.
+    pub fn from_der(
+        chain: Vec<CertificateDer<'static>>,
+        key: Option<PrivateKeyDer<'static>>,
+    ) -> Result<Self> {
+        let key = key.map_or(Key::None, Key::Memory);
+        Self::new(chain, key, "certificate".to_owned())
     }
 
-    fn leaf_common_name(&self) -> Option<&str> {
-        self.certs.first()?.as_ref()?.common_name()
-    }
-
-    fn leaf_label(&self) -> String {
-        match self.subject(0) {
-            Some(s) => format!("{} certificate {s:?}", self.role),
-            None => format!("{} certificate", self.role),
-        }
-    }
-
-    /// The label of the certificate whose validity ends (or starts) at `secs`.
-    fn label_for_time(&self, secs: u64, end: bool) -> String {
-        let index = self.certs.iter().position(|info| {
-            info.as_ref().is_some_and(|info| {
-                let t = if end {
-                    info.not_after()
+    pub(crate) fn first_with_key(found: Vec<Self>, what: &str) -> Result<Self> {
+        let any = !found.is_empty();
+        found
+            .into_iter()
+            .find(Self::has_private_key)
+            .ok_or_else(|| {
+                let reason = if any {
+                    "it holds certificates but no private key; export it again with the private key"
                 } else {
-                    info.not_before()
+                    "it holds no certificate"
                 };
-                t.duration_since(std::time::UNIX_EPOCH)
-                    .is_ok_and(|d| d.as_secs() == secs)
+                pem::invalid(what, reason, None)
             })
-        });
-        match index.and_then(|i| Some((i, self.subject(i)?))) {
-            Some((i, subject)) if i > 0 => {
-                format!("{} chain: certificate {subject:?}", self.role)
-            }
-            _ => self.leaf_label(),
-        }
     }
 
-    pub(crate) fn problem(
-        &self,
-        error: CertificateError,
-        ignorable_as: Option<IgnorableCertificateError>,
-    ) -> CertificateProblem {
-        let detail = match &error {
-            CertificateError::UnknownIssuer => self.untrusted_detail(false),
-            CertificateError::NotValidForNameContext {
-                expected,
-                presented,
-            } if presented.is_empty() && self.leaf_common_name().is_some() => format!(
-                "{} is not valid for {:?}: it has no subject alternative name, and its common \
-                 name {:?} is not checked; give it a subjectAltName (openssl req -addext \
-                 subjectAltName=DNS:name) or ignore InvalidName",
-                self.leaf_label(),
-                expected.to_str(),
-                self.leaf_common_name().unwrap_or_default()
-            ),
-            CertificateError::ExpiredContext { not_after, .. } => format!(
-                "{} {}",
-                self.label_for_time(not_after.as_secs(), true),
-                describe_certificate_error(&error)
-            ),
-            CertificateError::NotValidYetContext { not_before, .. } => format!(
-                "{} {}",
-                self.label_for_time(not_before.as_secs(), false),
-                describe_certificate_error(&error)
-            ),
-            _ => format!(
-                "{} {}",
-                self.leaf_label(),
-                describe_certificate_error(&error)
-            ),
+    /// Made by the readers of this crate (PKCS#12, stores, tokens).
+    pub(crate) fn new(
+        chain: Vec<CertificateDer<'static>>,
+        key: Key,
+        source: String,
+    ) -> Result<Self> {
+        let Some(first) = chain.first() else {
+            return Err(pem::invalid(&source, "the chain is empty", None));
         };
-        CertificateProblem {
-            error,
-            detail,
-            ignorable_as,
-            waived: false,
-            decisive: false,
-        }
+        let info = CertificateInfo::parse(first)
+            .map_err(|e| pem::invalid(&source, e.to_string(), Some(Box::new(e))))?;
+        let thumbprint = digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, first);
+        let sha256 = digest(&ring::digest::SHA256, first);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                chain,
+                info,
+                key,
+                thumbprint,
+                sha256,
+                friendly_name: None,
+                store_name: None,
+                source,
+            }),
+        })
     }
 
-    /// The chain does not end in a trusted root (ignorable as
-    /// [`IgnorableCertificateError::UntrustedRoot`]). `other_key` says a
-    /// trusted root has the name of the chain's issuer but did not sign it.
-    pub(crate) fn untrusted(&self, other_key: bool) -> CertificateProblem {
-        let mut problem = self.problem(
-            CertificateError::UnknownIssuer,
-            Some(IgnorableCertificateError::UntrustedRoot),
-        );
-        problem.detail = self.untrusted_detail(other_key);
-        problem
-    }
-
-    /// What ends the chain and why it is not trusted, and, for a server's
-    /// chain, what to do about it.
-    fn untrusted_detail(&self, other_key: bool) -> String {
-        let role = self.role;
-        // A self-signed certificate ends the chain, whatever follows it.
-        let end = self
-            .certs
-            .iter()
-            .position(|c| c.as_ref().is_some_and(CertificateInfo::is_self_issued))
-            .unwrap_or(self.certs.len().saturating_sub(1));
-        let other_key = if other_key {
-            ", and the trusted root of that name has another key"
-        } else {
-            ""
-        };
-        let (what, fix) = match self.certs.get(end).and_then(Option::as_ref) {
-            Some(top) if top.is_self_issued() && end == 0 => (
-                format!(
-                    "{role} certificate {:?} is self-signed{other_key}",
-                    top.subject()
-                ),
-                "trust it with add_root_certificates_pem or ignore UntrustedRoot",
-            ),
-            Some(top) if top.is_self_issued() => (
-                format!(
-                    "{role} certificate chain does not end in a trusted root: it ends at the \
-                     self-signed {:?}{other_key}",
-                    top.subject()
-                ),
-                "trust that root with add_root_certificates_pem or ignore UntrustedRoot",
-            ),
-            Some(top) => (
-                format!(
-                    "{role} certificate chain does not end in a trusted root: it ends at {:?}, \
-                     whose issuer {:?} is not trusted{other_key}",
-                    top.subject(),
-                    top.issuer()
-                ),
-                // Without a presented issuer, the end of the chain is the end
-                // entity itself and nothing can check its signature.
-                if end == 0 {
-                    "trust that issuer with add_root_certificates_pem"
-                } else {
-                    "trust that issuer with add_root_certificates_pem or ignore UntrustedRoot"
-                },
-            ),
-            None => (
-                format!("{role} certificate chain does not end in a trusted root"),
-                "trust its root with add_root_certificates_pem or ignore UntrustedRoot",
-            ),
-        };
-        // A server judging clients has its own roots: the caller says so.
-        if role == "server" {
-            format!("{what}; {fix}")
-        } else {
-            what
-        }
-    }
-
-    pub(crate) fn no_common_validity(&self) -> CertificateProblem {
-        CertificateProblem {
-            error: CertificateError::Expired,
-            detail: format!(
-                "{} certificate chain has no time at which all its certificates are valid",
-                self.role
-            ),
-            ignorable_as: None,
-            waived: false,
-            decisive: false,
-        }
-    }
-
-    pub(crate) fn incomplete_chain(&self) -> CertificateProblem {
-        let role = self.role;
-        let last = self.certs.len().saturating_sub(1);
-        let detail = match self.certs.get(last).and_then(Option::as_ref) {
-            Some(top) => format!(
-                "{role} certificate chain is incomplete: the issuer {:?} of {:?} was not \
-                 presented, so the chain's signatures cannot be checked (an untrusted root can \
-                 be waived, a missing link cannot)",
-                top.issuer(),
-                top.subject()
-            ),
+    fn edit(mut self, f: impl FnOnce(&mut Inner)) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => f(inner),
             None => {
-                format!("{role} certificate chain is incomplete: its signatures cannot be checked")
+                let old = &self.inner;
+                let mut inner = Inner {
+                    chain: old.chain.clone(),
+                    info: old.info.clone(),
+                    key: old.key.clone(),
+                    thumbprint: old.thumbprint,
+                    sha256: old.sha256,
+                    friendly_name: old.friendly_name.clone(),
+                    store_name: old.store_name.clone(),
+                    source: old.source.clone(),
+                };
+                f(&mut inner);
+                self.inner = Arc::new(inner);
             }
-        };
-        CertificateProblem {
-            error: CertificateError::UnknownIssuer,
-            detail,
-            ignorable_as: None,
-            waived: false,
-            decisive: false,
         }
+        self
+    }
+
+    /// This certificate with a friendly name (UWP's `FriendlyName`), which
+    /// [`CertificateQuery::friendly_name`](crate::CertificateQuery::friendly_name)
+    /// finds it by.
+    pub fn with_friendly_name(self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        self.edit(|inner| inner.friendly_name = Some(name))
+    }
+
+    pub(crate) fn with_store_name(self, name: &str) -> Self {
+        self.edit(|inner| inner.store_name = Some(name.to_owned()))
+    }
+
+    pub(crate) fn with_source(self, source: String) -> Self {
+        self.edit(|inner| inner.source = source)
+    }
+
+    /// The chain: this certificate first, then the issuers that came with it.
+    pub fn chain(&self) -> &[CertificateDer<'static>] {
+        &self.inner.chain
+    }
+
+    /// The certificate itself (the first of the chain).
+    pub fn der(&self) -> &CertificateDer<'static> {
+        &self.inner.chain[0]
+    }
+
+    /// Its names and dates.
+    pub fn info(&self) -> &CertificateInfo {
+        &self.inner.info
+    }
+
+    /// The subject's distinguished name (UWP's `Subject` is its common name:
+    /// see [`CertificateInfo::common_name`]).
+    pub fn subject(&self) -> &str {
+        self.inner.info.subject()
+    }
+
+    /// The issuer's distinguished name (UWP's `Issuer`).
+    pub fn issuer(&self) -> &str {
+        self.inner.info.issuer()
+    }
+
+    /// The friendly name (UWP's `FriendlyName`): a PKCS#12 bag's, a token
+    /// object's label, a store file's name without its extension, or the one
+    /// given to [`with_friendly_name`](Self::with_friendly_name).
+    pub fn friendly_name(&self) -> Option<&str> {
+        self.inner.friendly_name.as_deref()
+    }
+
+    /// The name of the store it was found in (`MY`, `Root`, …), if it came
+    /// from one.
+    pub fn store_name(&self) -> Option<&str> {
+        self.inner.store_name.as_deref()
+    }
+
+    /// The SHA-1 hash of the certificate's DER encoding: Windows' thumbprint
+    /// (UWP's `Thumbprint`).
+    pub fn thumbprint(&self) -> [u8; 20] {
+        self.inner.thumbprint
+    }
+
+    /// The thumbprint in uppercase hexadecimal, as Windows shows it
+    /// (`"3B7A…"`, 40 digits).
+    pub fn thumbprint_hex(&self) -> String {
+        hex(&self.inner.thumbprint, "").to_uppercase()
+    }
+
+    /// The SHA-256 hash of the certificate's DER encoding (UWP's
+    /// `GetHashValue("SHA256")`).
+    pub fn sha256_hash(&self) -> [u8; 32] {
+        self.inner.sha256
+    }
+
+    /// Whether a private key comes with it (UWP's `HasPrivateKey`): only
+    /// such a certificate can be a client certificate.
+    pub fn has_private_key(&self) -> bool {
+        !matches!(self.inner.key, Key::None)
+    }
+
+    /// Whether it came from a hardware token (PKCS#11), where its private
+    /// key, if any, stays (what UWP's `CertificateQuery.HardwareOnly` asks for).
+    pub fn is_hardware_bound(&self) -> bool {
+        matches!(self.inner.key, Key::Token(_)) || self.inner.source.starts_with("pkcs#11")
+    }
+
+    /// Whether `time` falls within the validity period.
+    pub fn is_valid_at(&self, time: SystemTime) -> bool {
+        self.inner.info.is_valid_at(time)
+    }
+
+    pub(crate) fn source(&self) -> &str {
+        &self.inner.source
+    }
+
+    pub(crate) fn key(&self) -> &Key {
+        &self.inner.key
+    }
+
+    /// What rustls presents: the chain with a signing key, after checking
+    /// that there is a key, that it belongs to the certificate (by a test
+    /// signature checked against the certificate), and that the certificate
+    /// is valid now.
+    pub(crate) fn certified_key(&self, provider: &CryptoProvider) -> Result<Arc<CertifiedKey>> {
+        let what = format!(
+            "client certificate {:?} ({})",
+            self.subject(),
+            self.source()
+        );
+        let key = match &self.inner.key {
+            Key::None => {
+                return Err(pem::invalid(
+                    &what,
+                    "it has no private key; a client certificate needs one \
+                     (ask the query for has_private_key(true))",
+                    None,
+                ))
+            }
+            Key::Memory(der) => provider
+                .key_provider
+                .load_private_key(der.clone_key())
+                .map_err(|e| pem::certified_key_error(e, &what))?,
+            Key::Token(key) => key.clone(),
+        };
+        self.check_dates(SystemTime::now())?;
+        check_key_matches(self.der(), key.as_ref(), provider)
+            .map_err(|reason| pem::invalid(&what, reason, None))?;
+        Ok(Arc::new(CertifiedKey::new(self.inner.chain.clone(), key)))
+    }
+
+    /// An expired (or not yet valid) certificate is refused before a server
+    /// refuses it, with the status UWP gives it.
+    fn check_dates(&self, now: SystemTime) -> Result<()> {
+        let info = &self.inner.info;
+        if info.is_valid_at(now) {
+            return Ok(());
+        }
+        let when = if now < info.not_before() {
+            format!("is not valid before {}", format_time(info.not_before()))
+        } else {
+            format!("expired on {}", format_time(info.not_after()))
+        };
+        Err(Error::Certificate {
+            status: SocketErrorStatus::CertificateExpired,
+            detail: format!(
+                "the client certificate {:?} ({}) {when}; renew it or choose another",
+                self.subject(),
+                self.source()
+            ),
+            source: None,
+        })
+    }
+}
+
+impl Clone for Key {
+    fn clone(&self) -> Self {
+        match self {
+            Self::None => Self::None,
+            Self::Memory(der) => Self::Memory(der.clone_key()),
+            Self::Token(key) => Self::Token(key.clone()),
+        }
+    }
+}
+
+fn digest<const N: usize>(algorithm: &'static ring::digest::Algorithm, data: &[u8]) -> [u8; N] {
+    let mut out = [0; N];
+    out.copy_from_slice(ring::digest::digest(algorithm, data).as_ref());
+    out
+}
+
+/// `leaf`, then its issuers from `pool`, nearest first, by name; roots
+/// (self-issued) are left out, since the peer must have them anyway.
+pub(crate) fn chain_for(
+    leaf: CertificateDer<'static>,
+    pool: &[CertificateDer<'static>],
+) -> Vec<CertificateDer<'static>> {
+    let infos: Vec<Option<CertificateInfo>> = pool
+        .iter()
+        .map(|c| CertificateInfo::parse(c).ok())
+        .collect();
+    let mut issuer = CertificateInfo::parse(&leaf)
+        .ok()
+        .filter(|info| !info.is_self_issued())
+        .map(|info| info.issuer().to_owned());
+    let mut chain = vec![leaf];
+    while let Some(name) = issuer.take() {
+        let next = pool.iter().zip(&infos).find(|(cert, info)| {
+            info.as_ref().is_some_and(|info| info.subject() == name) && !chain.contains(cert)
+        });
+        let Some((cert, Some(info))) = next else {
+            break;
+        };
+        if info.is_self_issued() {
+            break;
+        }
+        chain.push(cert.clone());
+        issuer = Some(info.issuer().to_owned());
+    }
+    chain
+}
+
+/// Signs a test message with `key` and checks the signature against the
+/// certificate's public key: the one check that works for every kind of
+/// key, token keys included (whose public half may not be readable).
+pub(crate) fn check_key_matches(
+    cert: &CertificateDer<'_>,
+    key: &dyn SigningKey,
+    provider: &CryptoProvider,
+) -> std::result::Result<(), String> {
+    let end_entity = webpki::EndEntityCert::try_from(cert)
+        .map_err(|e| format!("the certificate cannot be read: {e}"))?;
+    let mapping = provider.signature_verification_algorithms.mapping;
+    let offered: Vec<SignatureScheme> = mapping.iter().map(|(scheme, _)| *scheme).collect();
+    let signer = key.choose_scheme(&offered).ok_or_else(|| {
+        format!(
+            "the private key ({:?}) offers no signature scheme the crypto provider can check",
+            key.algorithm()
+        )
+    })?;
+    let message = b"sock-tls: does this key belong to this certificate?";
+    let signature = signer
+        .sign(message)
+        .map_err(|e| format!("the private key could not sign: {e}"))?;
+    let algorithms = mapping
+        .iter()
+        .find(|(scheme, _)| *scheme == signer.scheme())
+        .map_or(&[][..], |(_, algorithms)| *algorithms);
+    if algorithms.iter().any(|alg| {
+        end_entity
+            .verify_signature(*alg, message, &signature)
+            .is_ok()
+    }) {
+        Ok(())
+    } else {
+        Err("the private key does not belong to the certificate".to_owned())
+    }
+}
+
+/// Presents one certificate to every server that asks.
+#[derive(Debug)]
+pub(crate) struct AlwaysPresent(pub(crate) Arc<CertifiedKey>);
+
+impl ResolvesClientCert for AlwaysPresent {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustls::pki_types::ServerName;
-    use std::time::Duration;
-    use SocketErrorStatus as S;
 
-    #[test]
-    fn certificate_errors_map_to_uwp_statuses() {
-        let t = UnixTime::since_unix_epoch(Duration::from_secs(1_700_000_000));
-        let cases = [
-            (CertificateError::Expired, S::CertificateExpired),
-            (
-                CertificateError::ExpiredContext {
-                    time: t,
-                    not_after: t,
-                },
-                S::CertificateExpired,
-            ),
-            (CertificateError::NotValidYet, S::CertificateExpired),
-            (CertificateError::UnknownIssuer, S::CertificateUntrustedRoot),
-            (
-                CertificateError::NotValidForName,
-                S::CertificateCommonNameIsIncorrect,
-            ),
-            (
-                CertificateError::NotValidForNameContext {
-                    expected: ServerName::try_from("a.example").unwrap(),
-                    presented: vec![],
-                },
-                S::CertificateCommonNameIsIncorrect,
-            ),
-            (CertificateError::InvalidPurpose, S::CertificateWrongUsage),
-            (CertificateError::Revoked, S::CertificateRevoked),
-            (
-                CertificateError::UnknownRevocationStatus,
-                S::CertificateNoRevocationCheck,
-            ),
-            (
-                CertificateError::ExpiredRevocationList,
-                S::CertificateRevocationServerOffline,
-            ),
-            (CertificateError::BadSignature, S::CertificateIsInvalid),
-            (CertificateError::BadEncoding, S::CertificateIsInvalid),
-            (
-                CertificateError::UnhandledCriticalExtension,
-                S::CertificateIsInvalid,
-            ),
-        ];
-        for (err, status) in cases {
-            assert_eq!(
-                status_of(&rustls::Error::from(err.clone())),
-                status,
-                "{err:?}"
-            );
-        }
-        assert_eq!(status_of(&rustls::Error::DecryptError), S::Unknown);
-        assert_eq!(
-            status_of(&rustls::Error::AlertReceived(
-                rustls::AlertDescription::BadCertificate
-            )),
-            S::Unknown
-        );
+    fn leaf(not_after: (i32, u8, u8)) -> (String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["alice.test".to_owned()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
+        let cert = params.self_signed(&key).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
+    fn provider() -> Arc<CryptoProvider> {
+        crate::config::default_provider()
     }
 
     #[test]
-    fn details_carry_names_and_dates() {
-        let err = CertificateError::ExpiredContext {
-            time: UnixTime::since_unix_epoch(Duration::from_secs(1_700_000_000)),
-            not_after: UnixTime::since_unix_epoch(Duration::from_secs(1_600_000_000)),
-        };
-        assert_eq!(
-            describe_certificate_error(&err),
-            "expired at 2020-09-13 12:26:40 UTC (checked at 2023-11-14 22:13:20 UTC)"
-        );
-        let err = CertificateError::NotValidForNameContext {
-            expected: ServerName::try_from("wrong.example").unwrap(),
-            presented: vec!["localhost".into(), "127.0.0.1".into()],
-        };
-        assert_eq!(
-            describe_certificate_error(&err),
-            "is not valid for \"wrong.example\"; it is valid for localhost, 127.0.0.1"
-        );
+    fn thumbprints_are_the_hashes_of_the_der() {
+        let (cert, key) = leaf((4000, 1, 1));
+        let c = Certificate::from_pem(cert.as_bytes(), Some(key.as_bytes())).unwrap();
+        let sha1 = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, c.der());
+        assert_eq!(c.thumbprint(), sha1.as_ref());
+        assert_eq!(c.thumbprint_hex().len(), 40);
+        assert!(c
+            .thumbprint_hex()
+            .chars()
+            .all(|ch| !ch.is_ascii_lowercase()));
+        assert!(c.has_private_key());
+        assert!(!c.is_hardware_bound());
+        c.certified_key(&provider()).unwrap();
+    }
+
+    #[test]
+    fn a_key_of_another_certificate_is_refused() {
+        let (cert, _) = leaf((4000, 1, 1));
+        let (_, other_key) = leaf((4000, 1, 1));
+        let c = Certificate::from_pem(cert.as_bytes(), Some(other_key.as_bytes())).unwrap();
+        let err = c.certified_key(&provider()).unwrap_err();
+        assert!(err.is_invalid_input(), "{err}");
+        assert!(err.to_string().contains("does not belong"), "{err}");
+    }
+
+    #[test]
+    fn an_expired_certificate_is_refused_with_its_status() {
+        let (cert, key) = leaf((2001, 1, 1));
+        let c = Certificate::from_pem(cert.as_bytes(), Some(key.as_bytes())).unwrap();
+        let err = c.certified_key(&provider()).unwrap_err();
+        assert_eq!(err.status(), SocketErrorStatus::CertificateExpired, "{err}");
+        assert!(err.to_string().contains("expired on 2001-01-01"), "{err}");
+    }
+
+    #[test]
+    fn a_certificate_without_key_cannot_be_presented() {
+        let (cert, _) = leaf((4000, 1, 1));
+        let c = Certificate::from_pem(cert.as_bytes(), None).unwrap();
+        assert!(!c.has_private_key());
+        let err = c.certified_key(&provider()).unwrap_err();
+        assert!(err.to_string().contains("no private key"), "{err}");
+    }
+
+    #[test]
+    fn friendly_names_do_not_disturb_clones() {
+        let (cert, _) = leaf((4000, 1, 1));
+        let a = Certificate::from_pem(cert.as_bytes(), None).unwrap();
+        let b = a.clone().with_friendly_name("alice");
+        assert_eq!(a.friendly_name(), None);
+        assert_eq!(b.friendly_name(), Some("alice"));
     }
 }

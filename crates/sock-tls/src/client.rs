@@ -16,14 +16,15 @@ use rustls::{ClientConfig, KeyLogFile, RootCertStore, Side};
 use sock_core::{Error, HostName, ProtectionLevel, Result};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::certificate::IgnorableCertificateError;
+use crate::certificate::AlwaysPresent;
 use crate::config::{
     default_provider, os_roots, versions_error, versions_for, Recorded, DEFAULT_HANDSHAKE_TIMEOUT,
 };
 use crate::error::handshake_error;
 use crate::pem;
+use crate::problem::IgnorableCertificateError;
 use crate::verify::{recording, Findings, PolicyVerifier, RecordingCertResolver};
-use crate::{HandshakeError, TlsConnectionInfo, TlsStream};
+use crate::{Certificate, HandshakeError, TlsConnectionInfo, TlsStream};
 
 /// A TLS client configuration: what to trust, who we are, which versions.
 ///
@@ -207,6 +208,12 @@ pub(crate) fn tls_server_name(host: &HostName) -> Result<ServerName<'static>> {
     })
 }
 
+/// The client certificate as the builder was given it.
+enum ClientIdentity {
+    Pair((Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)),
+    Certificate(Certificate),
+}
+
 /// Builds a [`TlsClientConfig`]; errors in what is given are reported by
 /// [`build`](Self::build).
 pub struct TlsClientConfigBuilder {
@@ -216,7 +223,7 @@ pub struct TlsClientConfigBuilder {
     webpki_roots: bool,
     roots: Vec<CertificateDer<'static>>,
     crls: Vec<CertificateRevocationListDer<'static>>,
-    client_certificate: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    client_certificate: Option<ClientIdentity>,
     alpn: Vec<Vec<u8>>,
     ignorable: Vec<IgnorableCertificateError>,
     handshake_timeout: Duration,
@@ -354,7 +361,7 @@ impl TlsClientConfigBuilder {
         let result = pem::certificates(chain_pem, "client certificate chain")
             .and_then(|chain| Ok((chain, pem::private_key(key_pem, "client private key")?)));
         match result {
-            Ok(pair) => self.client_certificate = Some(pair),
+            Ok(pair) => self.client_certificate = Some(ClientIdentity::Pair(pair)),
             Err(e) => self.fail(Err(e)),
         }
         self
@@ -375,7 +382,7 @@ impl TlsClientConfigBuilder {
                 Ok((chain, pem::private_key(&key, &key_what)?))
             });
         match result {
-            Ok(pair) => self.client_certificate = Some(pair),
+            Ok(pair) => self.client_certificate = Some(ClientIdentity::Pair(pair)),
             Err(e) => self.fail(Err(e)),
         }
         self
@@ -394,8 +401,24 @@ impl TlsClientConfigBuilder {
                 None,
             )));
         } else {
-            self.client_certificate = Some((chain, key));
+            self.client_certificate = Some(ClientIdentity::Pair((chain, key)));
         }
+        self
+    }
+
+    /// Presents this [`Certificate`] to servers that ask for a client
+    /// certificate, as UWP's `StreamSocketControl.ClientCertificate`: one
+    /// found in a store ([`CertificateStores::find_all`](crate::CertificateStores::find_all)),
+    /// read from PKCS#12, or held on a PKCS#11 token (which then signs each
+    /// handshake; the key never leaves it).
+    ///
+    /// [`build`](Self::build) checks it first, so that a connection never
+    /// goes out without the certificate meant for it: a certificate without
+    /// a private key, or with a key that is not its own, is
+    /// [`Error::InvalidCertificateInput`]; an expired (or not yet valid) one
+    /// is [`Error::Certificate`] with status `CertificateExpired`.
+    pub fn client_certificate_from(mut self, certificate: Certificate) -> Self {
+        self.client_certificate = Some(ClientIdentity::Certificate(certificate));
         self
     }
 
@@ -496,17 +519,23 @@ impl TlsClientConfigBuilder {
                 })?;
         let verifier = Arc::new(verifier);
 
+        let provider_for_keys = provider.clone();
         let builder = ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&versions)
             .map_err(|e| versions_error(self.level, e))?
             .dangerous()
             .with_custom_certificate_verifier(verifier.clone());
-        let mut config = match self.client_certificate {
-            Some((chain, key)) => builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| pem::certified_key_error(e, "client certificate and key"))?,
-            None => builder.with_no_client_auth(),
-        };
+        let mut config =
+            match self.client_certificate {
+                Some(ClientIdentity::Pair((chain, key))) => builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| pem::certified_key_error(e, "client certificate and key"))?,
+                Some(ClientIdentity::Certificate(certificate)) => {
+                    let key = certificate.certified_key(&provider_for_keys)?;
+                    builder.with_client_cert_resolver(Arc::new(AlwaysPresent(key)))
+                }
+                None => builder.with_no_client_auth(),
+            };
         config.client_auth_cert_resolver = Arc::new(RecordingCertResolver {
             inner: config.client_auth_cert_resolver.clone(),
         });

@@ -9,7 +9,7 @@ use std::io;
 use rustls::{AlertDescription, PeerIncompatible, Side};
 use sock_core::{Error, SocketErrorStatus};
 
-use crate::certificate::{
+use crate::problem::{
     describe_certificate_error, status_of_certificate_error, CertificateProblem,
     IgnorableCertificateError, ServerCertificateErrorSeverity,
 };

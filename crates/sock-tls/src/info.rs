@@ -7,7 +7,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::{CipherSuite, CommonState, HandshakeKind, ProtocolVersion, Side};
 use sock_core::TlsVersion;
 
-use crate::certificate::CertificateProblem;
+use crate::problem::CertificateProblem;
 use crate::x509::CertificateInfo;
 
 /// What a TLS handshake negotiated and found, as UWP's `StreamSocketInformation`

@@ -71,24 +71,36 @@ mod config;
 mod error;
 mod info;
 mod pem;
+#[cfg(feature = "pkcs11")]
+mod pkcs11;
+mod pkcs12;
 mod prefixed;
+mod problem;
+mod query;
 mod server;
+mod store;
 mod stream;
+mod sys;
 mod verify;
 mod x509;
 
 pub use rustls;
 pub use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 
-pub use certificate::{
-    status_of, status_of_certificate_error, CertificateProblem, IgnorableCertificateError,
-    ServerCertificateErrorSeverity,
-};
+pub use certificate::Certificate;
 pub use client::{TlsClientConfig, TlsClientConfigBuilder};
 pub use config::DEFAULT_HANDSHAKE_TIMEOUT;
 pub use error::HandshakeError;
 pub use info::TlsConnectionInfo;
+#[cfg(feature = "pkcs11")]
+pub use pkcs11::Pkcs11Uri;
 pub use prefixed::PrefixedIo;
+pub use problem::{
+    status_of, status_of_certificate_error, CertificateProblem, IgnorableCertificateError,
+    ServerCertificateErrorSeverity,
+};
+pub use query::CertificateQuery;
 pub use server::{ClientAuth, TlsServerConfig, TlsServerConfigBuilder};
+pub use store::{CertificateStore, CertificateStores, FoundCertificates, MAX_STORE_FILE_LENGTH};
 pub use stream::TlsStream;
 pub use x509::{CertificateInfo, CertificateParseError};

@@ -76,6 +76,32 @@ pub(crate) fn crls(pem: &[u8], what: &str) -> Result<Vec<CertificateRevocationLi
     Ok(crls)
 }
 
+/// `der` as a PEM block labelled `label` (64 characters a line).
+pub(crate) fn encode(label: &str, der: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut text = String::with_capacity(der.len() * 4 / 3 + 4);
+    for chunk in der.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                text.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                text.push('=');
+            }
+        }
+    }
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in text.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
 /// Turns rustls's complaint about a certificate and key pair into our error.
 pub(crate) fn certified_key_error(err: rustls::Error, what: &str) -> Error {
     let reason = match &err {
@@ -117,6 +143,26 @@ mod tests {
         assert!(err.to_string().contains("looks like DER"), "{err}");
         let err = crls(b"", "revocation lists").unwrap_err();
         assert!(err.to_string().contains("X509 CRL"), "{err}");
+    }
+
+    #[test]
+    fn encoded_blocks_read_back() {
+        for len in [0, 1, 2, 3, 47, 48, 49, 100] {
+            let der: Vec<u8> = (0..len).map(|i| (i * 37 % 256) as u8).collect();
+            let text = encode("CERTIFICATE", &der);
+            assert!(text.lines().all(|line| line.len() <= 64), "{text}");
+            if len > 0 {
+                assert_eq!(
+                    certificates(text.as_bytes(), "x").unwrap()[0].as_ref(),
+                    &der[..]
+                );
+            }
+        }
+        assert_eq!(
+            encode("X", b"foobar"),
+            "-----BEGIN X-----\nZm9vYmFy\n-----END X-----\n"
+        );
+        assert!(encode("X", b"fo").contains("Zm8=\n"));
     }
 
     #[test]

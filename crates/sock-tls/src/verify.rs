@@ -25,7 +25,7 @@ use rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme,
 };
 
-use crate::certificate::{CertificateProblem, ChainNames, IgnorableCertificateError};
+use crate::problem::{CertificateProblem, ChainNames, IgnorableCertificateError};
 use crate::x509::RawCertificate;
 
 /// What the verifiers found during one handshake.

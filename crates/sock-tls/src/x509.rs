@@ -201,7 +201,7 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     )
 }
 
-fn hex(bytes: &[u8], sep: &str) -> String {
+pub(crate) fn hex(bytes: &[u8], sep: &str) -> String {
     bytes
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -25,7 +25,10 @@
 //! - `udp` (default): [`udp`], `DatagramSocket`.
 //! - `codec` (default): [`codec`], framing and typed reading and writing.
 //! - `tls`: [`tls`], and TLS on `StreamSocket` (protection levels, client
-//!   certificates, `upgrade_to_tls`, TLS listeners).
+//!   certificates from PEM, PKCS#12 and certificate stores, `upgrade_to_tls`,
+//!   TLS listeners).
+//! - `pkcs11`: client certificates whose keys stay on PKCS#11 tokens
+//!   (smartcards, HSMs, SoftHSM2): `tls::Pkcs11Uri`, `Certificate::from_pkcs11`.
 //! - `tracing` (default): log events and per-connection spans through
 //!   `tracing` (see [`tcp`]'s "Logs").
 //! - `full`: all of the above.
@@ -153,7 +156,8 @@ pub mod prelude {
 
     #[cfg(feature = "tls")]
     pub use sock_tls::{
-        ClientAuth, IgnorableCertificateError, TlsClientConfig, TlsConnectionInfo, TlsServerConfig,
+        Certificate, CertificateQuery, CertificateStores, ClientAuth, IgnorableCertificateError,
+        TlsClientConfig, TlsConnectionInfo, TlsServerConfig,
     };
 
     #[cfg(feature = "tls")]

@@ -18,6 +18,7 @@ enum ClientCertificate {
     Pem { chain: Vec<u8>, key: Vec<u8> },
     PemFiles { chain: PathBuf, key: PathBuf },
     Der(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
+    Certificate(sock_tls::Certificate),
 }
 
 /// The TLS settings of a `StreamSocketControl`.
@@ -99,6 +100,11 @@ impl ClientTls {
         key: PrivateKeyDer<'static>,
     ) {
         self.certificate = Some(Arc::new(ClientCertificate::Der(chain, key)));
+        self.changed();
+    }
+
+    pub(crate) fn set_certificate(&mut self, certificate: sock_tls::Certificate) {
+        self.certificate = Some(Arc::new(ClientCertificate::Certificate(certificate)));
         self.changed();
     }
 
@@ -204,6 +210,9 @@ fn with_certificate(
         }
         ClientCertificate::Der(chain, key) => {
             builder.client_certificate_der(chain.clone(), key.clone_key())
+        }
+        ClientCertificate::Certificate(certificate) => {
+            builder.client_certificate_from(certificate.clone())
         }
     }
 }

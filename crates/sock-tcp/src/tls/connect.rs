@@ -75,6 +75,17 @@ impl StreamSocketControl {
         self
     }
 
+    /// Presents this [`Certificate`](sock_tls::Certificate) (UWP's
+    /// `ClientCertificate`): one found in a certificate store, read from
+    /// PKCS#12, or held on a PKCS#11 token. It is checked when connecting: one
+    /// without a private key, or whose key is not its own, makes `connect`
+    /// fail with `InvalidCertificateInput`; an expired one with status
+    /// `CertificateExpired`.
+    pub fn client_certificate_from(mut self, certificate: sock_tls::Certificate) -> Self {
+        self.options.client_tls.set_certificate(certificate);
+        self
+    }
+
     /// Trusts these PEM root certificates too (besides the operating system's).
     pub fn add_root_certificates_pem(mut self, pem: &[u8]) -> Self {
         self.options.client_tls.add_roots_pem(pem);

@@ -28,6 +28,7 @@ mod tcp_serve;
 mod tcp_serve_compose;
 mod tcp_serve_overload;
 mod tcp_serve_sharded;
+mod tls_client_certificate_store;
 mod tls_connect;
 mod tls_connect_pair;
 mod tls_connect_timeouts;

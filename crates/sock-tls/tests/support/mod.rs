@@ -18,6 +18,10 @@ use sock_tls::{
 };
 use tokio::io::DuplexStream;
 
+pub mod openssl;
+#[cfg(feature = "pkcs11")]
+pub mod softhsm;
+
 /// Every wait in these tests is bounded by this.
 pub const LIMIT: Duration = Duration::from_secs(10);
 
@@ -286,4 +290,42 @@ pub fn client_with_certificate(ca: &Ca, leaf: &Leaf, level: ProtectionLevel) -> 
 /// Client authentication required against `ca`.
 pub fn required(ca: &Ca) -> ClientAuth {
     ClientAuth::required_pem(ca.pem().as_bytes()).unwrap()
+}
+
+impl Ca {
+    /// Issues a leaf from `spec` for a key made elsewhere (an RSA key from
+    /// OpenSSL, say).
+    pub fn issue_with_key(&self, spec: LeafSpec, key: &KeyPair) -> Leaf {
+        let cert = spec.params().signed_by(key, &self.cert, &self.key).unwrap();
+        Leaf {
+            cert_pem: cert.pem(),
+            chain_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+            der: cert.der().clone(),
+        }
+    }
+}
+
+/// Presents `certificate` at `level` to a server requiring a client
+/// certificate from `ca`; gives the common name the server saw.
+pub async fn presented(
+    ca: &Ca,
+    certificate: &sock_tls::Certificate,
+    level: ProtectionLevel,
+) -> String {
+    let server = server_builder(&ca.server(&["localhost"]))
+        .protection_level(level)
+        .client_authentication(required(ca))
+        .build()
+        .unwrap();
+    let client = client_trusting(ca)
+        .protection_level(level)
+        .client_certificate_from(certificate.clone())
+        .build()
+        .unwrap();
+    let (client, server) = handshake(&client, &server, "localhost").await;
+    client.unwrap();
+    let server = server.unwrap();
+    let who = server.info().peer_identity().expect("a client identity");
+    who.common_name().unwrap_or_default().to_owned()
 }
