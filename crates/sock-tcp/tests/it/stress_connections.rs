@@ -4,7 +4,7 @@
 //! process's resident memory per idle connection stays small.
 //!
 //! Slow, so ignored by default; run it with `cargo xtask test --stress`, or
-//! `cargo test -p sock-tcp --release --test stress_connections -- --ignored --nocapture`.
+//! `cargo test -p sock-tcp --release --test it stress_connections -- --ignored --nocapture`.
 //! It raises its own descriptor limit (it needs two per connection: the
 //! client's and the server's end live in this one process).
 

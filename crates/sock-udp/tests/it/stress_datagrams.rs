@@ -8,7 +8,7 @@
 //!   no more in flight than that buffer holds: nothing is lost.
 //!
 //! Slow, so ignored by default; run with `cargo xtask test --stress`, or
-//! `cargo test -p sock-udp --release --test stress_datagrams -- --ignored --nocapture --test-threads=1`.
+//! `cargo test -p sock-udp --release --test it stress_datagrams -- --ignored --nocapture --test-threads=1`.
 
 use crate::support;
 

@@ -2,7 +2,7 @@
 //! untrusted and revoked client certificates, optional authentication, and
 //! certificate files.
 
-mod support;
+use crate::support;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

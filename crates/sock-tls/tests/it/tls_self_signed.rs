@@ -3,7 +3,7 @@
 //! trusted root has the same name with another key; accepted once trusted; and
 //! still checked (signature, dates, name, usage) when the root is waived.
 
-mod support;
+use crate::support;
 
 use sock_core::SocketErrorStatus as S;
 use sock_tls::{

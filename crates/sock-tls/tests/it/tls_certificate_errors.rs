@@ -2,7 +2,7 @@
 //! failed handshake keeps the chain and the problems, and each ignorable problem
 //! can be waived alone while the others still fail.
 
-mod support;
+use crate::support;
 
 use sock_core::{Error, SocketErrorStatus as S};
 use sock_tls::{IgnorableCertificateError as Ignore, TlsClientConfig};

@@ -5,7 +5,7 @@
 //! of a PKCS#12 file. Loopback only; every wait is bounded.
 #![cfg(unix)]
 
-mod support;
+use crate::support;
 
 use sock_core::{HostName, ProtectionLevel};
 use sock_tls::{Certificate, TlsClientConfig};

@@ -1,7 +1,7 @@
 //! STARTTLS: a plaintext exchange, then TLS on the same connection, keeping the
 //! bytes already buffered.
 
-mod support;
+use crate::support;
 
 use std::io;
 use std::pin::Pin;

@@ -4,7 +4,7 @@
 //! left out unless asked for (and refused as client certificates with their
 //! status); unreadable files reported, never silently dropped.
 
-mod support;
+use crate::support;
 
 use sock_core::{Error, SocketErrorStatus};
 use sock_tls::{Certificate, CertificateQuery, CertificateStores, TlsClientConfig};

@@ -6,7 +6,7 @@
 //! certificate.
 #![cfg(feature = "pkcs11")]
 
-mod support;
+use crate::support;
 
 use sock_core::{Error, SocketErrorStatus};
 use sock_tls::{Certificate, CertificateQuery, CertificateStores, Pkcs11Uri, TlsClientConfig};
@@ -122,10 +122,11 @@ async fn a_token_or_object_that_is_not_there_is_named() {
     );
 
     // Without the PIN, private keys are hidden: the error says to give it.
+    // (On a token no test logs into: a login lasts for the whole process.)
     let no_pin = Pkcs11Uri::new()
         .module_path(&hsm.module)
-        .token_label("sock-rsa")
-        .object_label("alice");
+        .token_label("sock-hidden")
+        .object_label("henry");
     let err = refused(&no_pin);
     assert!(err.to_string().contains("give the PIN"), "{err}");
 }

@@ -1,7 +1,7 @@
 //! Misbehaving peers: garbage at a TLS listener fails that connection only,
 //! with an error that says so.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 

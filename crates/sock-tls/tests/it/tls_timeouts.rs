@@ -1,6 +1,6 @@
 //! Handshake timeouts: a peer that stalls cannot hold a handshake forever.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

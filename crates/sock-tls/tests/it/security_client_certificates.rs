@@ -6,7 +6,7 @@
 //! TLS 1.3 (where the client's handshake completes before the server has
 //! checked its certificate, so the client may well send data first).
 
-mod support;
+use crate::support;
 
 use std::future::IntoFuture;
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,7 @@
 //! The established stream: close_notify on shutdown, truncation detected,
 //! vectored writes, the transport given back.
 
-mod support;
+use crate::support;
 
 use std::io::IoSlice;
 

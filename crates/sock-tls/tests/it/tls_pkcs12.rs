@@ -3,7 +3,7 @@
 //! an intermediate, an empty password; and clear errors for a wrong
 //! password, a file without a key, and a file that is not PKCS#12.
 
-mod support;
+use crate::support;
 
 use sock_core::SocketErrorStatus;
 use sock_tls::{Certificate, TlsClientConfig};

@@ -12,7 +12,7 @@ use sock_tls::Pkcs11Uri;
 use super::openssl::rsa_key_pem;
 use super::{Ca, Leaf, LeafSpec};
 
-#[path = "../../../../examples/softhsm.rs"]
+#[path = "../../../../../examples/softhsm.rs"]
 mod maker;
 
 #[allow(unused_imports)] // used by the token tests, not by every test binary
@@ -70,12 +70,15 @@ fn make() -> Hsm {
     let grace = ca.client("grace");
     let not_grace = ca.client("not-grace");
     let both = |label, id, leaf| object(label, id, Some(leaf), Some(leaf));
-    let tokens: [(&str, Vec<TokenObject<'_>>); 8] = [
+    let tokens: [(&str, Vec<TokenObject<'_>>); 9] = [
         ("sock-rsa", vec![both("alice", "01", &alice)]),
         ("sock-p256", vec![both("bob", "02", &bob)]),
         ("sock-p384", vec![both("carol", "03", &carol)]),
         ("sock-pin", vec![both("erin", "05", &erin)]),
         ("sock-empty", vec![]),
+        // Never logged into: login state is per process, so a token some
+        // test logs into shows its private keys to every later session.
+        ("sock-hidden", vec![both("henry", "0a", &erin)]),
         (
             "sock-nocert",
             vec![object("frank", "06", Some(&frank), None)],

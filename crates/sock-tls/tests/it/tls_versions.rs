@@ -1,7 +1,7 @@
 //! Protection levels negotiate what they say; weak levels are refused; ALPN
 //! and the cipher suite are reported.
 
-mod support;
+use crate::support;
 
 use sock_core::{Error, ProtectionLevel, TlsVersion};
 use sock_tls::rustls::CipherSuite;
