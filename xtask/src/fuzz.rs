@@ -91,7 +91,8 @@ fn cargo_fuzz_installed() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Runs the bodies as time-bounded property tests (`tests/fuzz_bodies.rs`).
+/// Runs the bodies as time-bounded property tests (sock-codec's
+/// `tests/it/fuzz_bodies.rs`).
 fn property_fallback(targets: &[&str], seconds: u64) -> Result<(), String> {
     println!("xtask fuzz: mode property tests (proptest), {seconds} s per body");
     for target in targets {
@@ -101,12 +102,12 @@ fn property_fallback(targets: &[&str], seconds: u64) -> Result<(), String> {
             "sock-codec",
             "--release",
             "--test",
-            "fuzz_bodies",
+            "it",
             "--",
             "--nocapture",
             "--exact",
         ]);
-        cmd.arg(format!("fuzz_{target}"))
+        cmd.arg(format!("fuzz_bodies::fuzz_{target}"))
             .env("SOCK_FUZZ_SECONDS", seconds.to_string())
             .current_dir(project_root());
         run_step(&format!("fuzz body {target} for {seconds} s"), cmd)?;
