@@ -1,0 +1,236 @@
+//! Cutting frames out of the bytes read: the header checks of `frame`, the
+//! fragmentation rules (RFC 6455 section 5.4), and the size limits, all
+//! checked on the header, before any payload byte is stored.
+
+use bytes::{Buf, BytesMut};
+
+use crate::frame::{Header, OpCode, Role};
+use crate::mask::apply_mask;
+use crate::{CloseCode, WebSocketError};
+
+/// How much room a payload still on its way gets at a time: at least this
+/// much, else as much as the buffer already holds, so that memory follows
+/// the bytes that arrived and never the length a header announced.
+const MIN_READ_ROOM: usize = 64 * 1024;
+
+/// One frame, its payload unmasked.
+#[derive(Debug)]
+pub(crate) struct Frame {
+    pub(crate) fin: bool,
+    pub(crate) opcode: OpCode,
+    pub(crate) payload: BytesMut,
+}
+
+/// The limits a decoder enforces.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// The largest payload of one frame (`max_frame_size`).
+    pub(crate) max_frame_size: usize,
+    /// The largest message, its fragments joined (`max_message_size`);
+    /// `None` when messages are handed out part by part.
+    pub(crate) max_message_size: Option<usize>,
+}
+
+/// Reads frames one after the other out of a read buffer.
+#[derive(Debug)]
+pub(crate) struct FrameDecoder {
+    role: Role,
+    limits: Limits,
+    /// A header read whose payload is still arriving.
+    current: Option<Header>,
+    /// The data message in progress: its bytes so far, announced included.
+    message_len: Option<u64>,
+}
+
+impl FrameDecoder {
+    /// A decoder for the receiving end `role`.
+    pub(crate) fn new(role: Role, limits: Limits) -> Self {
+        Self {
+            role,
+            limits,
+            current: None,
+            message_len: None,
+        }
+    }
+
+    /// The next whole frame at the start of `buf`, taken out of it;
+    /// `Ok(None)` until it has all arrived.
+    pub(crate) fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, WebSocketError> {
+        let header = match self.current {
+            Some(header) => header,
+            None => {
+                let Some(header) = Header::parse(buf, self.role)? else {
+                    return Ok(None);
+                };
+                self.admit(&header)?;
+                buf.advance(header.len);
+                self.current = Some(header);
+                header
+            }
+        };
+        // Within max_frame_size, which fits in usize (checked by admit).
+        let len = header.payload_len as usize;
+        if buf.len() < len {
+            let missing = len - buf.len();
+            buf.reserve(missing.min(buf.len().max(MIN_READ_ROOM)));
+            return Ok(None);
+        }
+        self.current = None;
+        let mut payload = buf.split_to(len);
+        if let Some(key) = header.mask {
+            apply_mask(&mut payload, key);
+        }
+        Ok(Some(Frame {
+            fin: header.fin,
+            opcode: header.opcode,
+            payload,
+        }))
+    }
+
+    /// Checks a header against the limits and the fragmentation rules, and
+    /// notes where the message stands.
+    fn admit(&mut self, header: &Header) -> Result<(), WebSocketError> {
+        let max_frame = self.limits.max_frame_size as u64;
+        if header.payload_len > max_frame {
+            return Err(WebSocketError::LimitExceeded {
+                limit: "max_frame_size",
+                actual: header.payload_len,
+                max: max_frame,
+            });
+        }
+        let so_far = match (header.opcode, self.message_len) {
+            (op, _) if op.is_control() => return Ok(()),
+            (OpCode::Continuation, Some(so_far)) => so_far,
+            (OpCode::Continuation, None) => {
+                return Err(protocol(
+                    "continuation frame with no message to continue (rfc 6455 5.4)",
+                ))
+            }
+            (_, Some(_)) => {
+                return Err(protocol(
+                    "new data frame before the fragmented message ended (rfc 6455 5.4)",
+                ))
+            }
+            (_, None) => 0,
+        };
+        let total = so_far + header.payload_len;
+        if let Some(max) = self.limits.max_message_size {
+            if total > max as u64 {
+                return Err(WebSocketError::LimitExceeded {
+                    limit: "max_message_size",
+                    actual: total,
+                    max: max as u64,
+                });
+            }
+        }
+        self.message_len = (!header.fin).then_some(total);
+        Ok(())
+    }
+}
+
+fn protocol(detail: &str) -> WebSocketError {
+    WebSocketError::protocol(CloseCode::PROTOCOL_ERROR, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::BufMut;
+
+    use super::*;
+    use crate::frame::write_header;
+
+    const LIMITS: Limits = Limits {
+        max_frame_size: 100,
+        max_message_size: Some(150),
+    };
+
+    fn frame(fin: bool, opcode: OpCode, payload: &[u8]) -> BytesMut {
+        let mut buf = BytesMut::new();
+        let key = [9, 8, 7, 6];
+        write_header(&mut buf, fin, opcode, Some(key), payload.len());
+        let start = buf.len();
+        buf.put_slice(payload);
+        apply_mask(&mut buf[start..], key);
+        buf
+    }
+
+    #[test]
+    fn a_frame_arriving_byte_by_byte_comes_out_whole_and_unmasked() {
+        let wire = frame(true, OpCode::Text, b"hello");
+        let mut decoder = FrameDecoder::new(Role::Server, LIMITS);
+        let mut buf = BytesMut::new();
+        for (i, byte) in wire.iter().enumerate() {
+            buf.put_u8(*byte);
+            let out = decoder.decode(&mut buf).unwrap();
+            if i + 1 < wire.len() {
+                assert!(out.is_none());
+            } else {
+                let out = out.unwrap();
+                assert_eq!(&out.payload[..], b"hello");
+                assert!(out.fin);
+            }
+        }
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn sizes_are_refused_on_the_header_before_the_payload_is_stored() {
+        let mut decoder = FrameDecoder::new(Role::Server, LIMITS);
+        let mut buf = BytesMut::new();
+        write_header(&mut buf, true, OpCode::Binary, Some([0; 4]), 101);
+        let err = decoder.decode(&mut buf).unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("max_frame_size exceeded: 101 bytes"));
+
+        let mut decoder = FrameDecoder::new(Role::Server, LIMITS);
+        let mut buf = frame(false, OpCode::Binary, &[0; 100]);
+        assert!(decoder.decode(&mut buf).unwrap().is_some());
+        write_header(&mut buf, true, OpCode::Continuation, Some([0; 4]), 51);
+        let err = decoder.decode(&mut buf).unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("max_message_size exceeded: 151 bytes"));
+        assert_eq!(err.close_code(), Some(CloseCode::MESSAGE_TOO_BIG));
+    }
+
+    #[test]
+    fn an_announced_length_reserves_room_only_as_bytes_arrive() {
+        let limits = Limits {
+            max_frame_size: 1 << 30,
+            max_message_size: None,
+        };
+        let mut decoder = FrameDecoder::new(Role::Server, limits);
+        let mut buf = BytesMut::new();
+        write_header(&mut buf, true, OpCode::Binary, Some([0; 4]), 1 << 29);
+        assert!(decoder.decode(&mut buf).unwrap().is_none());
+        assert!(buf.capacity() <= 2 * MIN_READ_ROOM, "{}", buf.capacity());
+    }
+
+    #[test]
+    fn fragments_follow_section_5_4() {
+        let mut decoder = FrameDecoder::new(Role::Server, LIMITS);
+        let mut buf = frame(true, OpCode::Continuation, b"x");
+        assert!(decoder
+            .decode(&mut buf)
+            .unwrap_err()
+            .to_string()
+            .contains("no message"));
+
+        let mut decoder = FrameDecoder::new(Role::Server, LIMITS);
+        let mut buf = frame(false, OpCode::Text, b"a");
+        buf.extend_from_slice(&frame(true, OpCode::Ping, b"p"));
+        buf.extend_from_slice(&frame(true, OpCode::Text, b"b"));
+        assert!(decoder.decode(&mut buf).unwrap().is_some());
+        // A control frame may come between fragments.
+        assert_eq!(
+            decoder.decode(&mut buf).unwrap().unwrap().opcode,
+            OpCode::Ping
+        );
+        assert!(decoder
+            .decode(&mut buf)
+            .unwrap_err()
+            .to_string()
+            .contains("before the fragmented message ended"));
+    }
+}
