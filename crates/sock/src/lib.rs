@@ -12,6 +12,7 @@
 //! | `sock-tcp` | `tcp` | `tcp` | `StreamSocket`, `StreamSocketListener`, `Serve` |
 //! | `sock-udp` | `udp` | `udp` | `DatagramSocket` |
 //! | `sock-tls` | `tls` | `tls` | TLS client and server configuration, certificate policy |
+//! | `sock-websocket` | `websocket` | `websocket` | `MessageWebSocket`, `StreamWebSocket`, `ServerWebSocketControl` |
 //! | `sock-handoff` | [`handoff`] | `tcp` or `udp` (Unix) | passing sockets between processes, the socket broker, activation |
 //!
 //! The root also re-exports [`Bytes`] and the tokio-util codec types the API
@@ -26,6 +27,8 @@
 //! - `codec` (default): [`codec`], framing and typed reading and writing.
 //! - `tls`: [`tls`], and TLS on `StreamSocket` (protection levels, client
 //!   certificates, `upgrade_to_tls`, TLS listeners).
+//! - `websocket`: [`websocket`], UWP's `MessageWebSocket` and
+//!   `StreamWebSocket`, client and server (`wss://` with `tls`).
 //! - `tracing` (default): log events and per-connection spans through
 //!   `tracing` (see [`tcp`]'s "Logs").
 //! - `full`: all of the above.
@@ -115,6 +118,19 @@ pub mod tls {
     pub use sock_tls::*;
 }
 
+/// WebSockets (the `sock-websocket` crate): [`MessageWebSocket`] and
+/// [`StreamWebSocket`], client and server ([`ServerWebSocketControl`]).
+///
+/// [`MessageWebSocket`]: websocket::MessageWebSocket
+/// [`StreamWebSocket`]: websocket::StreamWebSocket
+/// [`ServerWebSocketControl`]: websocket::ServerWebSocketControl
+#[cfg(feature = "websocket")]
+#[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
+pub mod websocket {
+    #[doc(inline)]
+    pub use sock_websocket::*;
+}
+
 /// Passing sockets between processes (the `sock-handoff` crate): the
 /// hand-off channel, the socket broker and service-manager activation, as
 /// UWP's `SocketActivityInformation` and `TransferOwnership`.
@@ -158,4 +174,10 @@ pub mod prelude {
 
     #[cfg(feature = "tls")]
     pub use sock_tcp::{ServerCertificateErrorSeverity, TlsConnectError};
+
+    #[cfg(feature = "websocket")]
+    pub use sock_websocket::{
+        CloseCode, Decision, Message, MessageType, MessageWebSocket, MessageWebSocketControl,
+        ReceiveMode, ServerWebSocketControl, StreamWebSocket, WebErrorStatus, WebSocketError,
+    };
 }
