@@ -3,6 +3,8 @@
 //! that writes frames byte by byte, as no library would.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod peers;
+
 use std::future::Future;
 use std::time::Duration;
 
