@@ -32,14 +32,16 @@
 //!
 //! An echo server and a client on loopback:
 //!
-//! ```no_run
-//! use futures::{SinkExt, StreamExt};
+//! ```
+//! use futures::StreamExt;
 //! use sock_tcp::StreamSocketListener;
 //! use sock_websocket::{CloseCode, Message, MessageWebSocket, ServerWebSocketControl};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> sock_websocket::Result<()> {
-//! let listener = StreamSocketListener::bind_service_name("1337").await?;
+//! // "" lets the system pick a port.
+//! let listener = StreamSocketListener::bind_service_name("").await?;
+//! let port = listener.information().local_port;
 //! tokio::spawn(ServerWebSocketControl::new().serve(listener, |mut ws| async move {
 //!     while let Some(message) = ws.next().await.transpose()? {
 //!         ws.send(message).await?;
@@ -47,7 +49,7 @@
 //!     Ok(())
 //! }));
 //!
-//! let mut ws = MessageWebSocket::connect("ws://localhost:1337/").await?;
+//! let mut ws = MessageWebSocket::connect(&format!("ws://127.0.0.1:{port}/")).await?;
 //! ws.send(Message::text("Hello, World!")).await?;
 //! let reply = ws.next().await.transpose()?;
 //! assert_eq!(reply.as_ref().and_then(Message::as_text), Some("Hello, World!"));

@@ -31,7 +31,7 @@ pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<()>> + Send + 'stati
 /// gives `wss://`.
 ///
 /// ```no_run
-/// use futures::{SinkExt, StreamExt};
+/// use futures::StreamExt;
 /// use sock_tcp::StreamSocketListener;
 /// use sock_websocket::{Decision, ServerWebSocketControl};
 ///

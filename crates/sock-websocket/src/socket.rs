@@ -63,7 +63,7 @@ impl MessageWebSocket {
     /// `MessageWebSocket::builder().connect(uri)`.
     ///
     /// ```no_run
-    /// use futures::{SinkExt, StreamExt};
+    /// use futures::StreamExt;
     /// use sock_websocket::{Message, MessageWebSocket};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
