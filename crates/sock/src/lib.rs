@@ -124,6 +124,8 @@ pub mod tls {
 /// [`MessageWebSocket`]: websocket::MessageWebSocket
 /// [`StreamWebSocket`]: websocket::StreamWebSocket
 /// [`ServerWebSocketControl`]: websocket::ServerWebSocketControl
+///
+#[doc = include_str!("../WEBSOCKET.md")]
 #[cfg(feature = "websocket")]
 #[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
 pub mod websocket {
