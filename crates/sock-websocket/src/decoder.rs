@@ -9,9 +9,13 @@ use crate::mask::apply_mask;
 use crate::{CloseCode, WebSocketError};
 
 /// How much room a payload still on its way gets at a time: at least this
-/// much, else as much as the buffer already holds, so that memory follows
-/// the bytes that arrived and never the length a header announced.
+/// much, and at most [`ROOM_PER_BYTE_ARRIVED`] times what has arrived, so
+/// that memory follows the bytes that arrived and never the length a header
+/// announced (as sock-codec's length-prefixed decoder does).
 const MIN_READ_ROOM: usize = 64 * 1024;
+
+/// Room kept per payload byte that arrived, past [`MIN_READ_ROOM`].
+const ROOM_PER_BYTE_ARRIVED: usize = 16;
 
 /// One frame, its payload unmasked.
 #[derive(Debug)]
@@ -72,7 +76,8 @@ impl FrameDecoder {
         let len = header.payload_len as usize;
         if buf.len() < len {
             let missing = len - buf.len();
-            buf.reserve(missing.min(buf.len().max(MIN_READ_ROOM)));
+            let room = (buf.len() * ROOM_PER_BYTE_ARRIVED).max(MIN_READ_ROOM);
+            buf.reserve(missing.min(room));
             return Ok(None);
         }
         self.current = None;
