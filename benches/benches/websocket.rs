@@ -22,7 +22,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use criterion::{Criterion, Throughput};
 use fastwebsockets::{FragmentCollector, Frame, OpCode, Payload, WebSocket};
-use futures::{SinkExt, StreamExt};
+use futures::{Sink, SinkExt, Stream, StreamExt};
 use sock_core::HostName;
 use sock_tcp::StreamSocketListener;
 use sock_websocket::{Message, MessageWebSocket, ServerWebSocketControl};
@@ -83,54 +83,6 @@ async fn tungstenite_pair() -> (WebSocketStream<TcpStream>, WebSocketStream<TcpS
     let client = WebSocketStream::from_raw_socket(client, TungsteniteRole::Client, None).await;
     let server = WebSocketStream::from_raw_socket(server, TungsteniteRole::Server, None).await;
     (client, server)
-}
-
-async fn tungstenite_server(mut ws: WebSocketStream<TcpStream>, work: Work) {
-    let mut seen = 0;
-    while let Some(Ok(message)) = ws.next().await {
-        if !message.is_binary() && !message.is_text() {
-            continue;
-        }
-        let reply = match work {
-            Work::Echo { .. } => message,
-            Work::Pipelined => {
-                seen += 1;
-                if seen < PIPELINED {
-                    continue;
-                }
-                seen = 0;
-                TungsteniteMessage::binary(Bytes::from_static(b"k"))
-            }
-        };
-        if ws.send(reply).await.is_err() {
-            return;
-        }
-    }
-}
-
-async fn tungstenite_client(ws: &mut WebSocketStream<TcpStream>, work: Work, payload: &Bytes) {
-    let message = || {
-        if work.is_text() {
-            let text = std::str::from_utf8(payload).expect("text payload");
-            TungsteniteMessage::text(text)
-        } else {
-            TungsteniteMessage::binary(payload.clone())
-        }
-    };
-    match work {
-        Work::Echo { size, .. } => {
-            ws.send(message()).await.expect("send");
-            let reply = ws.next().await.expect("reply").expect("reply");
-            assert_eq!(reply.len(), size);
-        }
-        Work::Pipelined => {
-            for _ in 0..PIPELINED {
-                ws.feed(message()).await.expect("feed");
-            }
-            ws.flush().await.expect("flush");
-            ws.next().await.expect("ack").expect("ack");
-        }
-    }
 }
 
 // ===== fastwebsockets =====
@@ -205,9 +157,19 @@ async fn our_pair() -> (MessageWebSocket, MessageWebSocket) {
     (client.expect("connect"), server)
 }
 
-async fn our_server(mut ws: MessageWebSocket, work: Work) {
+// ===== both Sink + Stream libraries: tokio-tungstenite and ours =====
+
+/// The echo server of a library whose WebSocket is a `Sink` and `Stream` of
+/// messages: echoes each data message, or acks every `PIPELINED`th.
+async fn sink_stream_server<S, M, E>(mut ws: S, work: Work, is_data: fn(&M) -> bool, ack: fn() -> M)
+where
+    S: Sink<M> + Stream<Item = Result<M, E>> + Unpin,
+{
     let mut seen = 0;
     while let Some(Ok(message)) = ws.next().await {
+        if !is_data(&message) {
+            continue;
+        }
         let reply = match work {
             Work::Echo { .. } => message,
             Work::Pipelined => {
@@ -216,7 +178,7 @@ async fn our_server(mut ws: MessageWebSocket, work: Work) {
                     continue;
                 }
                 seen = 0;
-                Message::binary(Bytes::from_static(b"k"))
+                ack()
             }
         };
         if ws.send(reply).await.is_err() {
@@ -225,20 +187,23 @@ async fn our_server(mut ws: MessageWebSocket, work: Work) {
     }
 }
 
-async fn our_client(ws: &mut MessageWebSocket, work: Work, payload: &Bytes) {
-    let message = || {
-        if work.is_text() {
-            let text = std::str::from_utf8(payload).expect("text payload");
-            Message::text(text)
-        } else {
-            Message::binary(payload.clone())
-        }
-    };
+/// One iteration of a `Sink` + `Stream` library's client; `message` makes
+/// what it sends, `len` measures what comes back.
+async fn sink_stream_client<S, M, E>(
+    ws: &mut S,
+    work: Work,
+    message: impl Fn() -> M,
+    len: fn(&M) -> usize,
+) where
+    S: Sink<M> + Stream<Item = Result<M, E>> + Unpin,
+    S::Error: std::fmt::Debug,
+    E: std::fmt::Debug,
+{
     match work {
         Work::Echo { size, .. } => {
             ws.send(message()).await.expect("send");
             let reply = ws.next().await.expect("reply").expect("reply");
-            assert_eq!(reply.len(), size);
+            assert_eq!(len(&reply), size);
         }
         Work::Pipelined => {
             for _ in 0..PIPELINED {
@@ -247,6 +212,22 @@ async fn our_client(ws: &mut MessageWebSocket, work: Work, payload: &Bytes) {
             ws.flush().await.expect("flush");
             ws.next().await.expect("ack").expect("ack");
         }
+    }
+}
+
+fn tungstenite_message(work: Work, payload: &Bytes) -> TungsteniteMessage {
+    if work.is_text() {
+        TungsteniteMessage::text(std::str::from_utf8(payload).expect("text payload"))
+    } else {
+        TungsteniteMessage::binary(payload.clone())
+    }
+}
+
+fn our_message(work: Work, payload: &Bytes) -> Message {
+    if work.is_text() {
+        Message::text(std::str::from_utf8(payload).expect("text payload"))
+    } else {
+        Message::binary(payload.clone())
     }
 }
 
@@ -270,8 +251,24 @@ fn group(c: &mut Criterion, rt: &Runtime, name: &str, work: Work) {
 
     g.bench_function("peer", |b| {
         let (mut client, server) = rt.block_on(tungstenite_pair());
-        rt.spawn(tungstenite_server(server, work));
-        b.iter_custom(|iters| timed!(rt, iters, tungstenite_client(&mut client, work, &payload)));
+        rt.spawn(sink_stream_server(
+            server,
+            work,
+            |m: &TungsteniteMessage| m.is_binary() || m.is_text(),
+            || TungsteniteMessage::binary(Bytes::from_static(b"k")),
+        ));
+        b.iter_custom(|iters| {
+            timed!(
+                rt,
+                iters,
+                sink_stream_client(
+                    &mut client,
+                    work,
+                    || tungstenite_message(work, &payload),
+                    TungsteniteMessage::len
+                )
+            )
+        });
     });
 
     g.bench_function("fastwebsockets", |b| {
@@ -289,8 +286,24 @@ fn group(c: &mut Criterion, rt: &Runtime, name: &str, work: Work) {
 
     g.bench_function("ours", |b| {
         let (mut client, server) = rt.block_on(our_pair());
-        rt.spawn(our_server(server, work));
-        b.iter_custom(|iters| timed!(rt, iters, our_client(&mut client, work, &payload)));
+        rt.spawn(sink_stream_server(
+            server,
+            work,
+            |_: &Message| true,
+            || Message::binary(Bytes::from_static(b"k")),
+        ));
+        b.iter_custom(|iters| {
+            timed!(
+                rt,
+                iters,
+                sink_stream_client(
+                    &mut client,
+                    work,
+                    || our_message(work, &payload),
+                    Message::len
+                )
+            )
+        });
     });
     g.finish();
 }

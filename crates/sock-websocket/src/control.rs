@@ -157,21 +157,11 @@ impl MessageWebSocketControl {
             headers: &self.headers,
             credential: self.credential.as_ref(),
         };
-        let timeout = self.options.handshake_timeout;
-        let (accepted, rest) = match tokio::time::timeout(
-            timeout,
+        let (accepted, rest) = handshake::within(
+            self.options.handshake_timeout,
             client::run(&mut socket, &request, self.options.max_handshake_size),
         )
-        .await
-        {
-            Ok(result) => result?,
-            Err(_) => {
-                return Err(WebSocketError::TimedOut {
-                    operation: "websocket handshake (handshake_timeout)",
-                    after: timeout,
-                })
-            }
-        };
+        .await?;
         let info = MessageWebSocketInformation::new(
             &socket,
             Role::Client,

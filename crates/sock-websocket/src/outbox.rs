@@ -129,56 +129,32 @@ impl Outbox {
 
 #[cfg(test)]
 mod tests {
+    use tokio::io::AsyncReadExt;
+
     use super::*;
 
-    /// A writer taking at most `chunk` bytes per call.
-    struct Trickle {
-        out: Vec<u8>,
-        chunk: usize,
-    }
-
-    impl AsyncWrite for Trickle {
-        fn poll_write(
-            mut self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-            buf: &[u8],
-        ) -> Poll<io::Result<usize>> {
-            let n = buf.len().min(self.chunk);
-            self.out.extend_from_slice(&buf[..n]);
-            Poll::Ready(Ok(n))
-        }
-
-        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Poll::Ready(Ok(()))
-        }
-
-        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Poll::Ready(Ok(()))
-        }
-    }
-
-    #[test]
-    fn small_and_large_frames_leave_in_order_through_partial_writes() {
+    #[tokio::test]
+    async fn small_and_large_frames_leave_in_order_through_partial_writes() {
         let mut outbox = Outbox::new(Role::Server);
         let big = Bytes::from(vec![7u8; ZERO_COPY_MIN + 3]);
         outbox.push(true, OpCode::Text, &Bytes::from_static(b"a"));
         outbox.push(true, OpCode::Binary, &big);
         outbox.push(true, OpCode::Text, &Bytes::from_static(b"b"));
         let total = outbox.queued();
-        let mut io = Trickle {
-            out: Vec::new(),
-            chunk: 1000,
+        // A pipe that holds 1000 bytes: every write is partial.
+        let (mut io, mut peer) = tokio::io::duplex(1000);
+        let read = async {
+            let mut out = vec![0u8; total];
+            peer.read_exact(&mut out).await.unwrap();
+            out
         };
-        let waker = futures_waker();
-        let mut cx = Context::from_waker(&waker);
-        assert!(outbox.poll_flush(&mut io, &mut cx).is_ready());
-        assert_eq!(io.out.len(), total);
-        assert_eq!(&io.out[..3], &[0x81, 1, b'a']);
-        assert_eq!(&io.out[total - 3..], &[0x81, 1, b'b']);
+        let (flushed, out) = tokio::join!(
+            std::future::poll_fn(|cx| outbox.poll_flush(&mut io, cx)),
+            read
+        );
+        flushed.unwrap();
+        assert_eq!(&out[..3], &[0x81, 1, b'a']);
+        assert_eq!(&out[total - 3..], &[0x81, 1, b'b']);
         assert_eq!(outbox.queued(), 0);
-    }
-
-    fn futures_waker() -> std::task::Waker {
-        std::task::Waker::noop().clone()
     }
 }

@@ -10,11 +10,11 @@ use bytes::BytesMut;
 use sock_tcp::{Serve, StreamSocket, StreamSocketListener};
 
 use crate::engine::Engine;
-use crate::handshake::server;
+use crate::handshake::{self, server};
 use crate::options::{shared_setters, Options};
 use crate::{
     Decision, MessageWebSocket, MessageWebSocketInformation, ReceiveMode, Result, Role,
-    StreamWebSocket, UpgradeRequest, WebSocketError,
+    StreamWebSocket, UpgradeRequest,
 };
 
 /// What a WebSocket handler given to [`ServerWebSocketControl::serve`]
@@ -170,7 +170,6 @@ impl ServerWebSocketControl {
         F: FnOnce(&UpgradeRequest) -> Decision,
     {
         let mut buf = BytesMut::from(buffered);
-        let timeout = self.options.handshake_timeout;
         let handshake = server::run(
             &mut socket,
             &mut buf,
@@ -178,15 +177,8 @@ impl ServerWebSocketControl {
             &self.options.supported_protocols,
             decide,
         );
-        let (request, protocol) = match tokio::time::timeout(timeout, handshake).await {
-            Ok(result) => result?,
-            Err(_) => {
-                return Err(WebSocketError::TimedOut {
-                    operation: "websocket handshake (handshake_timeout)",
-                    after: timeout,
-                })
-            }
-        };
+        let (request, protocol) =
+            handshake::within(self.options.handshake_timeout, handshake).await?;
         let info = MessageWebSocketInformation::new(
             &socket,
             Role::Server,

@@ -59,6 +59,20 @@ pub(crate) fn basic_credentials(user: &str, password: &str) -> String {
     BASE64.encode(format!("{user}:{password}"))
 }
 
+/// Runs an opening handshake within `timeout` (`handshake_timeout`).
+pub(crate) async fn within<T>(
+    timeout: std::time::Duration,
+    handshake: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    match tokio::time::timeout(timeout, handshake).await {
+        Ok(result) => result,
+        Err(_) => Err(WebSocketError::TimedOut {
+            operation: "websocket handshake (handshake_timeout)",
+            after: timeout,
+        }),
+    }
+}
+
 /// Reads an HTTP head (up to and including the empty line) into `buf`;
 /// gives its length. Bytes read past it stay in `buf` (the first frames).
 ///
