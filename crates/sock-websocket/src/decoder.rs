@@ -239,3 +239,46 @@ mod tests {
             .contains("before the fragmented message ended"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Whatever a peer sends, cut anywhere: frames or an error, never a
+        /// panic, and never room past the limits.
+        #[test]
+        fn any_bytes_in_any_chunks_give_frames_or_an_error(
+            bytes in proptest::collection::vec(any::<u8>(), 0..4096),
+            cuts in proptest::collection::vec(0usize..4096, 0..8),
+            server in any::<bool>(),
+        ) {
+            let role = if server { Role::Server } else { Role::Client };
+            let limits = Limits { max_frame_size: 1000, max_message_size: Some(3000) };
+            let mut decoder = FrameDecoder::new(role, limits);
+            let mut cuts = cuts;
+            cuts.push(bytes.len());
+            cuts.sort_unstable();
+            let mut buf = BytesMut::new();
+            let mut start = 0;
+            'feed: for cut in cuts {
+                let cut = cut.min(bytes.len());
+                if cut < start {
+                    continue;
+                }
+                buf.extend_from_slice(&bytes[start..cut]);
+                start = cut;
+                loop {
+                    match decoder.decode(&mut buf) {
+                        Ok(Some(frame)) => prop_assert!(frame.payload.len() <= 1000),
+                        Ok(None) => break,
+                        Err(_) => break 'feed,
+                    }
+                }
+                prop_assert!(buf.capacity() <= 4096 + 2 * MIN_READ_ROOM);
+            }
+        }
+    }
+}

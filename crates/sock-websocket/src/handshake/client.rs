@@ -226,3 +226,20 @@ mod tests {
         assert!(text.ends_with("Origin: http://x\r\n\r\n"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Any answer a server sends is accepted or an error, never a panic.
+        #[test]
+        fn any_response_head_is_checked_without_panicking(
+            head in proptest::collection::vec(any::<u8>(), 0..2048),
+        ) {
+            let _ = check_response(&head, "dGhlIHNhbXBsZSBub25jZQ==", &["chat".to_owned()]);
+        }
+    }
+}
