@@ -75,10 +75,10 @@ impl ServerWebSocketControl {
     ///
     /// # Errors
     ///
-    /// [`WebSocketError::Handshake`] for a request that is not a valid
+    /// [`WebSocketError::Handshake`](crate::WebSocketError::Handshake) for a request that is not a valid
     /// upgrade (the client was answered 400, 405 or 426);
-    /// [`WebSocketError::LimitExceeded`] past `max_handshake_size` (431);
-    /// [`WebSocketError::TimedOut`] past the handshake timeout; an I/O error.
+    /// [`WebSocketError::LimitExceeded`](crate::WebSocketError::LimitExceeded) past `max_handshake_size` (431);
+    /// [`WebSocketError::TimedOut`](crate::WebSocketError::TimedOut) past the handshake timeout; an I/O error.
     ///
     /// # Cancel safety
     ///
@@ -93,7 +93,7 @@ impl ServerWebSocketControl {
     /// # Errors
     ///
     /// As [`accept`](Self::accept); a rejection is
-    /// [`WebSocketError::Refused`] with the status sent.
+    /// [`WebSocketError::Refused`](crate::WebSocketError::Refused) with the status sent.
     ///
     /// # Cancel safety
     ///
