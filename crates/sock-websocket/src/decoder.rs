@@ -3,6 +3,7 @@
 //! checked on the header, before any payload byte is stored.
 
 use bytes::{Buf, BytesMut};
+use sock_codec::FrameMemoryCharge;
 
 use crate::frame::{Header, OpCode, Role};
 use crate::mask::apply_mask;
@@ -44,16 +45,20 @@ pub(crate) struct FrameDecoder {
     current: Option<Header>,
     /// The data message in progress: its bytes so far, announced included.
     message_len: Option<u64>,
+    /// The room kept for a partial frame, charged to the shared budget.
+    charge: FrameMemoryCharge,
 }
 
 impl FrameDecoder {
-    /// A decoder for the receiving end `role`.
-    pub(crate) fn new(role: Role, limits: Limits) -> Self {
+    /// A decoder for the receiving end `role`, charging partial frames to
+    /// `charge`'s budget.
+    pub(crate) fn new(role: Role, limits: Limits, charge: FrameMemoryCharge) -> Self {
         Self {
             role,
             limits,
             current: None,
             message_len: None,
+            charge,
         }
     }
 
@@ -78,9 +83,11 @@ impl FrameDecoder {
             let missing = len - buf.len();
             let room = (buf.len() * ROOM_PER_BYTE_ARRIVED).max(MIN_READ_ROOM);
             buf.reserve(missing.min(room));
+            self.charge.hold(buf.capacity()).map_err(budget_error)?;
             return Ok(None);
         }
         self.current = None;
+        self.charge.release();
         let mut payload = buf.split_to(len);
         if let Some(key) = header.mask {
             apply_mask(&mut payload, key);
@@ -133,6 +140,16 @@ impl FrameDecoder {
     }
 }
 
+/// The shared budget is spent: sock-codec's error, as ours.
+pub(crate) fn budget_error(e: sock_core::Error) -> WebSocketError {
+    match e {
+        sock_core::Error::LimitExceeded { limit, actual, max } => {
+            WebSocketError::LimitExceeded { limit, actual, max }
+        }
+        other => WebSocketError::Socket(other),
+    }
+}
+
 fn protocol(detail: &str) -> WebSocketError {
     WebSocketError::protocol(CloseCode::PROTOCOL_ERROR, detail)
 }
@@ -143,6 +160,10 @@ mod tests {
 
     use super::*;
     use crate::frame::write_header;
+
+    pub(super) fn unlimited() -> FrameMemoryCharge {
+        FrameMemoryCharge::new(sock_codec::FrameMemoryBudget::new(usize::MAX))
+    }
 
     const LIMITS: Limits = Limits {
         max_frame_size: 100,
@@ -162,7 +183,7 @@ mod tests {
     #[test]
     fn a_frame_arriving_byte_by_byte_comes_out_whole_and_unmasked() {
         let wire = frame(true, OpCode::Text, b"hello");
-        let mut decoder = FrameDecoder::new(Role::Server, LIMITS);
+        let mut decoder = FrameDecoder::new(Role::Server, LIMITS, unlimited());
         let mut buf = BytesMut::new();
         for (i, byte) in wire.iter().enumerate() {
             buf.put_u8(*byte);
@@ -180,7 +201,7 @@ mod tests {
 
     #[test]
     fn sizes_are_refused_on_the_header_before_the_payload_is_stored() {
-        let mut decoder = FrameDecoder::new(Role::Server, LIMITS);
+        let mut decoder = FrameDecoder::new(Role::Server, LIMITS, unlimited());
         let mut buf = BytesMut::new();
         write_header(&mut buf, true, OpCode::Binary, Some([0; 4]), 101);
         let err = decoder.decode(&mut buf).unwrap_err();
@@ -188,7 +209,7 @@ mod tests {
             .to_string()
             .starts_with("max_frame_size exceeded: 101 bytes"));
 
-        let mut decoder = FrameDecoder::new(Role::Server, LIMITS);
+        let mut decoder = FrameDecoder::new(Role::Server, LIMITS, unlimited());
         let mut buf = frame(false, OpCode::Binary, &[0; 100]);
         assert!(decoder.decode(&mut buf).unwrap().is_some());
         write_header(&mut buf, true, OpCode::Continuation, Some([0; 4]), 51);
@@ -205,7 +226,7 @@ mod tests {
             max_frame_size: 1 << 30,
             max_message_size: None,
         };
-        let mut decoder = FrameDecoder::new(Role::Server, limits);
+        let mut decoder = FrameDecoder::new(Role::Server, limits, unlimited());
         let mut buf = BytesMut::new();
         write_header(&mut buf, true, OpCode::Binary, Some([0; 4]), 1 << 29);
         assert!(decoder.decode(&mut buf).unwrap().is_none());
@@ -213,8 +234,30 @@ mod tests {
     }
 
     #[test]
+    fn a_partial_frame_past_the_shared_budget_fails_and_gives_its_charge_back() {
+        let budget = sock_codec::FrameMemoryBudget::new(256 * 1024);
+        let limits = Limits {
+            max_frame_size: 1 << 30,
+            max_message_size: None,
+        };
+        let mut decoder =
+            FrameDecoder::new(Role::Server, limits, FrameMemoryCharge::new(budget.clone()));
+        let mut buf = BytesMut::new();
+        write_header(&mut buf, true, OpCode::Binary, Some([0; 4]), 1 << 24);
+        assert!(decoder.decode(&mut buf).unwrap().is_none());
+        buf.extend_from_slice(&[0u8; 100_000]);
+        let err = decoder.decode(&mut buf).unwrap_err();
+        assert!(
+            err.to_string().starts_with("frame_memory_budget exceeded"),
+            "{err}"
+        );
+        drop(decoder);
+        assert_eq!(budget.in_use(), 0);
+    }
+
+    #[test]
     fn fragments_follow_section_5_4() {
-        let mut decoder = FrameDecoder::new(Role::Server, LIMITS);
+        let mut decoder = FrameDecoder::new(Role::Server, LIMITS, unlimited());
         let mut buf = frame(true, OpCode::Continuation, b"x");
         assert!(decoder
             .decode(&mut buf)
@@ -222,7 +265,7 @@ mod tests {
             .to_string()
             .contains("no message"));
 
-        let mut decoder = FrameDecoder::new(Role::Server, LIMITS);
+        let mut decoder = FrameDecoder::new(Role::Server, LIMITS, unlimited());
         let mut buf = frame(false, OpCode::Text, b"a");
         buf.extend_from_slice(&frame(true, OpCode::Ping, b"p"));
         buf.extend_from_slice(&frame(true, OpCode::Text, b"b"));
@@ -257,7 +300,7 @@ mod properties {
         ) {
             let role = if server { Role::Server } else { Role::Client };
             let limits = Limits { max_frame_size: 1000, max_message_size: Some(3000) };
-            let mut decoder = FrameDecoder::new(role, limits);
+            let mut decoder = FrameDecoder::new(role, limits, super::tests::unlimited());
             let mut cuts = cuts;
             cuts.push(bytes.len());
             cuts.sort_unstable();

@@ -9,12 +9,13 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use sock_codec::{FrameMemoryBudget, FrameMemoryCharge};
 use sock_tcp::StreamSocket;
 use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
 
 use crate::close::{CloseParseError, MAX_CLOSE_REASON_LEN};
-use crate::decoder::{Frame, FrameDecoder, Limits};
+use crate::decoder::{budget_error, Frame, FrameDecoder, Limits};
 use crate::frame::{OpCode, Role};
 use crate::outbox::Outbox;
 use crate::utf8::Utf8Validator;
@@ -33,13 +34,14 @@ const SEND_BACKPRESSURE: usize = 64 * 1024;
 const MAX_PENDING_REPLIES: usize = 256 * 1024;
 
 /// The settings an engine runs with.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub(crate) receive_mode: ReceiveMode,
     pub(crate) max_message_size: usize,
     pub(crate) max_frame_size: usize,
     pub(crate) close_timeout: Duration,
     pub(crate) pong_interval: Option<Duration>,
+    pub(crate) memory_budget: FrameMemoryBudget,
 }
 
 /// Where the connection stands.
@@ -78,6 +80,8 @@ pub(crate) struct Engine {
     close_timeout: Duration,
     state: State,
     incoming: Option<Incoming>,
+    /// The fragments joined so far, charged to the shared budget.
+    joined_charge: FrameMemoryCharge,
     /// The type of the message being sent in parts.
     sending: Option<MessageType>,
     closed: watch::Sender<Option<CloseFrame>>,
@@ -104,12 +108,17 @@ impl Engine {
             io,
             read_buf,
             read_eof: false,
-            decoder: FrameDecoder::new(role, limits),
+            decoder: FrameDecoder::new(
+                role,
+                limits,
+                FrameMemoryCharge::new(settings.memory_budget.clone()),
+            ),
             outbox: Outbox::new(role),
             receive_mode: settings.receive_mode,
             close_timeout: settings.close_timeout,
             state: State::Open,
             incoming: None,
+            joined_charge: FrameMemoryCharge::new(settings.memory_budget),
             sending: None,
             closed: watch::Sender::new(None),
             keepalive: settings
@@ -304,6 +313,11 @@ impl Engine {
             ),
             ReceiveMode::FullMessage => {
                 incoming.joined.extend_from_slice(&frame.payload);
+                if !frame.fin {
+                    self.joined_charge
+                        .hold(incoming.joined.capacity())
+                        .map_err(budget_error)?;
+                }
                 frame.fin.then(|| {
                     let data = std::mem::take(&mut incoming.joined).freeze();
                     Message::received(message_type, data, true)
@@ -312,6 +326,7 @@ impl Engine {
         };
         if frame.fin {
             self.incoming = None;
+            self.joined_charge.release();
         }
         Ok(message)
     }

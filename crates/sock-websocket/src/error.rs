@@ -155,7 +155,7 @@ impl WebSocketError {
     }
 
     /// The close code this failure sends to the peer, when it fails the
-    /// connection: 1002, 1007 or 1009.
+    /// connection: 1002, 1007, 1009, or 1013 for the shared memory budget.
     pub fn close_code(&self) -> Option<CloseCode> {
         match self {
             Self::Protocol { code, .. } => Some(*code),
@@ -164,6 +164,11 @@ impl WebSocketError {
             {
                 Some(CloseCode::MESSAGE_TOO_BIG)
             }
+            // The server as a whole is short of memory: the peer may retry.
+            Self::LimitExceeded {
+                limit: "frame_memory_budget",
+                ..
+            } => Some(CloseCode::TRY_AGAIN_LATER),
             _ => None,
         }
     }

@@ -68,7 +68,11 @@
 //! `max_handshake_size` ([`DEFAULT_MAX_HANDSHAKE_SIZE`], 16 KiB) and
 //! `handshake_timeout` ([`DEFAULT_HANDSHAKE_TIMEOUT`], 10 s), and
 //! `close_timeout` ([`DEFAULT_CLOSE_TIMEOUT`], 5 s) for a peer that never
-//! finishes the closing handshake. Pings a peer sends without reading our
+//! finishes the closing handshake. The room kept for frames still arriving
+//! and for messages partly joined is charged to a memory budget shared with
+//! sock-codec's decoders (`memory_budget`; by default the process-wide 256
+//! MiB): the connection that would overspend it fails with close code 1013,
+//! the others go on. Pings a peer sends without reading our
 //! pongs stop being read past 256 KiB of unsent pongs. Idle and slow peers
 //! are bounded by the socket's idle timeouts (`StreamSocketControl`,
 //! `serve`).

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use sock_codec::FrameMemoryBudget;
+
 use crate::engine::Settings;
 use crate::{MessageType, ReceiveMode};
 
@@ -38,6 +40,7 @@ pub(crate) struct Options {
     pub(crate) close_timeout: Duration,
     pub(crate) pong_interval: Option<Duration>,
     pub(crate) supported_protocols: Vec<String>,
+    pub(crate) memory_budget: Option<FrameMemoryBudget>,
 }
 
 impl Default for Options {
@@ -52,6 +55,7 @@ impl Default for Options {
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
             pong_interval: None,
             supported_protocols: Vec::new(),
+            memory_budget: None,
         }
     }
 }
@@ -66,6 +70,10 @@ impl Options {
             max_frame_size: self.max_frame_size,
             close_timeout: self.close_timeout,
             pong_interval: self.pong_interval,
+            memory_budget: self
+                .memory_budget
+                .clone()
+                .unwrap_or_else(FrameMemoryBudget::process_default),
         }
     }
 }
@@ -137,6 +145,19 @@ macro_rules! shared_setters {
             interval: Option<std::time::Duration>,
         ) -> Self {
             self.options.pong_interval = interval.filter(|d| !d.is_zero());
+            self
+        }
+
+        /// The budget that the partial frames and partly joined messages of
+        /// these WebSockets are charged to, shared with every decoder given
+        /// the same budget (sock-codec's `FrameMemoryBudget`; by default the
+        /// process-wide one of 256 MiB). Past its free allowance (64 KiB per
+        /// connection), the room kept for a frame still arriving is charged;
+        /// the connection that would overspend the budget fails with close
+        /// code 1013 and `LimitExceeded { limit: "frame_memory_budget" }`,
+        /// and every other goes on.
+        pub fn memory_budget(mut self, budget: sock_codec::FrameMemoryBudget) -> Self {
+            self.options.memory_budget = Some(budget);
             self
         }
 

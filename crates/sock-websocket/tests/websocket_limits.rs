@@ -202,3 +202,27 @@ async fn a_peer_flooding_pings_without_reading_cannot_grow_our_memory_without_bo
         "the server read a whole flood it could not answer"
     );
 }
+
+#[tokio::test]
+async fn partial_frames_share_one_memory_budget_and_the_spender_gets_1013() {
+    let budget = sock_codec::FrameMemoryBudget::new(1 << 20);
+    let control = ServerWebSocketControl::new().memory_budget(budget.clone());
+    let (uri, mut endings) = echo_server(control).await;
+    let mut hog = RawClient::connect(&uri).await;
+    // A 16 MiB frame announced, 200 KB of it sent: the room kept for the
+    // rest is more than the 1 MiB the connections share.
+    let mut header = vec![0x82, 0x80 | 127];
+    header.extend_from_slice(&(16u64 << 20).to_be_bytes());
+    header.extend_from_slice(&[0, 0, 0, 0]);
+    hog.send_raw(&header).await;
+    hog.send_raw(&vec![0u8; 200_000]).await;
+    assert_eq!(hog.read_close().await, Some(1013));
+    expect_limit(within(endings.recv()).await.unwrap(), "frame_memory_budget");
+    hog.expect_closed().await;
+    assert_eq!(budget.in_use(), 0);
+
+    // Others are served meanwhile and after.
+    let mut ws = within(MessageWebSocket::connect(&uri)).await.unwrap();
+    send(&mut ws, Message::binary(vec![5u8; 50_000])).await;
+    assert_eq!(within(ws.next()).await.unwrap().unwrap().len(), 50_000);
+}
