@@ -287,6 +287,7 @@ mod tests {
 mod properties {
     use proptest::prelude::*;
 
+    use super::tests::unlimited;
     use super::*;
 
     proptest! {
@@ -300,7 +301,7 @@ mod properties {
         ) {
             let role = if server { Role::Server } else { Role::Client };
             let limits = Limits { max_frame_size: 1000, max_message_size: Some(3000) };
-            let mut decoder = FrameDecoder::new(role, limits, super::tests::unlimited());
+            let mut decoder = FrameDecoder::new(role, limits, unlimited());
             let mut cuts = cuts;
             cuts.push(bytes.len());
             cuts.sort_unstable();
