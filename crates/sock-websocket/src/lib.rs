@@ -148,6 +148,8 @@ mod decoder;
 mod engine;
 mod error;
 mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handshake;
 mod info;
 mod mask;
