@@ -2,8 +2,11 @@
 //! fragmentation rules (RFC 6455 section 5.4), and the size limits, all
 //! checked on the header, before any payload byte is stored.
 
+use std::time::Duration;
+
 use bytes::{Buf, BytesMut};
 use sock_codec::FrameMemoryCharge;
+use tokio::time::Instant;
 
 use crate::frame::{Header, OpCode, Role};
 use crate::mask::apply_mask;
@@ -14,6 +17,9 @@ use crate::{CloseCode, WebSocketError};
 /// that memory follows the bytes that arrived and never the length a header
 /// announced (as sock-codec's length-prefixed decoder does).
 const MIN_READ_ROOM: usize = 64 * 1024;
+
+/// The operation named when a message takes longer than `message_timeout`.
+pub(crate) const ARRIVAL_LIMIT: &str = "a message's arrival (message_timeout)";
 
 /// Room kept per payload byte that arrived, past [`MIN_READ_ROOM`].
 const ROOM_PER_BYTE_ARRIVED: usize = 16;
@@ -34,6 +40,9 @@ pub(crate) struct Limits {
     /// The largest message, its fragments joined (`max_message_size`);
     /// `None` when messages are handed out part by part.
     pub(crate) max_message_size: Option<usize>,
+    /// How long a message (all its fragments) or a frame may take to arrive
+    /// from its first byte (`message_timeout`); `None` for no bound.
+    pub(crate) message_timeout: Option<Duration>,
 }
 
 /// Reads frames one after the other out of a read buffer.
@@ -47,6 +56,8 @@ pub(crate) struct FrameDecoder {
     message_len: Option<u64>,
     /// The room kept for a partial frame, charged to the shared budget.
     charge: FrameMemoryCharge,
+    /// When the message or frame now arriving began to.
+    arriving_since: Option<Instant>,
 }
 
 impl FrameDecoder {
@@ -59,12 +70,37 @@ impl FrameDecoder {
             current: None,
             message_len: None,
             charge,
+            arriving_since: None,
         }
     }
 
     /// The next whole frame at the start of `buf`, taken out of it;
     /// `Ok(None)` until it has all arrived.
     pub(crate) fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, WebSocketError> {
+        let frame = self.next_frame(buf)?;
+        self.check_arrival(!buf.is_empty() || self.current.is_some())?;
+        Ok(frame)
+    }
+
+    /// Bounds the time a message or frame takes to arrive, checked as bytes
+    /// arrive (a peer that sends nothing at all is the idle timeout's): the
+    /// clock starts at its first byte and stops once nothing is partial.
+    fn check_arrival(&mut self, partial_frame: bool) -> Result<(), WebSocketError> {
+        if !partial_frame && self.message_len.is_none() {
+            self.arriving_since = None;
+            return Ok(());
+        }
+        let since = *self.arriving_since.get_or_insert_with(Instant::now);
+        match self.limits.message_timeout {
+            Some(limit) if since.elapsed() > limit => Err(WebSocketError::TimedOut {
+                operation: ARRIVAL_LIMIT,
+                after: limit,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn next_frame(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, WebSocketError> {
         let header = match self.current {
             Some(header) => header,
             None => {
@@ -168,6 +204,7 @@ mod tests {
     const LIMITS: Limits = Limits {
         max_frame_size: 100,
         max_message_size: Some(150),
+        message_timeout: None,
     };
 
     fn frame(fin: bool, opcode: OpCode, payload: &[u8]) -> BytesMut {
@@ -225,6 +262,7 @@ mod tests {
         let limits = Limits {
             max_frame_size: 1 << 30,
             max_message_size: None,
+            message_timeout: None,
         };
         let mut decoder = FrameDecoder::new(Role::Server, limits, unlimited());
         let mut buf = BytesMut::new();
@@ -239,6 +277,7 @@ mod tests {
         let limits = Limits {
             max_frame_size: 1 << 30,
             max_message_size: None,
+            message_timeout: None,
         };
         let mut decoder =
             FrameDecoder::new(Role::Server, limits, FrameMemoryCharge::new(budget.clone()));

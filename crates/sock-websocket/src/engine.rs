@@ -41,6 +41,7 @@ pub(crate) struct Settings {
     pub(crate) max_frame_size: usize,
     pub(crate) close_timeout: Duration,
     pub(crate) pong_interval: Option<Duration>,
+    pub(crate) message_timeout: Option<Duration>,
     pub(crate) memory_budget: FrameMemoryBudget,
 }
 
@@ -103,6 +104,7 @@ impl Engine {
                 ReceiveMode::FullMessage => Some(settings.max_message_size),
                 ReceiveMode::PartialMessage => None,
             },
+            message_timeout: settings.message_timeout,
         };
         Self {
             io,

@@ -155,7 +155,8 @@ impl WebSocketError {
     }
 
     /// The close code this failure sends to the peer, when it fails the
-    /// connection: 1002, 1007, 1009, or 1013 for the shared memory budget.
+    /// connection: 1002, 1007, 1009, 1008 for `message_timeout`, or 1013
+    /// for the shared memory budget.
     pub fn close_code(&self) -> Option<CloseCode> {
         match self {
             Self::Protocol { code, .. } => Some(*code),
@@ -164,6 +165,10 @@ impl WebSocketError {
             {
                 Some(CloseCode::MESSAGE_TOO_BIG)
             }
+            Self::TimedOut {
+                operation: crate::decoder::ARRIVAL_LIMIT,
+                ..
+            } => Some(CloseCode::POLICY_VIOLATION),
             // The server as a whole is short of memory: the peer may retry.
             Self::LimitExceeded {
                 limit: "frame_memory_budget",

@@ -40,6 +40,7 @@ pub fn frames(data: &[u8]) {
     let limits = Limits {
         max_frame_size: MAX_FRAME,
         max_message_size: Some(4 * MAX_FRAME),
+        message_timeout: None,
     };
     let budget = FrameMemoryBudget::new(usize::MAX);
     let mut decoder = FrameDecoder::new(role, limits, FrameMemoryCharge::new(budget));

@@ -61,21 +61,22 @@
 //! # Limits
 //!
 //! Every size a peer can make us store has a limit, checked on the frame
-//! header before any payload byte is stored, and memory grows with the
-//! bytes that arrive, never with the length a header announces:
-//! `max_message_size` ([`DEFAULT_MAX_MESSAGE_SIZE`], 64 MiB),
-//! `max_frame_size` ([`DEFAULT_MAX_FRAME_SIZE`], 16 MiB), the handshake's
-//! `max_handshake_size` ([`DEFAULT_MAX_HANDSHAKE_SIZE`], 16 KiB) and
-//! `handshake_timeout` ([`DEFAULT_HANDSHAKE_TIMEOUT`], 10 s), and
-//! `close_timeout` ([`DEFAULT_CLOSE_TIMEOUT`], 5 s) for a peer that never
-//! finishes the closing handshake. The room kept for frames still arriving
+//! header before any payload byte is stored, and memory grows with the bytes
+//! that arrive, never with the length a header announces: `max_message_size`
+//! ([`DEFAULT_MAX_MESSAGE_SIZE`], 64 MiB), `max_frame_size`
+//! ([`DEFAULT_MAX_FRAME_SIZE`], 16 MiB), the handshake's `max_handshake_size`
+//! ([`DEFAULT_MAX_HANDSHAKE_SIZE`], 16 KiB) and `handshake_timeout`
+//! ([`DEFAULT_HANDSHAKE_TIMEOUT`], 10 s), and `close_timeout`
+//! ([`DEFAULT_CLOSE_TIMEOUT`], 5 s) for a peer that never finishes the
+//! closing handshake; a message dripped in slowly enough never to be idle
+//! must still arrive within `message_timeout` ([`DEFAULT_MESSAGE_TIMEOUT`], 5
+//! minutes, checked as bytes arrive). The room kept for frames still arriving
 //! and for messages partly joined is charged to a memory budget shared with
 //! sock-codec's decoders (`memory_budget`; by default the process-wide 256
 //! MiB): the connection that would overspend it fails with close code 1013,
-//! the others go on. Pings a peer sends without reading our
-//! pongs stop being read past 256 KiB of unsent pongs. Idle and slow peers
-//! are bounded by the socket's idle timeouts (`StreamSocketControl`,
-//! `serve`).
+//! the others go on. Pings a peer sends without reading our pongs stop being
+//! read past 256 KiB of unsent pongs. Idle and slow peers are bounded by the
+//! socket's idle timeouts (`StreamSocketControl`, `serve`).
 //!
 //! # Conformance
 //!
@@ -172,7 +173,7 @@ pub use info::MessageWebSocketInformation;
 pub use message::{Message, MessageType, ReceiveMode};
 pub use options::{
     DEFAULT_CLOSE_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_FRAME_SIZE,
-    DEFAULT_MAX_HANDSHAKE_SIZE, DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_MAX_HANDSHAKE_SIZE, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MESSAGE_TIMEOUT,
 };
 pub use server::{HandlerFuture, ServerWebSocketControl};
 pub use socket::MessageWebSocket;

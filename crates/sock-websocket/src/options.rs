@@ -24,6 +24,11 @@ pub const DEFAULT_MAX_HANDSHAKE_SIZE: usize = 16 << 10;
 /// connection (and its TLS handshake) is made (`handshake_timeout`).
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a message (all its fragments) or a frame may take to arrive
+/// from its first byte by default: 5 minutes, as sock-codec's frames
+/// (`message_timeout`).
+pub const DEFAULT_MESSAGE_TIMEOUT: Duration = sock_codec::DEFAULT_FRAME_TIMEOUT;
+
 /// How long the closing handshake may take by default, the TCP close
 /// included: 5 s (`close_timeout`).
 pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -39,6 +44,7 @@ pub(crate) struct Options {
     pub(crate) handshake_timeout: Duration,
     pub(crate) close_timeout: Duration,
     pub(crate) pong_interval: Option<Duration>,
+    pub(crate) message_timeout: Option<Duration>,
     pub(crate) supported_protocols: Vec<String>,
     pub(crate) memory_budget: Option<FrameMemoryBudget>,
 }
@@ -54,6 +60,7 @@ impl Default for Options {
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
             pong_interval: None,
+            message_timeout: Some(DEFAULT_MESSAGE_TIMEOUT),
             supported_protocols: Vec::new(),
             memory_budget: None,
         }
@@ -70,6 +77,7 @@ impl Options {
             max_frame_size: self.max_frame_size,
             close_timeout: self.close_timeout,
             pong_interval: self.pong_interval,
+            message_timeout: self.message_timeout,
             memory_budget: self
                 .memory_budget
                 .clone()
@@ -125,6 +133,18 @@ macro_rules! shared_setters {
         /// ([`DEFAULT_HANDSHAKE_TIMEOUT`](crate::DEFAULT_HANDSHAKE_TIMEOUT), 10 s).
         pub fn handshake_timeout(mut self, timeout: std::time::Duration) -> Self {
             self.options.handshake_timeout = timeout;
+            self
+        }
+
+        /// How long a message, all its fragments, or a frame may take to
+        /// arrive from its first byte
+        /// ([`DEFAULT_MESSAGE_TIMEOUT`](crate::DEFAULT_MESSAGE_TIMEOUT), 5
+        /// minutes; `None` for no bound): a peer dripping a message slowly
+        /// enough never to be idle is failed with close code 1008 and
+        /// `TimedOut` naming `message_timeout`. Checked as bytes arrive; a
+        /// peer that sends nothing is the socket's idle timeout's.
+        pub fn message_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+            self.options.message_timeout = timeout;
             self
         }
 

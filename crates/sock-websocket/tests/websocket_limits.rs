@@ -226,3 +226,50 @@ async fn partial_frames_share_one_memory_budget_and_the_spender_gets_1013() {
     send(&mut ws, Message::binary(vec![5u8; 50_000])).await;
     assert_eq!(within(ws.next()).await.unwrap().unwrap().len(), 50_000);
 }
+
+#[tokio::test]
+async fn a_message_dripped_in_fragments_is_cut_at_the_message_timeout() {
+    let control = ServerWebSocketControl::new().message_timeout(Some(Duration::from_millis(300)));
+    let (uri, mut endings) = echo_server(control).await;
+    let client = RawClient::connect(&uri).await;
+    let (mut read, mut write) = client.tcp.into_split();
+    // One fragment, then a byte of the message (as tiny fragments) and a
+    // ping every 50 ms: never idle, never finished.
+    let drip = async move {
+        write
+            .write_all(&support::masked_frame(0x01, b"start"))
+            .await
+            .unwrap();
+        loop {
+            let mut bytes = support::masked_frame(0x00, b".");
+            bytes.extend_from_slice(&support::masked_frame(0x89, b""));
+            if write.write_all(&bytes).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let dripper = tokio::spawn(drip);
+    // Pongs, then the close frame with 1008.
+    let code = within(async {
+        loop {
+            let mut head = [0u8; 2];
+            read.read_exact(&mut head).await.unwrap();
+            let mut payload = vec![0u8; usize::from(head[1] & 0x7F)];
+            read.read_exact(&mut payload).await.unwrap();
+            if head[0] & 0x0F == 0x8 {
+                return u16::from_be_bytes([payload[0], payload[1]]);
+            }
+        }
+    })
+    .await;
+    assert_eq!(code, 1008);
+    match within(endings.recv()).await.unwrap() {
+        Err(WebSocketError::TimedOut { operation, after }) => {
+            assert!(operation.contains("message_timeout"), "{operation}");
+            assert_eq!(after, Duration::from_millis(300));
+        }
+        other => panic!("expected the message timeout, got {other:?}"),
+    }
+    dripper.abort();
+}
