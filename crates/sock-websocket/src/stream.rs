@@ -25,7 +25,8 @@ pub const MAX_STREAM_WRITE: usize = 1 << 20;
 /// Reads give the bytes of the messages received, one after the other, as
 /// they arrive (text messages too); the end of the stream is the closing
 /// handshake. Each write sends one binary message (of at most
-/// [`MAX_STREAM_WRITE`] bytes); `shutdown` sends the close frame.
+/// [`MAX_STREAM_WRITE`] bytes; an empty write sends nothing); `shutdown`
+/// sends the close frame.
 /// [`close`](Self::close) runs the whole closing handshake.
 #[derive(Debug)]
 pub struct StreamWebSocket {
@@ -121,6 +122,9 @@ impl AsyncWrite for StreamWebSocket {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
         let this = self.get_mut();
         ready!(this.engine.poll_ready(cx))?;
         let n = buf.len().min(MAX_STREAM_WRITE);
