@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use sock_websocket::fuzzing;
 
 /// A small xorshift generator: inputs differ per run (seeded from the clock)
-/// and a failure prints the seed that made it.
+/// and a failure prints the starting value that made it.
 struct Rng(u64);
 
 impl Rng {
