@@ -8,6 +8,10 @@
 //! library at all; `peer time ÷ floor time` is then the best ratio any library
 //! could reach there, printed as the group's ceiling.
 //!
+//! A group may measure more peers than one (the WebSocket groups also run
+//! fastwebsockets): each function that is none of `peer`, `ours` and `floor`
+//! is listed under the table with ours ÷ it.
+//!
 //! On a shared machine a ratio moves from run to run; `--runs N` repeats the
 //! whole run N times and reports, per group, the run with the median ratio
 //! and the lowest and highest ratio seen.
@@ -73,6 +77,8 @@ struct Row {
     peer_ns: f64,
     ours_ns: f64,
     floor_ns: Option<f64>,
+    /// Other peers the group measured: their function name and median.
+    others: Vec<(String, f64)>,
 }
 
 fn collect(dir: &Path, only: &[&str]) -> Vec<Row> {
@@ -91,12 +97,33 @@ fn collect(dir: &Path, only: &[&str]) -> Vec<Row> {
                 peer_ns: median("peer")?,
                 ours_ns: median("ours")?,
                 floor_ns: median("floor"),
+                others: other_peers(&e.path()),
                 group,
             })
         })
         .collect();
     rows.sort_by(|a, b| a.group.cmp(&b.group));
     rows
+}
+
+/// The functions of a group's folder other than `peer`, `ours`, `floor`
+/// (and criterion's `report`), with their medians, sorted by name.
+fn other_peers(group: &Path) -> Vec<(String, f64)> {
+    let Ok(entries) = std::fs::read_dir(group) else {
+        return Vec::new();
+    };
+    let mut others: Vec<(String, f64)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if ["peer", "ours", "floor", "report"].contains(&name.as_str()) {
+                return None;
+            }
+            Some((name, median_ns(&e.path().join("new/estimates.json"))?))
+        })
+        .collect();
+    others.sort_by(|a, b| a.0.cmp(&b.0));
+    others
 }
 
 /// The median's point estimate from a criterion `estimates.json`: on a shared
@@ -154,6 +181,7 @@ fn summarize(runs: &[Vec<Row>]) -> Vec<Summary> {
                     peer_ns: mid.peer_ns,
                     ours_ns: mid.ours_ns,
                     floor_ns: mid.floor_ns,
+                    others: mid.others.clone(),
                 },
                 ratios,
             }
@@ -171,7 +199,17 @@ fn render(rows: &[Summary], runs: u64) -> String {
             "| bench | peer (per iteration) | ours (per iteration) | ratio (ours ÷ peer throughput), median of {runs} runs | lowest–highest | ceiling (floor ÷ peer throughput) |\n|---|---|---|---|---|---|\n",
         )
     };
+    let mut notes = String::new();
     for Summary { row: r, ratios } in rows {
+        for (name, ns) in &r.others {
+            let _ = writeln!(
+                notes,
+                "- {}: {name} {}, ours ÷ {name} throughput {:.2}",
+                r.group,
+                human(*ns),
+                ns / r.ours_ns
+            );
+        }
         let ceiling = r
             .floor_ns
             .map_or_else(|| "–".to_owned(), |f| format!("{:.2}", r.peer_ns / f));
@@ -189,6 +227,10 @@ fn render(rows: &[Summary], runs: u64) -> String {
             human(r.ours_ns),
             r.ratio()
         );
+    }
+    if !notes.is_empty() {
+        out.push_str("\nOther peers measured in the same runs (the median run's figures):\n\n");
+        out.push_str(&notes);
     }
     out
 }
@@ -222,7 +264,21 @@ mod tests {
             peer_ns,
             ours_ns,
             floor_ns,
+            others: Vec::new(),
         }
+    }
+
+    #[test]
+    fn other_peers_are_listed_under_the_table() {
+        let mut r = row("websocket_echo_64", 2000.0, 1000.0, None);
+        r.others.push(("fastwebsockets".into(), 500.0));
+        let table = render(&summarize(&[vec![r]]), 1);
+        assert!(
+            table.contains(
+                "- websocket_echo_64: fastwebsockets 500 ns, ours ÷ fastwebsockets throughput 0.50"
+            ),
+            "{table}"
+        );
     }
 
     #[test]

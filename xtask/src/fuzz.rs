@@ -5,8 +5,8 @@
 //! has only a stable toolchain, so targets build with `--sanitizer none` (no
 //! AddressSanitizer, which needs nightly; the code under test is safe Rust).
 //! Where cargo-fuzz is missing or cannot build the targets, the same bodies
-//! (`sock_test::fuzz`) run for N seconds each as property tests on random
-//! inputs instead. Either way the first line printed says which mode ran.
+//! (`sock_test::fuzz`, `sock_websocket::fuzzing`) run for N seconds each
+//! as property tests on random inputs instead. Either way the first line printed says which mode ran.
 //! Nothing is installed.
 
 use std::process::{Command, Stdio};
@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use crate::{cargo, check_options, number_after, project_root, run_step};
 
 /// Every target in `fuzz/fuzz_targets`, each named after its body in
-/// `sock_test::fuzz`.
+/// `sock_test::fuzz`, or (`websocket_*`) in `sock_websocket::fuzzing`.
 const TARGETS: &[&str] = &[
     "length_prefixed",
     "line",
@@ -22,7 +22,19 @@ const TARGETS: &[&str] = &[
     "host_name",
     "service_name",
     "server_bytes",
+    "websocket_frames",
+    "websocket_request",
+    "websocket_response",
 ];
+
+/// The package whose `tests/fuzz_bodies.rs` runs a target's body.
+fn body_package(target: &str) -> &'static str {
+    if target.starts_with("websocket_") {
+        "sock-websocket"
+    } else {
+        "sock-codec"
+    }
+}
 
 const DEFAULT_SECONDS: u64 = 30;
 
@@ -91,7 +103,7 @@ fn cargo_fuzz_installed() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Runs the bodies as time-bounded property tests (sock-codec's
+/// Runs the bodies as time-bounded property tests (each body's crate's
 /// `tests/it/fuzz_bodies.rs`).
 fn property_fallback(targets: &[&str], seconds: u64) -> Result<(), String> {
     println!("xtask fuzz: mode property tests (proptest), {seconds} s per body");
@@ -99,7 +111,7 @@ fn property_fallback(targets: &[&str], seconds: u64) -> Result<(), String> {
         let mut cmd: Command = cargo(&[
             "test",
             "--package",
-            "sock-codec",
+            body_package(target),
             "--release",
             "--test",
             "it",

@@ -16,6 +16,7 @@ const STANDALONE_PACKAGES: &[&str] = &[
     "sock-handoff",
     "sock-tcp",
     "sock-udp",
+    "sock-websocket",
     "sock",
 ];
 
@@ -162,6 +163,7 @@ const FACADE_PAGES: &[&str] = &[
     "sock/codec/struct.LengthPrefixedCodec.html",
     "sock/tls/struct.TlsClientConfig.html",
     "sock/handoff/struct.HandoffChannel.html",
+    "sock/websocket/struct.MessageWebSocket.html",
     "sock/struct.Framed.html",
     "sock/struct.Bytes.html",
 ];

@@ -18,7 +18,7 @@ use sock_core::{ByteOrder, Error, Result};
 use tokio::time::Instant;
 use tokio_util::codec::{Decoder, Encoder, Framed, FramedRead, FramedWrite};
 
-use crate::memory_budget::{Charge, FrameMemoryBudget};
+use crate::memory_budget::{FrameMemoryBudget, FrameMemoryCharge};
 
 /// The default maximum frame length, for decoding and for encoding: 8 MiB.
 pub const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
@@ -298,7 +298,7 @@ impl LengthPrefixedBuilder {
             settings: self.settings,
             state: DecodeState::Head,
             skipped: 0,
-            charge: Charge::new(budget),
+            charge: FrameMemoryCharge::new(budget),
             frame_started: None,
         }
     }
@@ -388,7 +388,7 @@ pub struct LengthPrefixedCodec {
     state: DecodeState,
     skipped: u64,
     /// What the partial frame being read holds of the memory budget.
-    charge: Charge,
+    charge: FrameMemoryCharge,
     /// When the frame being read (or skipped) started to arrive.
     frame_started: Option<Instant>,
 }

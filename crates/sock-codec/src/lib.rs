@@ -77,5 +77,7 @@ pub use length_prefixed::{
     LengthPrefixedBuilder, LengthPrefixedCodec, DEFAULT_FRAME_TIMEOUT, DEFAULT_MAX_FRAME_LENGTH,
 };
 pub use line::{BytesLineCodec, LineCodec, DEFAULT_LINE_TIMEOUT, DEFAULT_MAX_LINE_LENGTH};
-pub use memory_budget::{FrameMemoryBudget, DEFAULT_FRAME_MEMORY_BUDGET, FRAME_MEMORY_ALLOWANCE};
+pub use memory_budget::{
+    FrameMemoryBudget, FrameMemoryCharge, DEFAULT_FRAME_MEMORY_BUDGET, FRAME_MEMORY_ALLOWANCE,
+};
 pub use sock_core::{ByteOrder, Error, Result, UnicodeEncoding};

@@ -121,20 +121,24 @@ impl PartialEq for FrameMemoryBudget {
 
 impl Eq for FrameMemoryBudget {}
 
-/// What one decoder holds of a budget. A clone holds nothing (it is a new
-/// decoder); dropping gives the holding back.
+/// What one decoder holds of a [`FrameMemoryBudget`]: a decoder of another
+/// crate (sock-websocket's) charges the room it keeps for a partial frame
+/// through one, as `LengthPrefixedCodec` does. A clone holds nothing (it is
+/// a new decoder); dropping gives the holding back.
 #[derive(Debug)]
-pub(crate) struct Charge {
+pub struct FrameMemoryCharge {
     budget: FrameMemoryBudget,
     held: usize,
 }
 
-impl Charge {
-    pub(crate) fn new(budget: FrameMemoryBudget) -> Self {
+impl FrameMemoryCharge {
+    /// A charge on `budget` that holds nothing yet.
+    pub fn new(budget: FrameMemoryBudget) -> Self {
         Self { budget, held: 0 }
     }
 
-    pub(crate) fn budget(&self) -> &FrameMemoryBudget {
+    /// The budget charged.
+    pub fn budget(&self) -> &FrameMemoryBudget {
         &self.budget
     }
 
@@ -146,7 +150,7 @@ impl Charge {
     /// [`Error::LimitExceeded`] naming `frame_memory_budget` when the budget
     /// cannot give what more is needed; the holding is unchanged.
     #[inline]
-    pub(crate) fn hold(&mut self, buffered: usize) -> Result<()> {
+    pub fn hold(&mut self, buffered: usize) -> Result<()> {
         let want = buffered.saturating_sub(FRAME_MEMORY_ALLOWANCE);
         if want <= self.held {
             if want < self.held {
@@ -171,7 +175,7 @@ impl Charge {
 
     /// Gives everything held back (the frame is whole, or abandoned).
     #[inline]
-    pub(crate) fn release(&mut self) {
+    pub fn release(&mut self) {
         if self.held > 0 {
             self.budget.give_back(self.held);
             self.held = 0;
@@ -179,13 +183,13 @@ impl Charge {
     }
 }
 
-impl Clone for Charge {
+impl Clone for FrameMemoryCharge {
     fn clone(&self) -> Self {
         Self::new(self.budget.clone())
     }
 }
 
-impl Drop for Charge {
+impl Drop for FrameMemoryCharge {
     fn drop(&mut self) {
         self.release();
     }
@@ -198,8 +202,8 @@ mod tests {
     #[test]
     fn charges_beyond_the_allowance_are_bounded_and_given_back() {
         let budget = FrameMemoryBudget::new(100);
-        let mut a = Charge::new(budget.clone());
-        let mut b = Charge::new(budget.clone());
+        let mut a = FrameMemoryCharge::new(budget.clone());
+        let mut b = FrameMemoryCharge::new(budget.clone());
         a.hold(FRAME_MEMORY_ALLOWANCE).unwrap();
         assert_eq!(budget.in_use(), 0, "the allowance is free");
         a.hold(FRAME_MEMORY_ALLOWANCE + 60).unwrap();

@@ -12,6 +12,7 @@
 //! | `sock-tcp` | `tcp` | `tcp` | `StreamSocket`, `StreamSocketListener`, `Serve` |
 //! | `sock-udp` | `udp` | `udp` | `DatagramSocket` |
 //! | `sock-tls` | `tls` | `tls` | TLS client and server configuration, certificate policy |
+//! | `sock-websocket` | `websocket` | `websocket` | `MessageWebSocket`, `StreamWebSocket`, `ServerWebSocketControl` |
 //! | `sock-handoff` | [`handoff`] | `handoff` (Unix; in `full`) | passing sockets between processes, the socket broker, activation |
 //!
 //! The root also re-exports [`Bytes`] and the tokio-util codec types the API
@@ -29,6 +30,8 @@
 //!   TLS listeners).
 //! - `pkcs11`: client certificates whose keys stay on PKCS#11 tokens
 //!   (smartcards, HSMs, SoftHSM2): `tls::Pkcs11Uri`, `Certificate::from_pkcs11`.
+//! - `websocket`: [`websocket`], UWP's `MessageWebSocket` and
+//!   `StreamWebSocket`, client and server (`wss://` with `tls`).
 //! - `tracing` (default): log events and per-connection spans through
 //!   `tracing` (see [`tcp`]'s "Logs").
 //! - `full`: all of the above.
@@ -118,6 +121,21 @@ pub mod tls {
     pub use sock_tls::*;
 }
 
+/// WebSockets (the `sock-websocket` crate): [`MessageWebSocket`] and
+/// [`StreamWebSocket`], client and server ([`ServerWebSocketControl`]).
+///
+/// [`MessageWebSocket`]: websocket::MessageWebSocket
+/// [`StreamWebSocket`]: websocket::StreamWebSocket
+/// [`ServerWebSocketControl`]: websocket::ServerWebSocketControl
+///
+#[doc = include_str!("../WEBSOCKET.md")]
+#[cfg(feature = "websocket")]
+#[cfg_attr(docsrs, doc(cfg(feature = "websocket")))]
+pub mod websocket {
+    #[doc(inline)]
+    pub use sock_websocket::*;
+}
+
 /// Passing sockets between processes (the `sock-handoff` crate): the
 /// hand-off channel, the socket broker and service-manager activation, as
 /// UWP's `SocketActivityInformation` and `TransferOwnership`.
@@ -162,4 +180,10 @@ pub mod prelude {
 
     #[cfg(feature = "tls")]
     pub use sock_tcp::{ServerCertificateErrorSeverity, TlsConnectError};
+
+    #[cfg(feature = "websocket")]
+    pub use sock_websocket::{
+        CloseCode, Decision, Message, MessageType, MessageWebSocket, MessageWebSocketControl,
+        ReceiveMode, ServerWebSocketControl, StreamWebSocket, WebErrorStatus, WebSocketError,
+    };
 }
