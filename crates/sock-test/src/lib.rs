@@ -1,7 +1,9 @@
 //! Test support shared by the sock crates: scripted I/O, the fuzz targets'
-//! bodies, process limits, and running a test in a child process. Not published; only tests, fuzz targets and
+//! bodies, test certificates, process limits, and running a test in a child
+//! process. Not published; only tests, fuzz targets and
 //! benches depend on it.
 
+pub mod certs;
 pub mod child;
 pub mod fuzz;
 pub mod io;

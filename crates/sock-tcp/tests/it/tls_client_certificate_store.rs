@@ -5,6 +5,7 @@
 #![cfg(feature = "tls")]
 
 use crate::support;
+use crate::support::certs;
 
 use sock_core::{ProtectionLevel, SocketErrorStatus};
 use sock_tls::{Certificate, CertificateQuery, CertificateStores};
@@ -15,7 +16,7 @@ use support::{v4, within};
 async fn requiring(ca: &Ca) -> sock_tcp::StreamSocketListener {
     tls_listener(server_config(
         &ca.server(&["localhost", "127.0.0.1"]),
-        ca.required(),
+        certs::required(ca),
         ProtectionLevel::Ssl,
     ))
     .await
@@ -56,7 +57,7 @@ async fn the_first_my_certificate_with_a_key_is_presented() {
 #[tokio::test]
 async fn a_certificate_that_cannot_be_presented_fails_the_connect() {
     let ca = Ca::new("CA");
-    let expired = ca.expired_server(&["alice"]);
+    let expired = certs::expired_server(&ca, &["alice"]);
     let listener = requiring(&ca).await;
     let port = listener.information().local_port;
 

@@ -3,6 +3,7 @@
 #![cfg(feature = "tls")]
 
 use crate::support;
+use crate::support::certs;
 
 use sock_core::{Error, HostName, ProtectionLevel, SocketErrorStatus as S, TlsVersion};
 use sock_tcp::{IgnorableCertificateError, ServerCertificateErrorSeverity, StreamSocket};
@@ -28,7 +29,7 @@ async fn mutual_tls_at_each_level_and_both_sides_see_who_is_who() {
     ] {
         let listener = tls_listener(server_config(
             &server_leaf,
-            ca.required(),
+            certs::required(&ca),
             ProtectionLevel::Ssl,
         ))
         .await;
@@ -84,8 +85,12 @@ async fn a_missing_client_certificate_fails_on_both_sides() {
     let ca = Ca::new("CA");
     let leaf = ca.server(&["localhost"]);
     for level in [ProtectionLevel::Tls12, ProtectionLevel::Tls13] {
-        let listener =
-            tls_listener(server_config(&leaf, ca.required(), ProtectionLevel::Ssl)).await;
+        let listener = tls_listener(server_config(
+            &leaf,
+            certs::required(&ca),
+            ProtectionLevel::Ssl,
+        ))
+        .await;
         let port = listener.information().local_port;
         let control = client_trusting(&ca, level);
         // The handshake fails on the server: accept skips the connection
@@ -170,7 +175,7 @@ async fn an_untrusted_server_fails_with_its_status_and_chain_then_a_retry_ignori
 #[tokio::test]
 async fn an_expired_certificate_has_its_status() {
     let ca = Ca::new("CA");
-    let leaf = ca.expired_server(&["localhost"]);
+    let leaf = certs::expired_server(&ca, &["localhost"]);
     let listener = tls_listener(server_config(&leaf, ClientAuth::None, ProtectionLevel::Ssl)).await;
     let port = listener.information().local_port;
     let control = client_trusting(&ca, ProtectionLevel::Ssl);

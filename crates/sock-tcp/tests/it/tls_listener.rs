@@ -3,6 +3,7 @@
 #![cfg(feature = "tls")]
 
 use crate::support;
+use crate::support::certs;
 
 use std::future::IntoFuture;
 use std::time::Duration;
@@ -24,7 +25,7 @@ async fn serve_runs_mutual_tls_and_the_handler_sees_the_client() {
     let ca = Ca::new("CA");
     let listener = tls_listener(server_config(
         &ca.server(&["localhost"]),
-        ca.required(),
+        certs::required(&ca),
         ProtectionLevel::Ssl,
     ))
     .await;

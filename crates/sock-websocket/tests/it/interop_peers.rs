@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType};
 use sock_core::HostName;
 use sock_tcp::StreamSocketListener;
+use sock_test::certs::Ca;
 use sock_tls::TlsServerConfig;
 use sock_websocket::{
     CloseCode, Message, MessageType, MessageWebSocket, MessageWebSocketControl,
@@ -25,22 +25,9 @@ const MAX: usize = 32 << 20;
 
 /// A CA and a certificate for `localhost` and 127.0.0.1 it signed.
 fn certificates(name: &str) -> TlsFiles {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::default();
-    ca.distinguished_name.push(DnType::CommonName, "Interop CA");
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca.self_signed(&ca_key).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let mut leaf = CertificateParams::default();
-    leaf.distinguished_name
-        .push(DnType::CommonName, "localhost");
-    leaf.subject_alt_names = vec![
-        SanType::DnsName("localhost".try_into().unwrap()),
-        SanType::IpAddress("127.0.0.1".parse().unwrap()),
-    ];
-    let leaf = leaf.signed_by(&key, &ca, &ca_key).unwrap();
-    let chain = format!("{}{}", leaf.pem(), ca.pem());
-    TlsFiles::write(name, &chain, &key.serialize_pem(), &ca.pem())
+    let ca = Ca::new("Interop CA");
+    let leaf = ca.server(&["localhost", "127.0.0.1"]).with_root(&ca);
+    TlsFiles::write(name, &leaf.chain_pem, &leaf.key_pem, &ca.pem())
 }
 
 fn client(tls: Option<&TlsFiles>) -> MessageWebSocketControl {

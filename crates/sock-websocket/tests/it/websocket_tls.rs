@@ -6,11 +6,9 @@
 use crate::support;
 
 use futures::StreamExt;
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, SanType,
-};
 use sock_core::{HostName, ProtectionLevel, SocketErrorStatus};
 use sock_tcp::StreamSocketListener;
+use sock_test::certs::Ca;
 use sock_tls::{ClientAuth, IgnorableCertificateError, TlsServerConfig};
 use sock_websocket::{
     Message, MessageWebSocket, MessageWebSocketControl, ServerWebSocketControl, WebErrorStatus,
@@ -25,25 +23,13 @@ struct Pki {
 }
 
 fn pki() -> Pki {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::default();
-    ca.distinguished_name
-        .push(DnType::CommonName, "Sock WebSocket Test CA");
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let leaf = |name: &str, usage| {
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::default();
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.subject_alt_names = vec![SanType::DnsName(name.to_owned().try_into().unwrap())];
-        params.extended_key_usages = vec![usage];
-        let cert = params.signed_by(&key, &ca_cert, &ca_key).unwrap();
-        (cert.pem(), key.serialize_pem())
-    };
+    let ca = Ca::new("Sock WebSocket Test CA");
+    let server = ca.server(&["localhost"]);
+    let client = ca.client("alice");
     Pki {
-        ca_pem: ca_cert.pem(),
-        server: leaf("localhost", ExtendedKeyUsagePurpose::ServerAuth),
-        client: leaf("alice.clients.test", ExtendedKeyUsagePurpose::ClientAuth),
+        ca_pem: ca.pem(),
+        server: (server.cert_pem, server.key_pem),
+        client: (client.cert_pem, client.key_pem),
     }
 }
 

@@ -1,117 +1,19 @@
-//! Test certificates made with rcgen (a CA, server and client leaves, expired
-//! and self-signed ones) and TLS listeners and controls built from them.
+//! TLS listeners and controls built from sock-test's certificates.
 
-use rcgen::{
-    date_time_ymd, BasicConstraints, CertificateParams, DistinguishedName, DnType,
-    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SanType,
-};
 use sock_core::ProtectionLevel;
 use sock_tcp::{StreamSocketControl, StreamSocketListener};
 use sock_tls::{ClientAuth, TlsServerConfig};
 
-/// A certificate authority.
-pub(crate) struct Ca {
-    cert: rcgen::Certificate,
-    key: KeyPair,
+pub(crate) use sock_test::certs::{Ca, Leaf, LeafSpec};
+
+/// A server certificate for `names` that expired in 2001.
+pub(crate) fn expired_server(ca: &Ca, names: &[&str]) -> Leaf {
+    ca.issue(LeafSpec::server(names).expired())
 }
 
-/// A certificate and its key, in PEM.
-pub(crate) struct Leaf {
-    pub(crate) cert_pem: String,
-    pub(crate) key_pem: String,
-}
-
-impl Leaf {
-    /// The leaf with `ca`'s certificate after it, as a server presents its
-    /// whole chain.
-    pub(crate) fn with_root(self, ca: &Ca) -> Self {
-        Self {
-            cert_pem: format!("{}{}", self.cert_pem, ca.pem()),
-            key_pem: self.key_pem,
-        }
-    }
-}
-
-fn dn(common_name: &str) -> DistinguishedName {
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::OrganizationName, "Sock Tests");
-    dn.push(DnType::CommonName, common_name);
-    dn
-}
-
-/// What a leaf certificate says.
-fn params(common_name: &str, names: &[&str], client: bool, expired: bool) -> CertificateParams {
-    let mut params = CertificateParams::default();
-    params.distinguished_name = dn(common_name);
-    params.subject_alt_names = names
-        .iter()
-        .map(|n| match n.parse() {
-            Ok(ip) => SanType::IpAddress(ip),
-            Err(_) => SanType::DnsName((*n).to_owned().try_into().unwrap()),
-        })
-        .collect();
-    params.extended_key_usages = vec![if client {
-        ExtendedKeyUsagePurpose::ClientAuth
-    } else {
-        ExtendedKeyUsagePurpose::ServerAuth
-    }];
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    (params.not_before, params.not_after) = if expired {
-        (date_time_ymd(2000, 1, 1), date_time_ymd(2001, 1, 1))
-    } else {
-        (date_time_ymd(2020, 1, 1), date_time_ymd(4000, 1, 1))
-    };
-    params
-}
-
-impl Ca {
-    /// A self-signed root CA named `common_name`.
-    pub(crate) fn new(common_name: &str) -> Self {
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::default();
-        params.distinguished_name = dn(common_name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let cert = params.self_signed(&key).unwrap();
-        Self { cert, key }
-    }
-
-    pub(crate) fn pem(&self) -> String {
-        self.cert.pem()
-    }
-
-    fn issue(&self, params: CertificateParams) -> Leaf {
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
-        Leaf {
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-        }
-    }
-
-    /// A server certificate for `names` (DNS names or IP literals).
-    pub(crate) fn server(&self, names: &[&str]) -> Leaf {
-        self.issue(params(names[0], names, false, false))
-    }
-
-    /// A server certificate for `names` that expired in 2001.
-    pub(crate) fn expired_server(&self, names: &[&str]) -> Leaf {
-        self.issue(params(names[0], names, false, true))
-    }
-
-    /// A client certificate for `common_name`.
-    pub(crate) fn client(&self, common_name: &str) -> Leaf {
-        let name = format!("{common_name}.clients.test");
-        self.issue(params(common_name, &[&name], true, false))
-    }
-
-    /// Client authentication required against this CA.
-    pub(crate) fn required(&self) -> ClientAuth {
-        ClientAuth::required_pem(self.pem().as_bytes()).unwrap()
-    }
+/// Client authentication required against `ca`.
+pub(crate) fn required(ca: &Ca) -> ClientAuth {
+    ClientAuth::required_pem(ca.pem().as_bytes()).unwrap()
 }
 
 /// A server configuration presenting `leaf`, with `auth` and `level`.
