@@ -122,8 +122,9 @@ pub struct StreamSocketInformation {
     /// the platform does not report them. See [`BandwidthStatistics`] for
     /// where each value comes from.
     pub bandwidth: Option<BandwidthStatistics>,
-    /// Bytes sent and acknowledged by the peer (`tcpi_bytes_acked`); 0 where
-    /// the platform does not report it. Counts the TLS records' bytes on a
+    /// Bytes sent and acknowledged by the peer (`tcpi_bytes_acked`, less the
+    /// SYN on a socket that connected); 0 where the platform does not report
+    /// it. Counts the TLS records' bytes on a
     /// protected socket.
     pub bytes_sent: u64,
     /// Bytes received (`tcpi_bytes_received`); 0 where the platform does not

@@ -148,7 +148,11 @@ impl StreamSocket {
             remote_service_name: meta.remote_service_name(),
             round_trip_time: kernel.as_ref().map(TcpInfo::round_trip_time),
             bandwidth: kernel.as_ref().map(TcpInfo::bandwidth),
-            bytes_sent: kernel.map_or(0, |k| k.bytes_acked),
+            // The kernel counts the SYN of a connection this side opened.
+            bytes_sent: kernel.map_or(0, |k| {
+                k.bytes_acked
+                    .saturating_sub(u64::from(meta.given.is_some()))
+            }),
             bytes_received: kernel.map_or(0, |k| k.bytes_received),
             segments_retransmitted: kernel.map_or(0, |k| u64::from(k.total_retrans)),
             protection_level: self.protection_level(),

@@ -79,6 +79,11 @@ impl MessageWebSocketControl {
     /// The connection's own settings: connect timeout, keep-alive, idle
     /// timeouts, and for `wss://` the TLS settings (client certificate,
     /// roots, ignorable certificate errors). Replaces those set so far.
+    ///
+    /// It replaces the whole connection control, with the settings made on
+    /// this builder before it that go to the connection (connect timeout,
+    /// TLS roots, client certificate, ignorable certificate errors): call it
+    /// first, then those setters.
     pub fn socket_control(mut self, control: StreamSocketControl) -> Self {
         self.socket = control;
         self
@@ -211,6 +216,14 @@ impl MessageWebSocketControl {
     /// ask for one (UWP's `ClientCertificate`).
     pub fn client_certificate_pem(mut self, chain_pem: &[u8], key_pem: &[u8]) -> Self {
         self.socket = self.socket.client_certificate_pem(chain_pem, key_pem);
+        self
+    }
+
+    /// Presents this client certificate (UWP's `ClientCertificate`): one
+    /// found in a certificate store, read from PKCS#12, or on a PKCS#11
+    /// token; see `StreamSocketControl::client_certificate_from`.
+    pub fn client_certificate_from(mut self, certificate: sock_tls::Certificate) -> Self {
+        self.socket = self.socket.client_certificate_from(certificate);
         self
     }
 

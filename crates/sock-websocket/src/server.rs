@@ -214,7 +214,9 @@ impl ServerWebSocketControl {
     }
 
     /// As [`serve`](Self::serve), with `decide` accepting or rejecting each
-    /// upgrade request first.
+    /// upgrade request first. A request `decide` rejects is answered with its
+    /// status and counts as a completed connection in the
+    /// [`ServeReport`](sock_tcp::ServeReport), not as a failed handler.
     pub fn serve_with<D, H, Fut>(
         self,
         listener: StreamSocketListener,
@@ -231,7 +233,12 @@ impl ServerWebSocketControl {
             let shared = Arc::clone(&shared);
             Box::pin(async move {
                 let (control, decide, handler) = &*shared;
-                let ws = control.accept_with(socket, decide).await?;
+                let ws = match control.accept_with(socket, decide).await {
+                    Ok(ws) => ws,
+                    // Refused as `decide` said: the connection went as asked.
+                    Err(crate::WebSocketError::Refused { .. }) => return Ok(()),
+                    Err(e) => return Err(e),
+                };
                 handler(ws).await
             }) as HandlerFuture
         })

@@ -82,6 +82,7 @@ fn render(request: &Request<'_>, key: &str) -> String {
 
 /// Checks `head` as a server's answer to a request offering "chat" (for the
 /// fuzz bodies): accepted or an error, never a panic.
+#[cfg(feature = "fuzzing")]
 pub(crate) fn check_answer(head: &[u8]) {
     let _ = check_response(head, "dGhlIHNhbXBsZSBub25jZQ==", &["chat".to_owned()]);
 }

@@ -235,6 +235,7 @@ where
 
 /// Parses `head` as an upgrade request, checking that a refusal carries a
 /// client-error status (for the fuzz bodies).
+#[cfg(feature = "fuzzing")]
 pub(crate) fn check_request(head: &[u8]) {
     if let Err(refusal) = parse_request(head) {
         assert!(
