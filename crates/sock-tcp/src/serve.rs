@@ -160,6 +160,33 @@ enum Ended {
     Failed(HandlerFailure),
 }
 
+impl std::ops::AddAssign for ServeReport {
+    /// Adds another run's counts, field by field (the shards of
+    /// [`serve_sharded`](crate::StreamSocketListenerControl::serve_sharded)).
+    fn add_assign(&mut self, more: Self) {
+        let Self {
+            accepted,
+            completed,
+            failed,
+            panicked,
+            aborted,
+            accept_errors,
+            failed_tls_handshakes,
+            shed,
+            refused,
+        } = more;
+        self.accepted += accepted;
+        self.completed += completed;
+        self.failed += failed;
+        self.panicked += panicked;
+        self.aborted += aborted;
+        self.accept_errors += accept_errors;
+        self.failed_tls_handshakes += failed_tls_handshakes;
+        self.shed += shed;
+        self.refused += refused;
+    }
+}
+
 impl ServeReport {
     /// Counts a handler task that ended, and forgets it.
     fn ended(

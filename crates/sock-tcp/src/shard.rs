@@ -441,7 +441,7 @@ impl ShardedServer {
         let shard = self.shards.swap_remove(index);
         let _ = shard.commands.send(Command::Drain { live, index });
         let report = shard.report.await.unwrap_or_default();
-        add(&mut self.drained, &report);
+        self.drained += report;
         self.rebalance().await?;
         Ok(report)
     }
@@ -465,7 +465,7 @@ impl ShardedServer {
             })
             .collect();
         for report in reports {
-            add(&mut total, &report.await.unwrap_or_default());
+            total += report.await.unwrap_or_default();
         }
         total
     }
@@ -489,19 +489,6 @@ impl ShardedServer {
             Err(_) => Ok(()),
         }
     }
-}
-
-/// Adds `more` to `total`, field by field.
-fn add(total: &mut ServeReport, more: &ServeReport) {
-    total.accepted += more.accepted;
-    total.completed += more.completed;
-    total.failed += more.failed;
-    total.panicked += more.panicked;
-    total.aborted += more.aborted;
-    total.accept_errors += more.accept_errors;
-    total.failed_tls_handshakes += more.failed_tls_handshakes;
-    total.shed += more.shed;
-    total.refused += more.refused;
 }
 
 /// What a shard's thread runs with.

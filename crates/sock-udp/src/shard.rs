@@ -52,11 +52,14 @@ impl DatagramShards {
     /// Cancel safe: the shards go on running; dropping the future (and so
     /// the shards) stops them, as [`shutdown`](Self::shutdown) does.
     pub async fn join(self) {
-        let mut stops = Vec::new();
-        for shard in self.shards {
-            stops.push(shard.stop);
-            let _ = shard.ended.await;
+        // Dropping a shard's stop sender would stop it: keep them all
+        // until every handler has returned.
+        let (stops, ended): (Vec<_>, Vec<_>) =
+            self.shards.into_iter().map(|s| (s.stop, s.ended)).unzip();
+        for end in ended {
+            let _ = end.await;
         }
+        drop(stops);
     }
 
     /// Stops every shard: each handler's future is dropped (with its socket)

@@ -87,6 +87,19 @@ async fn the_last_shard_and_unknown_shards_cannot_be_drained() {
 }
 
 #[tokio::test]
+async fn an_unknown_service_fails_to_start_by_name() {
+    let err = within(
+        StreamSocketListener::builder()
+            .serve_sharded(Some(&v4()), "no-such-sock-service", 2, echo_once)
+            .start(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("no-such-sock-service"), "{err}");
+    assert_eq!(err.status(), SocketErrorStatus::ClassTypeNotFound, "{err}");
+}
+
+#[tokio::test]
 async fn a_port_taken_without_reuse_port_fails_to_start() {
     let taken = support::listener().await;
     let port = taken.local_addr().port();
