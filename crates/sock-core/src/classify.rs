@@ -4,19 +4,22 @@
 use std::error::Error as StdError;
 use std::io;
 
-use crate::{sys, Error, SocketErrorStatus};
+use crate::{sys, Error, ResolverError, SocketErrorStatus};
 
 impl SocketErrorStatus {
     /// Classifies the first classifiable error in `error`'s `source()` chain, as
     /// UWP's `SocketError.GetStatus` does for an HRESULT.
     ///
-    /// A [`Error`] gives its own status, an [`io::Error`] is classified by
-    /// errno or resolver code; anything else is skipped. `Unknown` when nothing in
+    /// A [`Error`] or [`ResolverError`] gives its own status, an
+    /// [`io::Error`] is classified by errno or resolver code; anything else is
+    /// skipped. `Unknown` when nothing in
     /// the chain is classifiable.
     pub fn of(error: &(dyn StdError + 'static)) -> Self {
         let mut next = Some(error);
         while let Some(err) = next {
             let status = if let Some(e) = err.downcast_ref::<Error>() {
+                e.status()
+            } else if let Some(e) = err.downcast_ref::<ResolverError>() {
                 e.status()
             } else if let Some(e) = err.downcast_ref::<io::Error>() {
                 Self::from(e)

@@ -44,6 +44,7 @@ mod context;
 mod error;
 mod host_name;
 mod protection;
+mod resolver_error;
 mod service_name;
 mod status;
 #[allow(unsafe_code)]
@@ -55,6 +56,7 @@ pub use context::{io_context, IoContext};
 pub use error::{most_telling, BoxError, ConnectAttempt, Error, Report, Result};
 pub use host_name::{HostName, HostNameType, MAX_LABEL_LEN, MAX_NAME_LEN, MAX_ZONE_LEN};
 pub use protection::{ProtectionLevel, TlsVersion};
+pub use resolver_error::ResolverError;
 pub use service_name::{ServiceName, MAX_SERVICE_NAME_LEN};
 pub use status::SocketErrorStatus;
 pub use transport::TransportProtocol;

@@ -14,6 +14,7 @@ use socket2::SockRef;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{sleep_until, Instant, Sleep};
 
+use crate::answer::AddressBatches;
 use crate::options::SocketOptions;
 use crate::resolve::interleave;
 
@@ -113,6 +114,24 @@ impl Local {
             .copied()
     }
 
+    /// Why `remote` cannot be reached from any local address (all of the
+    /// other family).
+    pub(crate) fn family_mismatch(&self, remote: SocketAddr) -> io::Error {
+        let (ours, theirs) = if remote.is_ipv4() {
+            ("IPv6", "IPv4")
+        } else {
+            ("IPv4", "IPv6")
+        };
+        let local = self
+            .addrs
+            .first()
+            .map_or_else(String::new, |l| format!(" {}", l.ip()));
+        io::Error::new(
+            io::ErrorKind::AddrNotAvailable,
+            format!("the local address{local} is {ours} and cannot reach an {theirs} address"),
+        )
+    }
+
     /// Whether some local address can reach `remote` (same family).
     pub(crate) fn can_reach(&self, remote: SocketAddr) -> bool {
         self.addrs.is_empty() || self.addrs.iter().any(|l| l.is_ipv4() == remote.is_ipv4())
@@ -139,80 +158,134 @@ fn attempt(addr: SocketAddr, local: Option<SocketAddr>, options: &SocketOptions)
     })
 }
 
-/// Connects to the first of `addrs` that answers.
+/// The addresses to connect to: those known now, and those still being
+/// resolved (RFC 8305 §3: connecting starts with the first answer).
+pub(crate) struct Candidates {
+    /// Addresses known before connecting starts, in the resolver's order.
+    pub(crate) now: Vec<SocketAddr>,
+    /// Answers still to come, merged into the untried addresses as they arrive.
+    pub(crate) later: Option<AddressBatches>,
+    /// The host name being resolved, to name it in resolution errors.
+    pub(crate) host: String,
+}
+
+impl Candidates {
+    /// Addresses all known already.
+    pub(crate) fn known(addrs: Vec<SocketAddr>) -> Self {
+        Self {
+            now: addrs,
+            later: None,
+            host: String::new(),
+        }
+    }
+}
+
+/// Puts newly resolved addresses among the untried ones: IPv6 first, the
+/// families alternating (RFC 8305 §4), each keeping its order.
+fn merge(pending: &mut Vec<SocketAddr>, batch: Vec<SocketAddr>) {
+    let mut all = std::mem::take(pending);
+    all.extend(batch);
+    all.sort_by_key(|a| a.is_ipv4()); // stable: each family keeps its order
+    *pending = interleave(&all);
+}
+
+/// Connects to the first of the `candidates` that answers.
 ///
 /// Addresses are tried in Happy Eyeballs order ([`interleave`]): the first
 /// attempt starts at once, the next after `stagger` or as soon as every
 /// running attempt has failed, and the first to connect wins (the others are
-/// dropped, which closes their sockets). With `serialize`, the next starts
-/// only when the previous one has failed. Each attempt binds the address
-/// `local` gives for its family first, if any.
+/// dropped, which closes their sockets). Addresses resolved later join the
+/// untried ones as they arrive. With `serialize`, the next starts only when
+/// the previous one has failed. Each attempt binds the address `local` gives
+/// for its family first, if any.
 ///
 /// # Errors
 ///
 /// [`Error::Connect`] with every address tried and its error (attempts still
-/// running at the deadline fail with `TimedOut`), in the order they were started.
+/// running at the deadline fail with `TimedOut`), in the order they were
+/// started; when no address was found to try: [`Error::Resolve`],
+/// [`Error::NoAddresses`], or [`Error::TimedOut`] at the deadline.
 pub(crate) async fn connect_to_addrs(
-    addrs: &[SocketAddr],
+    candidates: Candidates,
     local: &Local,
     options: &SocketOptions,
     race: Race,
     target: &str,
 ) -> Result<(TcpStream, SocketAddr)> {
-    let order = interleave(addrs);
-    let mut next = 0;
+    let Candidates {
+        now,
+        mut later,
+        host,
+    } = candidates;
+    let mut pending = interleave(&now);
+    pending.reverse(); // the next address to try is popped off the end
+    let mut tried: Vec<SocketAddr> = Vec::new();
     let mut running: Vec<(usize, Attempt)> = Vec::new();
     let mut failed: Vec<(usize, io::Error)> = Vec::new();
+    let mut unresolved: Option<io::Error> = None;
     // Timers are made only when needed: a single address (an IP literal, a
     // name with one answer) races nothing, and most connects finish before
     // their deadline matters, so neither registers with the time driver.
     let mut stagger: Option<Pin<Box<Sleep>>> = None;
+    let mut next_start = Instant::now();
     let mut deadline: Option<Pin<Box<Sleep>>> = None;
 
     let outcome = poll_fn(|cx| loop {
-        let start_next = next < order.len()
+        while let Some(batches) = later.as_mut() {
+            match batches.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(batch))) => {
+                    pending.reverse();
+                    merge(&mut pending, batch);
+                    pending.reverse();
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    unresolved.get_or_insert(e);
+                }
+                Poll::Ready(None) => later = None,
+                Poll::Pending => break,
+            }
+        }
+        let start_next = !pending.is_empty()
             && (running.is_empty()
-                || stagger
-                    .as_mut()
-                    .is_some_and(|s| s.as_mut().poll(cx).is_ready()));
+                || (!race.serialize && {
+                    let timer = stagger.get_or_insert_with(|| Box::pin(sleep_until(next_start)));
+                    if timer.deadline() != next_start {
+                        timer.as_mut().reset(next_start);
+                    }
+                    timer.as_mut().poll(cx).is_ready()
+                }));
         if start_next {
-            let remote = order[next];
+            let remote = pending.pop().expect("checked non-empty");
             let bind = local.bind_for(remote);
             crate::log::connect_attempt(remote, bind);
-            running.push((next, attempt(remote, bind, options)));
-            next += 1;
-            if next < order.len() && !race.serialize {
-                let at = Instant::now() + race.stagger;
-                match stagger.as_mut() {
-                    Some(s) => s.as_mut().reset(at),
-                    None => stagger = Some(Box::pin(sleep_until(at))),
-                }
-            }
+            running.push((tried.len(), attempt(remote, bind, options)));
+            tried.push(remote);
+            next_start = Instant::now() + race.stagger;
+            continue; // poll the stagger timer again so it wakes us
         }
         let mut i = 0;
         while i < running.len() {
             match running[i].1.as_mut().poll(cx) {
                 Poll::Ready(Ok(stream)) => {
-                    let addr = order[running[i].0];
+                    let addr = tried[running[i].0];
                     crate::log::connected(addr);
                     return Poll::Ready(Ok((stream, addr)));
                 }
                 Poll::Ready(Err(e)) => {
                     let (index, _) = running.remove(i);
-                    crate::log::connect_attempt_failed(order[index], &e);
+                    crate::log::connect_attempt_failed(tried[index], &e);
                     failed.push((index, e));
                 }
                 Poll::Pending => i += 1,
             }
         }
         if running.is_empty() {
-            if next < order.len() {
+            if !pending.is_empty() {
                 continue; // every running attempt failed: start the next one now
             }
-            return Poll::Ready(Err(()));
-        }
-        if start_next {
-            continue; // poll the stagger timer again so it wakes us
+            if later.is_none() {
+                return Poll::Ready(Err(false));
+            }
         }
         let deadline = deadline.get_or_insert_with(|| Box::pin(sleep_until(race.deadline)));
         if deadline.as_mut().poll(cx).is_ready() {
@@ -221,23 +294,33 @@ pub(crate) async fn connect_to_addrs(
                     io::ErrorKind::TimedOut,
                     format!("no answer within connect_timeout ({:?})", race.timeout),
                 );
-                crate::log::connect_attempt_failed(order[index], &error);
+                crate::log::connect_attempt_failed(tried[index], &error);
                 failed.push((index, error));
             }
-            return Poll::Ready(Err(()));
+            return Poll::Ready(Err(true));
         }
         return Poll::Pending;
     })
     .await;
 
-    outcome.map_err(|()| {
+    outcome.map_err(|timed_out| {
+        if tried.is_empty() {
+            return match unresolved {
+                _ if timed_out => Error::TimedOut {
+                    operation: "host name resolution (connect_timeout)",
+                    after: race.timeout,
+                },
+                Some(source) => Error::Resolve { host, source },
+                None => Error::NoAddresses { host },
+            };
+        }
         failed.sort_by_key(|(index, _)| *index);
         Error::Connect {
             target: target.to_owned(),
             attempts: failed
                 .into_iter()
                 .map(|(index, error)| ConnectAttempt {
-                    addr: order[index],
+                    addr: tried[index],
                     error,
                 })
                 .collect(),
@@ -272,7 +355,7 @@ mod tests {
         let bad = refused_addr().await;
         let started = std::time::Instant::now();
         let (_, peer) = connect_to_addrs(
-            &[bad, good],
+            Candidates::known(vec![bad, good]),
             &Local::default(),
             &SocketOptions::default(),
             race(false),
@@ -319,7 +402,7 @@ mod tests {
         let b = refused_addr().await;
         for serialize in [false, true] {
             let err = connect_to_addrs(
-                &[a, b],
+                Candidates::known(vec![a, b]),
                 &Local::default(),
                 &SocketOptions::default(),
                 race(serialize),

@@ -2,18 +2,18 @@
 //! `StreamSocketListenerControl`, and `KeepAlive`.
 
 use std::future::Future;
-use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use std::sync::Arc;
 
-use sock_core::{ConnectAttempt, EndpointPair, Error, HostName, HostNameType, Result, ServiceName};
+use sock_core::{EndpointPair, Error, HostName, HostNameType, Result, ServiceName};
 use tokio::time::Instant;
 
 use crate::connect::{connect_to_addrs, Local, Race};
+use crate::dial::{candidates, connect_to_services, remote, Remote};
 use crate::options::{socket_option_setters, SocketOptions};
-use crate::resolve::{interleave, local_port, resolve, service_port, Resolve, SharedResolver};
+use crate::resolve::{interleave, local_port, resolve, Resolve, SharedResolver};
 use crate::StreamSocket;
 
 /// How long [`StreamSocketControl::connect`] may take in all, resolution
@@ -223,7 +223,9 @@ impl StreamSocketControl {
     /// would try (UWP's `GetEndpointPairsAsync`), in the order it tries them:
     /// one per address the resolver gives, the two families alternating from
     /// the resolver's first answer, each with no local preference. An IP
-    /// literal is its one pair. For a connect loop of one's own: set a local
+    /// literal is its one pair. A service found through SRV records gives the
+    /// pairs of each target in the order tried, each with its port. For a
+    /// connect loop of one's own: set a local
     /// endpoint on a pair, or skip some, and pass each to
     /// [`connect_pair`](Self::connect_pair).
     ///
@@ -268,13 +270,27 @@ impl StreamSocketControl {
         let host = host.clone();
         async move {
             let service = service?;
-            let port = service_port(&service).await?;
             let deadline = Instant::now() + control.connect_timeout;
-            let addrs = control.resolve_by(&host, port, deadline).await?;
-            Ok(interleave(&addrs)
-                .into_iter()
-                .map(|addr| EndpointPair::to_remote(HostName::from(addr), service.clone()))
-                .collect())
+            let resolver = &*control.resolver.0;
+            // (host, port, the service as the pairs name it)
+            let targets =
+                match remote(resolver, &host, &service, deadline, control.connect_timeout).await? {
+                    Remote::Port(port) => vec![(host, port, service)],
+                    Remote::Services(records) => records
+                        .into_iter()
+                        .map(|r| Ok((HostName::new(&r.target)?, r.port, ServiceName::from(r.port))))
+                        .collect::<Result<_>>()?,
+                };
+            let mut pairs = Vec::new();
+            for (host, port, service) in targets {
+                let addrs = control.resolve_by(&host, port, deadline).await?;
+                pairs.extend(
+                    interleave(&addrs)
+                        .into_iter()
+                        .map(|addr| EndpointPair::to_remote(HostName::from(addr), service.clone())),
+                );
+            }
+            Ok(pairs)
         }
     }
 
@@ -305,9 +321,9 @@ impl StreamSocketControl {
         let tls = self.options.client_tls.for_connect()?;
         let started = Instant::now();
         let deadline = started + self.connect_timeout;
-        let port = service_port(service).await?;
+        let resolver = &*self.resolver.0;
+        let remote = remote(resolver, host, service, deadline, self.connect_timeout).await?;
         let local_port = local_port(local_service).await?;
-        let mut addrs = self.resolve_by(host, port, deadline).await?;
         let local = Local {
             addrs: match local_host {
                 None => Vec::new(),
@@ -319,24 +335,6 @@ impl StreamSocketControl {
             HostNameType::Ipv6 => format!("[{}]:{}", host.canonical_name(), service),
             _ => format!("{}:{}", host.canonical_name(), service),
         };
-        if !local.is_any() {
-            let (usable, unusable): (Vec<_>, Vec<_>) =
-                addrs.into_iter().partition(|a| local.can_reach(*a));
-            if usable.is_empty() {
-                return Err(Error::Connect {
-                    target,
-                    attempts: unusable
-                        .into_iter()
-                        .map(|addr| ConnectAttempt {
-                            addr,
-                            error: family_mismatch(&local.addrs, addr),
-                        })
-                        .collect(),
-                }
-                .into());
-            }
-            addrs = usable;
-        }
         let race = Race {
             stagger: self.attempt_delay,
             // Two sockets cannot hold one fixed local port at once.
@@ -344,7 +342,24 @@ impl StreamSocketControl {
             deadline,
             timeout: self.connect_timeout,
         };
-        let (stream, peer) = connect_to_addrs(&addrs, &local, &self.options, race, &target).await?;
+        let (stream, peer) = match remote {
+            Remote::Port(port) => {
+                let candidates = candidates(
+                    resolver,
+                    host,
+                    port,
+                    &local,
+                    deadline,
+                    self.connect_timeout,
+                    &target,
+                )
+                .await?;
+                connect_to_addrs(candidates, &local, &self.options, race, &target).await?
+            }
+            Remote::Services(records) => {
+                connect_to_services(resolver, records, &local, &self.options, race, &target).await?
+            }
+        };
         let socket =
             StreamSocket::connected(stream, peer, host.clone(), service.clone(), &self.options)?;
         #[cfg(feature = "tls")]
@@ -364,22 +379,6 @@ impl StreamSocketControl {
         }
         Ok(socket)
     }
-}
-
-/// Why `remote` cannot be reached from any of `locals` (all of the other family).
-fn family_mismatch(locals: &[SocketAddr], remote: SocketAddr) -> io::Error {
-    let (ours, theirs) = if remote.is_ipv4() {
-        ("IPv6", "IPv4")
-    } else {
-        ("IPv4", "IPv6")
-    };
-    let local = locals
-        .first()
-        .map_or_else(String::new, |l| format!(" {}", l.ip()));
-    io::Error::new(
-        io::ErrorKind::AddrNotAvailable,
-        format!("the local address{local} is {ours} and cannot reach an {theirs} address"),
-    )
 }
 
 pub(crate) type ConnectResult = std::result::Result<StreamSocket, crate::connect::ConnectFailure>;

@@ -124,9 +124,13 @@
 // `unsafe` lives in `sys`, the platform glue, and nowhere else.
 #![deny(unsafe_code)]
 
+mod answer;
 mod cancel;
 mod connect;
 mod control;
+mod dial;
+#[cfg(feature = "hickory-resolver")]
+mod dns;
 #[cfg(unix)]
 mod fd;
 #[cfg(feature = "handoff")]
@@ -138,6 +142,7 @@ mod io;
 mod listener;
 mod log;
 mod options;
+mod progressive;
 mod resolve;
 mod serve;
 #[cfg(unix)]
@@ -145,14 +150,18 @@ mod shard;
 mod shutdown;
 mod socket;
 mod split;
+mod srv;
 mod stats;
 #[allow(unsafe_code)]
 mod sys;
 #[cfg(feature = "tls")]
 mod tls;
 
+pub use answer::{AddressBatches, Resolving, ResolvingService};
 pub use cancel::CancelIoHandle;
 pub use control::{StreamSocketControl, DEFAULT_CONNECTION_ATTEMPT_DELAY, DEFAULT_CONNECT_TIMEOUT};
+#[cfg(feature = "hickory-resolver")]
+pub use dns::{DnsResolver, DEFAULT_DNS_QUERY_TIMEOUT};
 pub use idle::IdleKind;
 pub use idle_handle::IdleHandle;
 pub use info::{StreamSocketInformation, StreamSocketListenerInformation};
@@ -163,7 +172,8 @@ pub use listener::{
 pub use options::{
     KeepAlive, DEFAULT_CLOSE_DRAIN_LIMIT, DEFAULT_CLOSE_TIMEOUT, LOW_LATENCY_TRAFFIC_CLASS,
 };
-pub use resolve::{Resolve, Resolving, SystemResolver};
+pub use progressive::{resolve_families, DEFAULT_RESOLUTION_DELAY};
+pub use resolve::{Resolve, SystemResolver};
 pub use serve::{
     HandlerFailure, HandlerOutcome, Serve, ServeReport, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_SERVE_IDLE_TIMEOUT, DEFAULT_SHED_MIN_IDLE, DEFAULT_SHUTDOWN_TIMEOUT,
@@ -185,6 +195,7 @@ pub use sock_tls::HandshakeError as TlsConnectError;
 pub use sock_tls::ServerCertificateErrorSeverity;
 pub use socket::StreamSocket;
 pub use split::{InputStream, OutputStream, ReuniteError};
+pub use srv::ServiceRecord;
 pub use stats::{BandwidthStatistics, RoundTripTimeStatistics};
 #[cfg(feature = "tls")]
 pub use tls::{DEFAULT_MAX_PENDING_TLS_HANDSHAKES, DEFAULT_TLS_FIRST_BYTE_TIMEOUT};

@@ -2,16 +2,14 @@
 //! resolver, and the shortcut for IP literals.
 
 use std::fmt;
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
 
 use sock_core::{Error, HostName, Result};
 use sock_core::{ServiceName, TransportProtocol};
 
-/// The future a [`Resolve`] returns: the addresses for a name, best first.
-pub type Resolving = Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>> + Send>>;
+use crate::answer::{AddressBatches, Resolving, ResolvingService};
+use crate::progressive::one_batch;
 
 /// Resolves host names to socket addresses.
 ///
@@ -40,12 +38,42 @@ pub type Resolving = Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>> + 
 /// # drop(control);
 /// ```
 ///
-/// A failure should look like the system's (an `io::Error` whose message is
-/// std's `failed to lookup address information: …`), so its
-/// [`SocketErrorStatus`](sock_core::SocketErrorStatus) comes out the same.
+/// A failure should say what it stands for: a
+/// [`ResolverError`](sock_core::ResolverError) with its
+/// [`SocketErrorStatus`](sock_core::SocketErrorStatus) (`HostNotFound` for a
+/// name that does not exist, `NonAuthoritativeHostNotFound` for "try again"),
+/// or an error that looks like the system's (std's `failed to lookup address
+/// information: …`).
+///
+/// A resolver that asks for IPv6 and IPv4 separately can hand addresses out
+/// as they arrive ([`resolve_progressively`](Self::resolve_progressively),
+/// RFC 8305 §3), and one that speaks DNS can look up SRV records
+/// ([`resolve_service`](Self::resolve_service)).
 pub trait Resolve: Send + Sync + 'static {
     /// The addresses of `host` (never an IP literal) with `port` filled in.
     fn resolve(&self, host: &HostName, port: u16) -> Resolving;
+
+    /// The addresses of `host` as they arrive, for a connect that starts with
+    /// the first answer. The default is [`resolve`](Self::resolve)'s answer as
+    /// one batch; [`resolve_families`](crate::resolve_families) merges
+    /// separate AAAA and A queries as RFC 8305 §3 asks.
+    fn resolve_progressively(&self, host: &HostName, port: u16) -> AddressBatches {
+        one_batch(self.resolve(host, port))
+    }
+
+    /// The SRV records of `service` over `protocol` on `host`
+    /// (`_service._tcp.host`), in any order, or `None` when this resolver does
+    /// not look services up (the default). Asked only for a service name that
+    /// is neither a port number nor in the services table.
+    fn resolve_service(
+        &self,
+        service: &str,
+        protocol: TransportProtocol,
+        host: &HostName,
+    ) -> ResolvingService {
+        let _ = (service, protocol, host);
+        Box::pin(std::future::ready(Ok(None)))
+    }
 }
 
 /// The operating system's resolver (`getaddrinfo` through

@@ -32,6 +32,9 @@
 //!   (smartcards, HSMs, SoftHSM2): `tls::Pkcs11Uri`, `Certificate::from_pkcs11`.
 //! - `websocket`: [`websocket`], UWP's `MessageWebSocket` and
 //!   `StreamWebSocket`, client and server (`wss://` with `tls`).
+//! - `hickory-resolver`: `tcp::DnsResolver`, DNS that starts connecting with
+//!   the first answer (AAAA and A asked in parallel, RFC 8305) and looks up
+//!   SRV records for service names that are not ports (RFC 2782).
 //! - `tracing` (default): log events and per-connection spans through
 //!   `tracing` (see [`tcp`]'s "Logs").
 //! - `full`: all of the above.

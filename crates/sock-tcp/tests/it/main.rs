@@ -18,6 +18,7 @@ mod tcp_cancel_io;
 mod tcp_close;
 mod tcp_connect_pair;
 mod tcp_control;
+mod tcp_dns;
 mod tcp_echo;
 mod tcp_endpoint_pairs;
 mod tcp_errors;

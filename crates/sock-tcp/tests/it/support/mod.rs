@@ -86,11 +86,17 @@ pub(crate) fn has_ipv6() -> bool {
 /// connecting to it gets no answer at all (as a firewalled host behaves).
 /// Keep both values alive while it should stay silent.
 pub(crate) fn silent_listener() -> (std::net::TcpListener, Vec<std::net::TcpStream>) {
+    silent_listener_at("127.0.0.1:0".parse().unwrap())
+}
+
+/// [`silent_listener`] on `at` (a loopback address, IPv4 or IPv6).
+pub(crate) fn silent_listener_at(
+    at: SocketAddr,
+) -> (std::net::TcpListener, Vec<std::net::TcpStream>) {
     use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    socket
-        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
-        .unwrap();
+    let domain = Domain::for_address(at);
+    let socket = Socket::new(domain, Type::STREAM, None).unwrap();
+    socket.bind(&at.into()).unwrap();
     socket.listen(0).unwrap();
     let listener: std::net::TcpListener = socket.into();
     let addr = listener.local_addr().unwrap();
@@ -98,7 +104,7 @@ pub(crate) fn silent_listener() -> (std::net::TcpListener, Vec<std::net::TcpStre
     // until one gets no answer.
     let mut queued = Vec::new();
     for _ in 0..8 {
-        let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        let s = Socket::new(domain, Type::STREAM, None).unwrap();
         if s.connect_timeout(&addr.into(), Duration::from_millis(200))
             .is_err()
         {
