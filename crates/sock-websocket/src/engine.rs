@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use sock_codec::{FrameMemoryBudget, FrameMemoryCharge};
+use sock_codec::{DEFAULT_HIGH_WATERMARK, DEFAULT_LOW_WATERMARK};
 use sock_tcp::StreamSocket;
 use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
@@ -23,10 +24,6 @@ use crate::{CloseCode, CloseFrame, Message, MessageType, ReceiveMode, Result, We
 
 /// Room made for each read.
 const READ_ROOM: usize = 16 * 1024;
-
-/// Past this many bytes waiting to be sent, a send first waits for them to
-/// be written.
-const SEND_BACKPRESSURE: usize = 64 * 1024;
 
 /// Past this many bytes of replies (pongs) waiting because the peer does not
 /// read, reading stops until they are written: a peer cannot grow our
@@ -85,6 +82,11 @@ pub(crate) struct Engine {
     joined_charge: FrameMemoryCharge,
     /// The type of the message being sent in parts.
     sending: Option<MessageType>,
+    /// Backpressure: past `high` bytes unsent, a send first writes down to
+    /// `low` (`throttled` meanwhile).
+    high_watermark: usize,
+    low_watermark: usize,
+    throttled: bool,
     closed: watch::Sender<Option<CloseFrame>>,
     keepalive: Option<(Duration, Pin<Box<Sleep>>)>,
 }
@@ -122,6 +124,9 @@ impl Engine {
             incoming: None,
             joined_charge: FrameMemoryCharge::new(settings.memory_budget),
             sending: None,
+            high_watermark: DEFAULT_HIGH_WATERMARK,
+            low_watermark: DEFAULT_LOW_WATERMARK,
+            throttled: false,
             closed: watch::Sender::new(None),
             keepalive: settings
                 .pong_interval
@@ -364,15 +369,55 @@ impl Engine {
 
     // ===== sending =====
 
-    /// Ready to take a message: waits while much is still unsent.
+    /// Ready to take a message: once the high watermark is reached, writes
+    /// down to the low one first.
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if !self.is_open() {
             return Poll::Ready(Err(WebSocketError::Closed));
         }
-        if self.outbox.queued() >= SEND_BACKPRESSURE {
-            ready!(self.poll_flush(cx))?;
+        self.poll_writable(cx)
+    }
+
+    /// Writes down to the low watermark when the high one was reached.
+    pub(crate) fn poll_writable(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if self.outbox.queued() >= self.high_watermark {
+            self.throttled = true;
+        }
+        if self.throttled {
+            self.poll_keepalive(cx);
+            ready!(self.outbox.poll_write_below(
+                &mut self.io,
+                cx,
+                self.low_watermark.saturating_sub(1)
+            ))?;
+            self.throttled = false;
         }
         Poll::Ready(Ok(()))
+    }
+
+    /// Whether a message may be queued without going over the high
+    /// watermark; once it is reached, `false` until less than the low one
+    /// waits.
+    pub(crate) fn is_writable(&self) -> bool {
+        !self.throttled && self.outbox.queued() < self.high_watermark
+    }
+
+    /// Bytes of frames queued and not yet written.
+    pub(crate) fn buffered_amount(&self) -> usize {
+        self.outbox.queued()
+    }
+
+    /// Sets the watermarks.
+    pub(crate) fn set_watermarks(&mut self, low: usize, high: usize) -> Result<()> {
+        if low > high {
+            return Err(WebSocketError::invalid_argument(
+                "watermarks",
+                format!("the low watermark ({low} bytes) is above the high one ({high} bytes)"),
+            ));
+        }
+        self.high_watermark = high;
+        self.low_watermark = low;
+        Ok(())
     }
 
     /// Queues a message (or a part of one).

@@ -81,7 +81,18 @@ impl Outbox {
         io: &mut W,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
-        while self.queued > 0 {
+        ready!(self.poll_write_below(io, cx, 0))?;
+        Pin::new(io).poll_flush(cx)
+    }
+
+    /// Writes until no more than `limit` bytes wait (nothing waits, for 0).
+    pub(crate) fn poll_write_below<W: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut W,
+        cx: &mut Context<'_>,
+        limit: usize,
+    ) -> Poll<io::Result<()>> {
+        while self.queued > limit {
             let n = if self.segments.is_empty() {
                 ready!(Pin::new(&mut *io).poll_write(cx, &self.staging))?
             } else {
@@ -102,7 +113,7 @@ impl Outbox {
             }
             self.consume(n);
         }
-        Pin::new(io).poll_flush(cx)
+        Poll::Ready(Ok(()))
     }
 
     /// Drops the first `n` bytes written.

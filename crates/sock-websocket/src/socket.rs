@@ -138,6 +138,52 @@ impl MessageWebSocket {
             .await
     }
 
+    /// Sets the backpressure watermarks (Netty's `WriteBufferWaterMark`):
+    /// once `high` bytes of messages wait unsent, the WebSocket is not
+    /// [writable](Self::is_writable), and the next `send`, `feed` or
+    /// [`writable`](Self::writable) writes until fewer than `low` wait.
+    /// Defaults: 64 KiB and 32 KiB (sock-codec's `DEFAULT_HIGH_WATERMARK` and
+    /// `DEFAULT_LOW_WATERMARK`, as `FrameWriter`).
+    ///
+    /// This is the `Sink`'s `poll_ready`: a producer that `feed`s without
+    /// flushing holds at most the high watermark plus one message.
+    ///
+    /// # Errors
+    ///
+    /// [`WebSocketError::InvalidArgument`] naming `watermarks` when `low` is
+    /// above `high`; the watermarks in force do not change.
+    pub fn set_watermarks(&mut self, low: usize, high: usize) -> Result<()> {
+        self.engine.set_watermarks(low, high)
+    }
+
+    /// Whether a message may be queued without going over the high
+    /// watermark (Netty's `Channel.isWritable`). Once the high watermark is
+    /// reached it stays `false` until fewer than the low watermark's bytes
+    /// wait.
+    pub fn is_writable(&self) -> bool {
+        self.engine.is_writable()
+    }
+
+    /// Bytes of messages queued and not yet written (the browser
+    /// WebSocket's `bufferedAmount`), frame headers included.
+    pub fn buffered_amount(&self) -> usize {
+        self.engine.buffered_amount()
+    }
+
+    /// Writes until the WebSocket is [writable](Self::is_writable) again: at
+    /// once if it is.
+    ///
+    /// # Errors
+    ///
+    /// A write error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: messages not yet written stay queued, in order.
+    pub async fn writable(&mut self) -> Result<()> {
+        poll_fn(|cx| self.engine.poll_writable(cx)).await
+    }
+
     /// Runs the closing handshake (UWP's `Close(code, reason)`): sends a
     /// close frame, drops the messages still arriving until the peer's close
     /// frame, then closes the connection; gives the peer's code and reason.

@@ -9,3 +9,4 @@ mod rfc6455_conformance;
 mod websocket_client_server;
 mod websocket_limits;
 mod websocket_tls;
+mod websocket_watermarks;
