@@ -6,7 +6,11 @@
 //!   servers use: one `TcpListener` on a multi-thread runtime with 2 workers
 //!   and a task per connection. `ours` is `serve_sharded` with 1 and with 2
 //!   worker threads (one listener per thread on one port, each with a
-//!   current-thread runtime).
+//!   current-thread runtime). `serve_scaling_2` also measures `floor`: the
+//!   same thread-per-core layout written with bare tokio and socket2 (two
+//!   threads, each a current-thread runtime and its own `SO_REUSEPORT`
+//!   listener, a task per connection), no library at all: `peer ÷ floor`
+//!   is the best any sharded server could reach against the peer here.
 //! * `serve_accept_2`: connections per second: 64 clients connect at once,
 //!   send 8 bytes, read them back and reset; the same two server layouts, 2
 //!   workers each.
@@ -71,6 +75,43 @@ fn start_peer(workers: usize) -> (Runtime, SocketAddr) {
         }
     });
     (rt, addr)
+}
+
+/// The floor: thread per core by hand: `workers` threads, each with a
+/// current-thread runtime and its own `SO_REUSEPORT` listener on one port.
+/// The threads end when the process does.
+fn start_floor(workers: usize) -> SocketAddr {
+    use socket2::{Domain, Socket, Type};
+    let bind = |addr: SocketAddr| {
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("floor socket");
+        socket.set_reuse_port(true).expect("floor reuse_port");
+        socket.set_nonblocking(true).expect("floor nonblocking");
+        socket.bind(&addr.into()).expect("floor bind");
+        socket.listen(1024).expect("floor listen");
+        std::net::TcpListener::from(socket)
+    };
+    let first = bind("127.0.0.1:0".parse().expect("loopback"));
+    let addr = first.local_addr().expect("floor address");
+    let mut listeners = vec![first];
+    for _ in 1..workers {
+        listeners.push(bind(addr));
+    }
+    for listener in listeners {
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("floor runtime");
+            rt.block_on(async move {
+                let listener = TcpListener::from_std(listener).expect("floor listener");
+                while let Ok((stream, _)) = listener.accept().await {
+                    stream.set_nodelay(true).expect("floor nodelay");
+                    tokio::spawn(echo(stream));
+                }
+            });
+        });
+    }
+    addr
 }
 
 /// Ours: `serve_sharded` with `workers` shards.
@@ -146,6 +187,12 @@ fn serve_scaling(c: &mut Criterion, client_rt: &Runtime, ours_workers: usize) {
     g.bench_function("ours", |b| {
         b.iter_custom(|iters| bench_echo(client_rt, our_addr, iters));
     });
+    if ours_workers > 1 {
+        let floor_addr = start_floor(ours_workers);
+        g.bench_function("floor", |b| {
+            b.iter_custom(|iters| bench_echo(client_rt, floor_addr, iters));
+        });
+    }
     g.finish();
     sock_benches::runtime().block_on(ours.shutdown());
     peer_rt.shutdown_timeout(Duration::from_secs(1));
