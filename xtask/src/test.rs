@@ -98,9 +98,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
 /// Programs the tests run as peers no one here wrote, with the Debian
 /// package that has each. SoftHSM2 and OpenSC's `pkcs11-tool` make the PKCS#11 tokens the
-/// client-certificate tests sign on.
+/// client-certificate tests sign on; dnsmasq answers `DnsResolver`'s queries.
 const TEST_TOOLS: &[(&str, &str)] = &[
     ("openssl", "openssl"),
+    ("dnsmasq", "dnsmasq-base"),
     ("softhsm2-util", "softhsm2"),
     ("pkcs11-tool", "opensc"),
 ];

@@ -279,3 +279,103 @@ async fn endpoint_pairs_list_srv_targets_in_the_order_tried() {
         .collect();
     assert_eq!(listed, ["127.0.0.1:1001", "127.0.0.2:2002"]);
 }
+
+/// dnsmasq on a loopback port, answering for `dnsmasq.test` only (NXDOMAIN
+/// for the rest of it); killed when dropped.
+struct Dnsmasq {
+    child: tokio::process::Child,
+    addr: SocketAddr,
+}
+
+impl Dnsmasq {
+    async fn start(records: &[String]) -> Self {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        // A port free a moment ago; dnsmasq exits when another took it,
+        // and the next try picks another.
+        for _ in 0..5 {
+            let port = std::net::UdpSocket::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut command = tokio::process::Command::new("dnsmasq");
+            command
+                .args([
+                    "--no-daemon",
+                    "--bind-interfaces",
+                    "--listen-address=127.0.0.1",
+                ])
+                .args([
+                    "--no-resolv",
+                    "--no-hosts",
+                    "--conf-file=/dev/null",
+                    "--pid-file=",
+                ])
+                .args(["--local=/dnsmasq.test/", "--log-facility=-", "--user=root"])
+                .arg(format!("--port={port}"))
+                .args(records)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .kill_on_drop(true);
+            let mut child = command
+                .spawn()
+                .expect("dnsmasq runs (cargo xtask test installs dnsmasq-base)");
+            let mut log = BufReader::new(child.stderr.take().unwrap()).lines();
+            // dnsmasq reports "started" once its sockets are bound.
+            let started = within(async {
+                while let Ok(Some(line)) = log.next_line().await {
+                    if line.contains("started") {
+                        return true;
+                    }
+                }
+                false
+            })
+            .await;
+            if started {
+                tokio::spawn(async move { while let Ok(Some(_)) = log.next_line().await {} });
+                let addr = (Ipv4Addr::LOCALHOST, port).into();
+                return Self { child, addr };
+            }
+            let _ = child.wait().await;
+        }
+        panic!("dnsmasq did not start on any of five ports");
+    }
+}
+
+impl Drop for Dnsmasq {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+#[tokio::test]
+async fn dnsmasq_answers_srv_and_both_families_and_nxdomain() {
+    let listener = listener().await;
+    let good = listener.local_addr();
+    let dnsmasq = Dnsmasq::start(&[
+        // IPv6 ::1 has nothing on the port: refused, then IPv4 connects.
+        "--host-record=web.dnsmasq.test,127.0.0.1,::1".to_owned(),
+        format!(
+            "--srv-host=_sock-echo._tcp.dnsmasq.test,web.dnsmasq.test,{},10,5",
+            good.port()
+        ),
+    ])
+    .await;
+    let control =
+        StreamSocket::builder().resolver(DnsResolver::with_name_servers(&[dnsmasq.addr]).unwrap());
+    let (socket, accepted) = within(async {
+        tokio::join!(
+            control.connect(&host("dnsmasq.test"), "sock-echo"),
+            listener.accept()
+        )
+    })
+    .await;
+    accepted.unwrap();
+    assert_eq!(socket.unwrap().peer_addr(), good);
+
+    let err = within(control.connect(&host("missing.dnsmasq.test"), 80))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), S::HostNotFound, "{err:?}");
+}
