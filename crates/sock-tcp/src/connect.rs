@@ -418,4 +418,107 @@ mod tests {
             assert_eq!(attempts.iter().map(|a| a.addr).collect::<Vec<_>>(), [a, b]);
         }
     }
+
+    /// Candidates whose addresses come later, as `batches` (each after its delay).
+    fn later(batches: Vec<(u64, io::Result<Vec<SocketAddr>>)>) -> Candidates {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            for (ms, batch) in batches {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                let _ = tx.send(batch);
+            }
+        });
+        let mut rx = rx;
+        Candidates {
+            now: Vec::new(),
+            later: Some(Box::pin(futures::stream::poll_fn(move |cx| {
+                rx.poll_recv(cx)
+            }))),
+            host: "late.test".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn addresses_that_arrive_late_join_the_race() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let good = listener.local_addr().unwrap();
+        let bad = refused_addr().await;
+        // The first batch only refuses; the good address comes 50 ms later.
+        let candidates = later(vec![(0, Ok(vec![bad])), (50, Ok(vec![good]))]);
+        let (_, peer) = connect_to_addrs(
+            candidates,
+            &Local::default(),
+            &SocketOptions::default(),
+            race(false),
+            "late.test:1",
+        )
+        .await
+        .unwrap();
+        assert_eq!(peer, good);
+    }
+
+    #[tokio::test]
+    async fn no_address_at_all_is_the_resolver_error_or_no_addresses() {
+        let failed = later(vec![(0, Err(io::Error::other("servfail")))]);
+        let err = connect_to_addrs(
+            failed,
+            &Local::default(),
+            &SocketOptions::default(),
+            race(false),
+            "late.test:1",
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::Resolve { ref host, .. } if host == "late.test"),
+            "{err:?}"
+        );
+        let empty = later(vec![(0, Ok(Vec::new()))]);
+        let err = connect_to_addrs(
+            empty,
+            &Local::default(),
+            &SocketOptions::default(),
+            race(false),
+            "late.test:1",
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, Error::NoAddresses { .. }), "{err:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_resolver_still_silent_at_the_deadline_times_out_as_resolution() {
+        let silent = later(vec![(3_600_000, Ok(Vec::new()))]);
+        let mut race = race(false);
+        race.deadline = Instant::now() + Duration::from_millis(500);
+        let err = connect_to_addrs(
+            silent,
+            &Local::default(),
+            &SocketOptions::default(),
+            race,
+            "late.test:1",
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::TimedOut { operation, .. } if operation.contains("resolution")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn late_addresses_put_ipv6_first_and_alternate() {
+        let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let mut pending = vec![a("127.0.0.1:1"), a("127.0.0.2:1")];
+        merge(&mut pending, vec![a("[::1]:1"), a("[::2]:1")]);
+        assert_eq!(
+            pending,
+            [
+                a("[::1]:1"),
+                a("127.0.0.1:1"),
+                a("[::2]:1"),
+                a("127.0.0.2:1")
+            ]
+        );
+    }
 }
