@@ -204,7 +204,7 @@ impl WireCodec {
             Self::Length(codec) => {
                 let total = datagram.len();
                 let mut src = BytesMut::from(&datagram[..]);
-                let frame = codec.decode_eof(&mut src)?;
+                let frame = codec.decode(&mut src)?;
                 match frame {
                     Some(frame) if src.is_empty() => Ok(frame),
                     _ => Err(sock::Error::invalid_data(format!(

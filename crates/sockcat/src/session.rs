@@ -26,6 +26,9 @@ use crate::stats::Stats;
 /// idle timeout is set.
 pub(crate) const DEFAULT_UDP_LINGER: Duration = Duration::from_secs(1);
 
+/// How long closing a connection at the end of a session may take.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A received message and, for datagrams, who sent it.
 #[derive(Debug)]
 pub(crate) struct Received {
@@ -127,93 +130,110 @@ async fn bridge(
     let touch = || last.store(millis(start.elapsed()), Ordering::Relaxed);
     let peer = peer.as_str();
 
-    // Local input to the peer. Ends `true` when the session should end.
-    let up = async {
-        while let Some(message) = input.recv().await {
-            let data = message?;
-            touch();
-            settings.stats.sent(data.len());
-            if settings.hexdump {
-                hexdump::print(Direction::Out, peer, &data);
+    let mut closed = false;
+    let result = {
+        // Local input to the peer. Ends `true` when the session should end.
+        let up = async {
+            while let Some(message) = input.recv().await {
+                let data = message?;
+                touch();
+                settings.stats.sent(data.len());
+                if settings.hexdump {
+                    hexdump::print(Direction::Out, peer, &data);
+                }
+                if let Some(stdout) = &settings.stdout {
+                    stdout
+                        .write(settings.output.render(Direction::Out, Some(peer), &data))
+                        .await?;
+                }
+                tx.send(data).await?;
             }
-            if let Some(stdout) = &settings.stdout {
-                stdout
-                    .write(settings.output.render(Direction::Out, Some(peer), &data))
-                    .await?;
+            match settings.eof {
+                EofAction::HalfClose => {
+                    closed = true;
+                    tx.close().await.map(|()| false)
+                }
+                EofAction::Close => Ok(true),
+                EofAction::Keep => Ok(false),
             }
-            tx.send(data).await?;
-        }
-        match settings.eof {
-            EofAction::HalfClose => tx.close().await.map(|()| false),
-            EofAction::Close => Ok(true),
-            EofAction::Keep => Ok(false),
-        }
-    };
-
-    // The peer's messages to the local end. Ends `true` when --count is
-    // reached; the local end (an --exec command's stdin) closes with it.
-    let down = async {
-        let mut output = output;
-        let mut received = 0u64;
-        while let Some(message) = rx.next().await {
-            let Received { data, from } = message?;
-            touch();
-            settings.stats.received(data.len());
-            let from = from.as_deref().unwrap_or(peer);
-            if settings.hexdump {
-                hexdump::print(Direction::In, from, &data);
-            }
-            if let Some(relay) = &relay {
-                relay.hub.broadcast(&data, Some(relay.id)).await;
-            }
-            output
-                .write(settings.output.render(Direction::In, Some(from), &data))
-                .await?;
-            received += 1;
-            if settings.count.is_some_and(|count| received >= count) {
-                return Ok(true);
-            }
-        }
-        Ok::<bool, Failure>(false)
-    };
-
-    tokio::pin!(up, down);
-    let (mut up_done, mut down_done) = (false, false);
-    loop {
-        let lingering = linger && up_done;
-        let limit = match settings.idle {
-            Some(limit) => Some(limit),
-            None if lingering => Some(DEFAULT_UDP_LINGER),
-            None => None,
         };
-        let quiet_until =
-            limit.map(|limit| start + Duration::from_millis(last.load(Ordering::Relaxed)) + limit);
-        tokio::select! {
-            ended = &mut up, if !up_done => {
-                up_done = true;
-                if ended? {
-                    return Ok(());
+
+        // The peer's messages to the local end. Ends `true` when --count is
+        // reached; the local end (an --exec command's stdin) closes with it.
+        let down = async {
+            let mut output = output;
+            let mut received = 0u64;
+            while let Some(message) = rx.next().await {
+                let Received { data, from } = message?;
+                touch();
+                settings.stats.received(data.len());
+                let from = from.as_deref().unwrap_or(peer);
+                if settings.hexdump {
+                    hexdump::print(Direction::In, from, &data);
+                }
+                if let Some(relay) = &relay {
+                    relay.hub.broadcast(&data, Some(relay.id)).await;
+                }
+                output
+                    .write(settings.output.render(Direction::In, Some(from), &data))
+                    .await?;
+                received += 1;
+                if settings.count.is_some_and(|count| received >= count) {
+                    return Ok(true);
                 }
             }
-            counted = &mut down, if !down_done => {
-                down_done = true;
-                // The peer is done. A command gets the end of its input and
-                // the session goes on until its output ends; stdin is left.
-                if counted? || !exec {
-                    return Ok(());
+            Ok::<bool, Failure>(false)
+        };
+
+        tokio::pin!(up, down);
+        let (mut up_done, mut down_done) = (false, false);
+        let result: Result<(), Failure> = loop {
+            let lingering = linger && up_done;
+            let limit = match settings.idle {
+                Some(limit) => Some(limit),
+                None if lingering => Some(DEFAULT_UDP_LINGER),
+                None => None,
+            };
+            let quiet_until = limit
+                .map(|limit| start + Duration::from_millis(last.load(Ordering::Relaxed)) + limit);
+            tokio::select! {
+                ended = &mut up, if !up_done => {
+                    up_done = true;
+                    match ended {
+                        Ok(true) => break Ok(()),
+                        Ok(false) => {}
+                        Err(e) => break Err(e),
+                    }
+                }
+                counted = &mut down, if !down_done => {
+                    down_done = true;
+                    // The peer is done. A command gets the end of its input and
+                    // the session goes on until its output ends; stdin is left.
+                    match counted {
+                        Ok(counted) if counted || !exec => break Ok(()),
+                        Ok(_) => {}
+                        Err(e) => break Err(e),
+                    }
+                }
+                () = sleep_until(quiet_until) => {
+                    let quiet = start.elapsed().saturating_sub(Duration::from_millis(last.load(Ordering::Relaxed)));
+                    if let Some(limit) = limit.filter(|limit| quiet >= *limit) {
+                        break if lingering { Ok(()) } else { Err(Failure::IdleTimeout(limit)) };
+                    }
                 }
             }
-            () = sleep_until(quiet_until) => {
-                let quiet = start.elapsed().saturating_sub(Duration::from_millis(last.load(Ordering::Relaxed)));
-                if let Some(limit) = limit.filter(|limit| quiet >= *limit) {
-                    return if lingering { Ok(()) } else { Err(Failure::IdleTimeout(limit)) };
-                }
+            if up_done && down_done {
+                break Ok(());
             }
-        }
-        if up_done && down_done {
-            return Ok(());
-        }
+        };
+        result
+    };
+    // A session that ended well ends its side properly too: TLS sends its
+    // close_notify, a WebSocket its close frame, TCP its FIN.
+    if result.is_ok() && !closed {
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, tx.close()).await;
     }
+    result
 }
 
 /// Sleeps until `deadline`, or for ever without one.

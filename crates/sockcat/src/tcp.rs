@@ -122,6 +122,12 @@ pub(crate) async fn connect(
 ) -> Result<Conn, Failure> {
     let host_name = HostName::new(host)?;
     let service = ServiceName::new(port)?;
+    // Certificate files are read before connecting: a mistake in them
+    // costs no connection.
+    let tls_config = common
+        .tls
+        .map(|version| tls::client_config(common, version, connect_timeout))
+        .transpose()?;
     let mut control = StreamSocket::builder().connect_timeout(connect_timeout);
     if let Some(family) = Family::of(common) {
         family.check(&host_name)?;
@@ -135,10 +141,9 @@ pub(crate) async fn connect(
         socket.peer_addr(),
         socket.local_addr()
     ));
-    let socket = match common.tls {
+    let socket = match tls_config {
         None => socket,
-        Some(version) => {
-            let config = tls::client_config(common, version, connect_timeout)?;
+        Some(config) => {
             let name = match &common.sni {
                 Some(sni) => HostName::new(sni)?,
                 None => host_name,
