@@ -98,11 +98,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
 /// Programs the tests run as peers no one here wrote, with the Debian
 /// package that has each. SoftHSM2 and OpenSC's `pkcs11-tool` make the PKCS#11 tokens the
-/// client-certificate tests sign on.
+/// client-certificate tests sign on; ncat and socat talk to `sockcat`.
 const TEST_TOOLS: &[(&str, &str)] = &[
     ("openssl", "openssl"),
     ("softhsm2-util", "softhsm2"),
     ("pkcs11-tool", "opensc"),
+    ("ncat", "ncat"),
+    ("socat", "socat"),
 ];
 
 /// Installs the test peers a fresh machine lacks (`apt-get`, as root); fails
