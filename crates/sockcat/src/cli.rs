@@ -12,29 +12,45 @@ use crate::frame::FrameSpec;
 /// The examples and the exit codes, shown by `--help`.
 pub(crate) const AFTER_LONG_HELP: &str = "\
 Examples:
-  sockcat connect example.com 80                      plain TCP, stdin to the socket, the socket to stdout
-  sockcat connect --frame length:2:le 10.0.0.5 7000   one stdin line = one frame with a 2-byte little-endian length
+  sockcat connect example.com 80
+      plain TCP: stdin to the socket, the socket to stdout
+  sockcat connect --frame length:2:le --format hex 10.0.0.5 7000
+      one stdin line of hex = one frame with a 2-byte little-endian length
   sockcat connect --tls --ca ca.pem --cert me.pem --key me.key db.internal 5433
-                                                      mutual TLS with a client certificate
-  sockcat listen -k --exec cat 7000                   an echo server, one `cat` per connection
-  sockcat listen --udp --multicast 239.1.2.3 5000     watch a multicast group (port shared with others)
-  sockcat connect --ws wss://echo.example/chat        a WebSocket client: one stdin line = one message
-  sockcat listen --hexdump --format hex 0             any free port (printed), both directions dumped on stderr
+      mutual TLS with a client certificate
+  sockcat listen -k --exec cat 7000
+      an echo server, one `cat` per connection
+  sockcat listen --udp --multicast 239.1.2.3 5000
+      watch a multicast group (the port is shared with others)
+  sockcat connect --ws wss://echo.example/chat
+      a WebSocket client: one stdin line = one message
+  sockcat listen --hexdump --format json 0
+      any free port (printed); both directions dumped on stderr
 
-Exit codes (the error's SocketErrorStatus decides):
+Exit codes (the class of the error's SocketErrorStatus):
     0  the session ended normally
-    1  another failure (status Unknown: local I/O, a command that could not start, ...)
+    1  another failure (status Unknown: local I/O, a command
+       that could not start, ...)
     2  the command line is wrong
-    3  invalid input: host name, service, certificate or key file, setting
-    4  the name did not resolve: HostNotFound, NoAddressesFound, ClassTypeNotFound, ...
-    5  refused or unreachable: ConnectionRefused, NetworkIsUnreachable, UnreachableHost, HostIsDown, ...
-    6  timed out: ConnectionTimedOut (connect, TLS handshake, --idle-timeout)
-    7  the connection was lost: ConnectionResetByPeer, SoftwareCausedConnectionAbort, OperationAborted, ...
-    8  the local address: AddressAlreadyInUse, CannotAssignRequestedAddress, TooManyOpenFiles
-    9  the peer's certificate: CertificateExpired, CertificateUntrustedRoot, ... (statuses 23-30)
-   10  the peer broke the protocol: a malformed frame, a frame over --max-frame (MessageTooLong),
-       a refused WebSocket upgrade, HttpInvalidServerResponse
-  141  stdout was closed (as a process killed by SIGPIPE); nothing is printed
+    3  invalid input: host name, service, certificate or key
+       file, setting, a line of stdin in the wrong format
+    4  the name did not resolve: HostNotFound, NoAddressesFound,
+       ClassTypeNotFound, ...
+    5  refused or unreachable: ConnectionRefused,
+       NetworkIsUnreachable, UnreachableHost, HostIsDown, ...
+    6  timed out: ConnectionTimedOut (connect, TLS handshake,
+       --idle-timeout)
+    7  the connection was lost: ConnectionResetByPeer,
+       SoftwareCausedConnectionAbort, OperationAborted, ...
+    8  the local address: AddressAlreadyInUse,
+       CannotAssignRequestedAddress, TooManyOpenFiles
+    9  the peer's certificate: CertificateExpired,
+       CertificateUntrustedRoot, ... (statuses 23-30)
+   10  the peer broke the protocol: a malformed frame, a frame
+       over --max-frame (MessageTooLong), a refused WebSocket
+       upgrade, HttpInvalidServerResponse
+  141  stdout was closed (as a process killed by SIGPIPE);
+       nothing is printed
 
 The manual: docs/sockcat.md in the sock repository.";
 
@@ -210,7 +226,10 @@ pub(crate) struct Common {
 
     /// How messages are delimited on the socket: `raw` (a byte stream),
     /// `lines`, or `length[:1|2|4|8][:be|le]` (a length prefix, default
-    /// 4 bytes big-endian). Default: raw for TCP, lines for UDP.
+    /// 4 bytes big-endian). Default: raw for TCP; lines for UDP and
+    /// WebSockets, whose messages have their own boundaries (there it only
+    /// says how stdin is split, and `length` puts one frame in each
+    /// datagram).
     #[arg(long, value_name = "FRAMING", help_heading = "Messages")]
     pub(crate) frame: Option<FrameSpec>,
     /// The longest frame or line accepted from the peer or sent to it
