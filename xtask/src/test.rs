@@ -98,13 +98,14 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
 /// Programs the tests run as peers no one here wrote, with the Debian
 /// package that has each. SoftHSM2 and OpenSC's `pkcs11-tool` make the PKCS#11 tokens the
-/// client-certificate tests sign on; ncat and socat talk to `sockcat`.
+/// client-certificate tests sign on; ncat, socat and Python sockets talk to `sockcat`.
 const TEST_TOOLS: &[(&str, &str)] = &[
     ("openssl", "openssl"),
     ("softhsm2-util", "softhsm2"),
     ("pkcs11-tool", "opensc"),
     ("ncat", "ncat"),
     ("socat", "socat"),
+    ("python3", "python3"),
 ];
 
 /// Installs the test peers a fresh machine lacks (`apt-get`, as root); fails

@@ -124,3 +124,49 @@ fn a_missing_certificate_file_is_invalid_input_before_connecting() {
     done.assert_code(3)
         .assert_stderr(&["/nonexistent/ca.pem", "exit code 3"]);
 }
+
+#[test]
+fn a_connection_reset_by_the_peer_is_lost_with_exit_code_7() {
+    let server = Proc::spawn(&mut python(crate::peers::RESET_SERVER, &[]));
+    let port = server.port().to_string();
+    let client = Proc::spawn(&mut sockcat(&["connect", "127.0.0.1", &port]));
+    // stdin stays open: only the reset ends the session.
+    client.wait_stderr("exit code");
+    client
+        .finish()
+        .assert_code(7)
+        .assert_stderr(&["status ConnectionResetByPeer (18), exit code 7"]);
+}
+
+#[test]
+fn ipv4_and_ipv6_options_keep_to_their_family() {
+    let done = run(&mut sockcat(&["connect", "-4", "::1", "80"]), b"");
+    done.assert_code(3)
+        .assert_stderr(&["an IPv6 address, but -4 was given"]);
+    let listener = Proc::spawn(&mut sockcat(&["listen", "-v", "-4", "0"]));
+    let addr = listener.wait_stderr("listening on");
+    assert!(addr.contains("listening on 0.0.0.0:"), "{addr}");
+    let port = crate::support::parse_port(&addr).to_string();
+    let done = run(
+        &mut sockcat(&["connect", "-v", "-4", "localhost", &port]),
+        b"v4",
+    );
+    done.assert_code(0)
+        .assert_stderr(&["connected to 127.0.0.1:"]);
+    assert_eq!(listener.finish().stdout, b"v4");
+}
+
+#[test]
+fn local_picks_the_address_to_connect_from() {
+    let listener = Proc::spawn(&mut sockcat(&["listen", "-v", "127.0.0.1", "0"]));
+    let port = listener.port().to_string();
+    let done = run(
+        &mut sockcat(&["connect", "--local", "127.0.0.2:0", "127.0.0.1", &port]),
+        b"from .2",
+    );
+    done.assert_code(0);
+    listener
+        .finish()
+        .assert_code(0)
+        .assert_stderr(&["connection from 127.0.0.2:"]);
+}

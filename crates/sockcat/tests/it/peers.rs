@@ -136,3 +136,15 @@ s.sendto(sys.argv[2].encode(), ('127.0.0.1', int(sys.argv[1])))
 data, _ = s.recvfrom(65536)
 print(data.decode(), flush=True)
 "#;
+
+/// Resets the connection (`SO_LINGER` 0) as soon as it is accepted.
+pub(crate) const RESET_SERVER: &str = r#"
+import socket, struct, sys
+s = socket.socket()
+s.bind(('127.0.0.1', 0))
+s.listen(8)
+print('listening on 127.0.0.1:%d' % s.getsockname()[1], file=sys.stderr, flush=True)
+c, _ = s.accept()
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+c.close()
+"#;

@@ -293,3 +293,73 @@ fn a_wrong_name_and_an_expired_certificate_each_have_their_status() {
         drop(listener);
     }
 }
+
+#[test]
+fn a_client_certificate_from_pkcs12_with_its_password_from_the_environment() {
+    let certs = Certs::new();
+    let export = Command::new("openssl")
+        .args([
+            "pkcs12",
+            "-export",
+            "-passout",
+            "pass:s3cret",
+            "-name",
+            "client",
+        ])
+        .args([
+            "-in",
+            &certs.arg("client.pem"),
+            "-inkey",
+            &certs.arg("client.key"),
+        ])
+        .args(["-out", &certs.arg("client.p12")])
+        .output()
+        .unwrap();
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let listener = Proc::spawn(&mut sockcat(&[
+        "listen",
+        "-v",
+        "--tls",
+        "--cert",
+        &certs.arg("server.pem"),
+        "--key",
+        &certs.arg("server.key"),
+        "--ca",
+        &certs.arg("ca.pem"),
+        "127.0.0.1",
+        "0",
+    ]));
+    let port = listener.port().to_string();
+    let ca = certs.arg("ca.pem");
+    let p12 = certs.arg("client.p12");
+    let connect = [
+        "connect",
+        "--tls",
+        "--ca",
+        &ca,
+        "--pkcs12",
+        &p12,
+        "localhost",
+        &port,
+    ];
+    // The wrong password is named before any connection is made.
+    let done = run(
+        sockcat(&connect).env("SOCKCAT_PKCS12_PASSWORD", "wrong"),
+        b"",
+    );
+    done.assert_code(3).assert_stderr(&["client.p12"]);
+    let done = run(
+        sockcat(&connect).env("SOCKCAT_PKCS12_PASSWORD", "s3cret"),
+        b"from p12",
+    );
+    done.assert_code(0);
+    let served = listener.finish();
+    served
+        .assert_code(0)
+        .assert_stderr(&["peer certificate: subject \"O=Sock Tests, CN=sockcat test client\""]);
+    assert_eq!(served.stdout, b"from p12");
+}
