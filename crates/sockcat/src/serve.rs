@@ -76,27 +76,33 @@ async fn serve_one(
     ctx: &Context,
     hub: &Arc<Hub>,
 ) -> Result<(), Failure> {
-    let conn = open(socket, args, ctx).await?;
     if ctx.exec.is_some() {
+        let conn = open(socket, args, ctx).await?;
         let local = ctx.local(closed_input())?;
         return session::run(conn, local, &ctx.settings, None).await;
     }
+    // Joined before the connection is announced (`-v`), so that nothing
+    // stdin or the other clients send after that misses it.
     let (id, input) = hub.join();
-    let (local, relay) = if hub.is_broker() {
-        let local = Local {
-            input,
-            output: LocalOut::Discard,
-            child: None,
+    let result = async {
+        let conn = open(socket, args, ctx).await?;
+        let (local, relay) = if hub.is_broker() {
+            let local = Local {
+                input,
+                output: LocalOut::Discard,
+                child: None,
+            };
+            let relay = Relay {
+                hub: Arc::clone(hub),
+                id,
+            };
+            (local, Some(relay))
+        } else {
+            (ctx.local(input)?, None)
         };
-        let relay = Relay {
-            hub: Arc::clone(hub),
-            id,
-        };
-        (local, Some(relay))
-    } else {
-        (ctx.local(input)?, None)
-    };
-    let result = session::run(conn, local, &ctx.settings, relay).await;
+        session::run(conn, local, &ctx.settings, relay).await
+    }
+    .await;
     hub.leave(id);
     result
 }

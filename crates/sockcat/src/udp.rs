@@ -33,7 +33,7 @@ pub(crate) async fn connect(
             .await?
             .into_iter()
             .map(|p| p.remote_host)
-            .find(|h| h.to_string().parse().is_ok_and(|ip| family.has(ip)))
+            .find(|h| h.ip_addr().is_some_and(|ip| family.has(ip)))
             .ok_or_else(|| {
                 Failure::from(sock::Error::NoAddresses {
                     host: host.to_owned(),
@@ -71,19 +71,19 @@ pub(crate) async fn listen(args: &ListenArgs, ctx: &Context) -> Result<Conn, Fai
         .bind_endpoint(host.as_ref(), service)
         .await?;
     let local = socket.local_addr();
-    tcp::announce(local, port, ctx);
     let target = match &group {
         Some(group) => {
             socket.join_multicast_group(group)?;
             ctx.say(format_args!("joined multicast group {group}"));
-            let ip = group
-                .to_string()
-                .parse()
-                .map_err(|e| Failure::input(format!("multicast group {group}"), e))?;
+            let ip = group.ip_addr().ok_or_else(|| {
+                Failure::input(format!("multicast group {group}"), "not an IP address")
+            })?;
             Target::Group(SocketAddr::new(ip, local.port()))
         }
         None => Target::LastSender(Arc::new(Mutex::new(None))),
     };
+    // Said once the group is joined: from then on nothing sent to it is missed.
+    tcp::announce(local, port, ctx);
     Ok(conn(
         Arc::new(socket),
         local.to_string(),
