@@ -98,12 +98,16 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
 /// Programs the tests run as peers no one here wrote, with the Debian
 /// package that has each. SoftHSM2 and OpenSC's `pkcs11-tool` make the PKCS#11 tokens the
-/// client-certificate tests sign on; dnsmasq answers `DnsResolver`'s queries.
+/// client-certificate tests sign on; dnsmasq answers `DnsResolver`'s queries; ncat,
+/// socat and Python sockets talk to `sockcat`.
 const TEST_TOOLS: &[(&str, &str)] = &[
     ("openssl", "openssl"),
     ("dnsmasq", "dnsmasq-base"),
     ("softhsm2-util", "softhsm2"),
     ("pkcs11-tool", "opensc"),
+    ("ncat", "ncat"),
+    ("socat", "socat"),
+    ("python3", "python3"),
 ];
 
 /// Installs the test peers a fresh machine lacks (`apt-get`, as root); fails
