@@ -242,7 +242,8 @@ pub(crate) struct Common {
     /// length, payload as text or base64).
     #[arg(long, value_enum, default_value_t = Format::Text, help_heading = "Messages")]
     pub(crate) format: Format,
-    /// How stdin is read into messages (default: as --format): `text` (a
+    /// How stdin is read into messages (default `text`, whatever --format
+    /// says, so what is typed is sent): `text` (a
     /// line per message, or the bytes as they come with --frame raw), `hex`
     /// (a line of hex digits per message), `json` (a JSON object with
     /// `payload` and `encoding`, or a JSON string, per line).

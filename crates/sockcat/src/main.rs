@@ -139,7 +139,7 @@ fn context(common: &Common, udp: bool, ws: bool, stats: &Arc<Stats>) -> Context 
     } else {
         frame.default_max()
     });
-    let input_format = common.input_format.unwrap_or(common.format);
+    let input_format = common.input_format.unwrap_or(Format::Text);
     let stdout = local::start_stdout(tokio::io::stdout());
     let output = OutputFormat {
         format: common.format,

@@ -45,6 +45,8 @@ fn a_python_client_gets_an_answer_from_a_sockcat_listener() {
         "--udp",
         "--format",
         "json",
+        "--input-format",
+        "json",
         "127.0.0.1",
         "0",
     ]));
@@ -67,6 +69,8 @@ fn length_frames_one_per_datagram_between_sockcats() {
         "length:2:le",
         "--format",
         "hex",
+        "--input-format",
+        "hex",
         "127.0.0.1",
         "0",
     ]));
@@ -77,6 +81,8 @@ fn length_frames_one_per_datagram_between_sockcats() {
         "--frame",
         "length:2:le",
         "--format",
+        "hex",
+        "--input-format",
         "hex",
         "--count",
         "1",

@@ -11,6 +11,8 @@ fn messages_go_both_ways_and_the_close_ends_the_session() {
         "--ws-listen",
         "--format",
         "json",
+        "--input-format",
+        "json",
         "127.0.0.1",
         "0",
     ]));
