@@ -209,12 +209,28 @@ impl LengthPrefixedBuilder {
     ///
     /// When `width` is not 1, 2, 4 or 8 (a programming error, not a peer's).
     pub fn prefix_width(&mut self, width: usize) -> &mut Self {
-        assert!(
-            matches!(width, 1 | 2 | 4 | 8),
-            "prefix_width must be 1, 2, 4 or 8 bytes, not {width}"
-        );
-        self.settings.width = width;
+        if let Err(e) = self.try_prefix_width(width) {
+            panic!("{e}");
+        }
         self
+    }
+
+    /// [`prefix_width`](Self::prefix_width) for a width that comes from
+    /// outside the program (a command line, a configuration file).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] naming `prefix_width` when `width` is not
+    /// 1, 2, 4 or 8; the width in force does not change.
+    pub fn try_prefix_width(&mut self, width: usize) -> Result<&mut Self> {
+        if !matches!(width, 1 | 2 | 4 | 8) {
+            return Err(Error::invalid_argument(
+                "prefix_width",
+                format!("must be 1, 2, 4 or 8 bytes, not {width}"),
+            ));
+        }
+        self.settings.width = width;
+        Ok(self)
     }
 
     /// Sets the byte order of the length prefix (big-endian by default).

@@ -13,6 +13,16 @@ pub enum TlsVersion {
     Tls13,
 }
 
+impl fmt::Display for TlsVersion {
+    /// `TLS 1.2`, `TLS 1.3`, as protocol tools print them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Tls12 => "TLS 1.2",
+            Self::Tls13 => "TLS 1.3",
+        })
+    }
+}
+
 /// How a stream socket is protected, as UWP's `SocketProtectionLevel` plus
 /// [`Tls13`](Self::Tls13).
 ///

@@ -11,12 +11,11 @@ use sock::tls::{
 use sock::TlsVersion;
 
 /// `TLS 1.3` and the like.
-pub(crate) fn version_name(version: Option<TlsVersion>) -> &'static str {
-    match version {
-        Some(TlsVersion::Tls12) => "TLS 1.2",
-        Some(TlsVersion::Tls13) => "TLS 1.3",
-        None => "TLS (version not negotiated)",
-    }
+pub(crate) fn version_name(version: Option<TlsVersion>) -> String {
+    version.map_or_else(
+        || "TLS (version not negotiated)".to_owned(),
+        |v| v.to_string(),
+    )
 }
 
 /// What a handshake negotiated, in one line: version, cipher suite, ALPN.
