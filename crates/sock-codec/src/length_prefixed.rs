@@ -927,9 +927,28 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "prefix_width must be 1, 2, 4 or 8 bytes, not 3")]
+    #[should_panic(expected = "invalid prefix_width: must be 1, 2, 4 or 8 bytes, not 3")]
     fn builder_refuses_a_prefix_width_of_three() {
         LengthPrefixedCodec::builder().prefix_width(3);
+    }
+
+    #[test]
+    fn try_prefix_width_refuses_by_name_and_keeps_the_width() {
+        let mut builder = LengthPrefixedCodec::builder();
+        let err = builder.try_prefix_width(3).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidArgument {
+                    setting: "prefix_width",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(builder.new_codec().prefix_width(), 4);
+        builder.try_prefix_width(2).unwrap();
+        assert_eq!(builder.new_codec().prefix_width(), 2);
     }
 
     #[test]
