@@ -12,6 +12,9 @@
 //! fastwebsockets): each function that is none of `peer`, `ours` and `floor`
 //! is listed under the table with ours ÷ it.
 //!
+//! The `memory` target measures bytes per connection instead of time; its
+//! line (`target/bench-memory.md`, from the last run) follows the table.
+//!
 //! On a shared machine a ratio moves from run to run; `--runs N` repeats the
 //! whole run N times and reports, per group, the run with the median ratio
 //! and the lowest and highest ratio seen.
@@ -36,6 +39,9 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
 
     let criterion_dir = project_root().join("target/criterion");
+    // Written by the `memory` target when it runs (bytes, not time).
+    let memory_report = project_root().join("target/bench-memory.md");
+    let _ = std::fs::remove_file(&memory_report);
     let mut results: Vec<Vec<Row>> = Vec::new();
     for run in 1..=runs {
         let mut cmd = cargo(&["bench", "--package", "sock-benches"]);
@@ -58,7 +64,12 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         );
         return Ok(());
     }
-    let table = render(&rows, runs);
+    let mut table = render(&rows, runs);
+    if let Ok(memory) = std::fs::read_to_string(&memory_report) {
+        // The last run's figure (the target rewrites it every run).
+        table.push('\n');
+        table.push_str(&memory);
+    }
     println!("\n{table}");
     let report = project_root().join("target/bench-report.md");
     std::fs::write(&report, &table).map_err(|e| format!("write {}: {e}", report.display()))?;

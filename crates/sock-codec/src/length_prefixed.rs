@@ -507,6 +507,19 @@ impl Decoder for LengthPrefixedCodec {
     }
 }
 
+/// The first `len` bytes of `src` as a frame, without a copy. When that
+/// empties `src`, it lets go of the read buffer too: an empty view would
+/// keep the frame's whole allocation alive after the caller drops the frame,
+/// so an idle connection would hold its largest recent frame.
+#[inline]
+fn detach(src: &mut BytesMut, len: usize) -> Bytes {
+    let frame = src.split_to(len).freeze();
+    if src.is_empty() {
+        *src = BytesMut::new();
+    }
+    frame
+}
+
 impl LengthPrefixedCodec {
     /// The next frame if it is whole in `src`, within the limit, and the decoder
     /// is between frames; otherwise `None` and nothing changes.
@@ -527,7 +540,7 @@ impl LengthPrefixedCodec {
             return Some(frame);
         }
         src.advance(width);
-        Some(src.split_to(len).freeze())
+        Some(detach(src, len))
     }
 
     /// Every state and every partial frame.
@@ -555,7 +568,7 @@ impl LengthPrefixedCodec {
                     // Checked against max_decode (a usize) above.
                     let len = len as usize;
                     if src.len() >= len {
-                        return Ok(Some(src.split_to(len).freeze()));
+                        return Ok(Some(detach(src, len)));
                     }
                     self.state = DecodeState::Data(len);
                     self.frame_started = Some(Instant::now());
@@ -568,7 +581,7 @@ impl LengthPrefixedCodec {
                     self.charge.release();
                     self.frame_started = None;
                     self.state = DecodeState::Head;
-                    return Ok(Some(src.split_to(len).freeze()));
+                    return Ok(Some(detach(src, len)));
                 }
                 DecodeState::Skip(remaining) => {
                     let now = remaining.min(src.len() as u64);
@@ -930,6 +943,23 @@ mod tests {
     #[should_panic(expected = "invalid prefix_width: must be 1, 2, 4 or 8 bytes, not 3")]
     fn builder_refuses_a_prefix_width_of_three() {
         LengthPrefixedCodec::builder().prefix_width(3);
+    }
+
+    #[test]
+    fn a_large_frame_that_empties_the_buffer_is_its_allocation_alone() {
+        // An idle connection must not keep its last large frame's memory
+        // through an empty view of the read buffer.
+        let mut codec = LengthPrefixedCodec::new();
+        let mut src = BytesMut::with_capacity(4 + 16 * 1024);
+        src.put_u32(16 * 1024);
+        src.put_bytes(7, 16 * 1024);
+        let frame = codec.decode(&mut src).unwrap().unwrap();
+        assert_eq!(frame.len(), 16 * 1024);
+        assert!(
+            frame.is_unique(),
+            "the read buffer still shares the frame's allocation"
+        );
+        assert_eq!(src.capacity(), 0);
     }
 
     #[test]
