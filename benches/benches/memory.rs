@@ -1,7 +1,8 @@
 //! Bench target `memory`: bytes of memory per connection (not time).
 //!
 //! `memory_per_connection`: [`CONNECTIONS`] clients each send one 16 KiB
-//! length-prefixed frame, get it echoed, and then stay connected and idle.
+//! length-prefixed frame, get it echoed, and then stay connected and idle;
+//! and the same number of clients that connect and send nothing.
 //! `peer` is tokio's usual server: an accept loop, a task per connection, and
 //! `Framed<TcpStream, LengthDelimitedCodec>`. `ours` is
 //! `StreamSocketListener::serve` with `socket.framed(LengthPrefixedCodec)`,
@@ -66,10 +67,14 @@ fn raise_descriptor_limit() {
     }
 }
 
-/// One client: sends its frame, reads the echo, stays connected.
-async fn client(addr: std::net::SocketAddr) -> Framed<TcpStream, LengthDelimitedCodec> {
+/// One client: sends its frame and reads the echo (with `echo`), and stays
+/// connected.
+async fn client(addr: std::net::SocketAddr, echo: bool) -> Framed<TcpStream, LengthDelimitedCodec> {
     let stream = TcpStream::connect(addr).await.expect("connect");
     let mut framed = Framed::new(stream, LengthDelimitedCodec::new());
+    if !echo {
+        return framed;
+    }
     framed
         .send(Bytes::from(vec![7u8; FRAME]))
         .await
@@ -159,7 +164,7 @@ async fn our_server() -> std::net::SocketAddr {
 }
 
 /// Runs one layout in this process and prints its bytes per connection.
-fn child(layout: &str, connections: usize) {
+fn child(layout: &str, connections: usize, echo: bool) {
     raise_descriptor_limit();
     let rt = sock_benches::runtime();
     rt.block_on(async {
@@ -172,7 +177,7 @@ fn child(layout: &str, connections: usize) {
         };
         let mut clients = Vec::with_capacity(connections);
         for _ in 0..connections / 100 {
-            let batch: Vec<_> = (0..100).map(|_| tokio::spawn(client(addr))).collect();
+            let batch: Vec<_> = (0..100).map(|_| tokio::spawn(client(addr, echo))).collect();
             for c in batch {
                 clients.push(c.await.expect("client"));
             }
@@ -192,7 +197,8 @@ fn main() {
             .get(i + 2)
             .and_then(|n| n.parse().ok())
             .unwrap_or(CONNECTIONS);
-        child(&args[i + 1], connections);
+        let echo = args.get(i + 3).is_none_or(|mode| mode != "idle");
+        child(&args[i + 1], connections, echo);
         return;
     }
     if args.iter().any(|a| a == "--list") {
@@ -217,9 +223,9 @@ fn main() {
         return;
     }
     let exe = std::env::current_exe().expect("own path");
-    let measure = |layout: &str| -> usize {
+    let measure = |layout: &str, mode: &str| -> usize {
         let out = Command::new(&exe)
-            .args(["--child", layout, &connections.to_string()])
+            .args(["--child", layout, &connections.to_string(), mode])
             .output()
             .expect("run the child");
         assert!(
@@ -232,17 +238,24 @@ fn main() {
             .parse()
             .expect("bytes per connection")
     };
-    let peer = measure("peer");
-    let ours = measure("ours");
-    let ratio = peer as f64 / ours.max(1) as f64;
-    let line = format!(
-        "memory_per_connection ({connections} idle connections after a 16 KiB echo): \
-         peer {peer} B, ours {ours} B, ratio (peer ÷ ours) {ratio:.2}"
-    );
-    println!("{line}");
+    let mut lines = String::new();
+    for (mode, what) in [
+        ("echo", "idle connections after a 16 KiB echo"),
+        ("idle", "connections idle from the start"),
+    ] {
+        let peer = measure("peer", mode);
+        let ours = measure("ours", mode);
+        let ratio = peer as f64 / ours.max(1) as f64;
+        lines.push_str(&format!(
+            "- memory_per_connection ({connections} {what}): peer {peer} B, ours {ours} B, \
+             ratio (peer ÷ ours) {ratio:.2}\n"
+        ));
+    }
+    let line = lines;
+    print!("{line}");
     if connections != CONNECTIONS {
         return;
     }
     let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-memory.md");
-    let _ = std::fs::write(target, format!("- {line}\n"));
+    let _ = std::fs::write(target, line);
 }
