@@ -19,12 +19,12 @@ pub(crate) struct Meta {
     pub(crate) remote: SocketAddr,
     /// The host and service given to `connect`; `None` for an accepted
     /// socket, whose "names" are the peer's address and port.
-    pub(crate) given: Option<(HostName, ServiceName)>,
+    pub(crate) given: Option<Box<(HostName, ServiceName)>>,
     pub(crate) close: CloseSettings,
     /// The TLS settings of the control the socket connected with, for
     /// `upgrade_to_tls`.
     #[cfg(feature = "tls")]
-    pub(crate) client_tls: crate::tls::ClientTls,
+    pub(crate) client_tls: std::sync::Arc<crate::tls::ClientTls>,
 }
 
 impl Meta {
@@ -34,6 +34,8 @@ impl Meta {
         given: Option<(HostName, ServiceName)>,
         options: &crate::options::SocketOptions,
     ) -> Self {
+        // Boxed: most sockets on a server are accepted ones, without names.
+        let given = given.map(Box::new);
         let cell = OnceLock::new();
         if let Some(local) = local {
             let _ = cell.set(canonical(local));
@@ -68,14 +70,14 @@ impl Meta {
     }
 
     pub(crate) fn remote_host_name(&self) -> HostName {
-        match &self.given {
+        match self.given.as_deref() {
             Some((host, _)) => host.clone(),
             None => HostName::from(self.remote.ip()),
         }
     }
 
     pub(crate) fn remote_service_name(&self) -> ServiceName {
-        match &self.given {
+        match self.given.as_deref() {
             Some((_, service)) => service.clone(),
             None => ServiceName::from(self.remote.port()),
         }

@@ -122,7 +122,7 @@ pub(crate) struct SocketOptions {
     pub(crate) close: CloseSettings,
     /// The client TLS settings (only a `StreamSocketControl` sets them).
     #[cfg(feature = "tls")]
-    pub(crate) client_tls: ClientTls,
+    pub(crate) client_tls: std::sync::Arc<ClientTls>,
 }
 
 impl Default for SocketOptions {
@@ -139,7 +139,7 @@ impl Default for SocketOptions {
                 drain_limit: DEFAULT_CLOSE_DRAIN_LIMIT,
             },
             #[cfg(feature = "tls")]
-            client_tls: ClientTls::default(),
+            client_tls: std::sync::Arc::default(),
         }
     }
 }

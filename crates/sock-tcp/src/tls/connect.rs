@@ -1,6 +1,7 @@
 //! The TLS settings of `StreamSocketControl` and connecting with TLS.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sock_core::{EndpointPair, Error, HostName, ServiceName};
@@ -21,7 +22,7 @@ impl StreamSocketControl {
     /// [`upgrade_to_tls`](StreamSocket::upgrade_to_tls) on a socket that
     /// connected in plain text.
     pub fn protection_level(mut self, level: sock_core::ProtectionLevel) -> Self {
-        self.options.client_tls.set_level(level);
+        Arc::make_mut(&mut self.options.client_tls).set_level(level);
         self
     }
 
@@ -29,7 +30,7 @@ impl StreamSocketControl {
     /// narrows `Ssl` (best available) to TLS 1.3 alone; `Tls12` or anything
     /// below changes nothing, since no level here allows older versions.
     pub fn min_protection_level(mut self, level: sock_core::ProtectionLevel) -> Self {
-        self.options.client_tls.set_min_level(level);
+        Arc::make_mut(&mut self.options.client_tls).set_min_level(level);
         self
     }
 
@@ -38,7 +39,7 @@ impl StreamSocketControl {
     /// the configuration's; the separate TLS settings must then stay unset.
     /// One configuration shared by many connections resumes their sessions.
     pub fn tls_client_config(mut self, config: sock_tls::TlsClientConfig) -> Self {
-        self.options.client_tls.set_config(config);
+        Arc::make_mut(&mut self.options.client_tls).set_config(config);
         self
     }
 
@@ -47,9 +48,7 @@ impl StreamSocketControl {
     /// It is read when connecting: an unreadable certificate or key makes
     /// `connect` fail with `InvalidCertificateInput`.
     pub fn client_certificate_pem(mut self, chain_pem: &[u8], key_pem: &[u8]) -> Self {
-        self.options
-            .client_tls
-            .set_certificate_pem(chain_pem, key_pem);
+        Arc::make_mut(&mut self.options.client_tls).set_certificate_pem(chain_pem, key_pem);
         self
     }
 
@@ -59,8 +58,7 @@ impl StreamSocketControl {
         chain_path: impl Into<std::path::PathBuf>,
         key_path: impl Into<std::path::PathBuf>,
     ) -> Self {
-        self.options
-            .client_tls
+        Arc::make_mut(&mut self.options.client_tls)
             .set_certificate_pem_files(chain_path.into(), key_path.into());
         self
     }
@@ -71,7 +69,7 @@ impl StreamSocketControl {
         chain: Vec<sock_tls::CertificateDer<'static>>,
         key: sock_tls::PrivateKeyDer<'static>,
     ) -> Self {
-        self.options.client_tls.set_certificate_der(chain, key);
+        Arc::make_mut(&mut self.options.client_tls).set_certificate_der(chain, key);
         self
     }
 
@@ -82,19 +80,19 @@ impl StreamSocketControl {
     /// fail with `InvalidCertificateInput`; an expired one with status
     /// `CertificateExpired`.
     pub fn client_certificate_from(mut self, certificate: sock_tls::Certificate) -> Self {
-        self.options.client_tls.set_certificate(certificate);
+        Arc::make_mut(&mut self.options.client_tls).set_certificate(certificate);
         self
     }
 
     /// Trusts these PEM root certificates too (besides the operating system's).
     pub fn add_root_certificates_pem(mut self, pem: &[u8]) -> Self {
-        self.options.client_tls.add_roots_pem(pem);
+        Arc::make_mut(&mut self.options.client_tls).add_roots_pem(pem);
         self
     }
 
     /// Whether to trust the operating system's roots (`true` by default).
     pub fn with_os_roots(mut self, yes: bool) -> Self {
-        self.options.client_tls.set_os_roots(yes);
+        Arc::make_mut(&mut self.options.client_tls).set_os_roots(yes);
         self
     }
 
@@ -106,7 +104,7 @@ impl StreamSocketControl {
         mut self,
         errors: &[sock_tls::IgnorableCertificateError],
     ) -> Self {
-        self.options.client_tls.set_ignorable(errors);
+        Arc::make_mut(&mut self.options.client_tls).set_ignorable(errors);
         self
     }
 
@@ -114,7 +112,7 @@ impl StreamSocketControl {
     /// ([`sock_tls::DEFAULT_HANDSHAKE_TIMEOUT`], 10 s); the connect timeout
     /// bounds it too.
     pub fn tls_handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.options.client_tls.set_handshake_timeout(timeout);
+        Arc::make_mut(&mut self.options.client_tls).set_handshake_timeout(timeout);
         self
     }
 
