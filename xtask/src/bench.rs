@@ -12,6 +12,10 @@
 //! fastwebsockets): each function that is none of `peer`, `ours` and `floor`
 //! is listed under the table with ours ÷ it.
 //!
+//! Every run (but `--quick` ones) appends its ratios to
+//! `target/bench-history.csv` and redraws `target/bench-history/GROUP.svg`,
+//! the ratio over the last runs.
+//!
 //! The `memory` target measures bytes per connection instead of time; its
 //! line (`target/bench-memory.md`, from the last run) follows the table.
 //!
@@ -53,7 +57,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             cmd.env("SOCK_BENCH_QUICK", "1");
         }
         run_step(&format!("criterion benches, run {run} of {runs}"), cmd)?;
-        results.push(collect(&criterion_dir, &groups));
+        let rows = collect(&criterion_dir, &groups);
+        if !quick {
+            let ratios: Vec<(String, f64)> =
+                rows.iter().map(|r| (r.group.clone(), r.ratio())).collect();
+            crate::history::record(&project_root().join("target"), &ratios)?;
+        }
+        results.push(rows);
     }
 
     let rows = summarize(&results);
@@ -74,7 +84,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let report = project_root().join("target/bench-report.md");
     std::fs::write(&report, &table).map_err(|e| format!("write {}: {e}", report.display()))?;
     println!(
-        "written to {}; plots in target/criterion/report/index.html",
+        "written to {}; plots in target/criterion/report/index.html, ratio over the last \
+         runs in target/bench-history/GROUP.svg",
         report.display()
     );
     Ok(())

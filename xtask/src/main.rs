@@ -21,6 +21,7 @@
 mod attack;
 mod bench;
 mod fuzz;
+mod history;
 #[cfg(test)]
 mod module_graph;
 mod test;
