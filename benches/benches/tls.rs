@@ -74,16 +74,19 @@ impl Pki {
     }
 }
 
+/// The crypto provider both contenders of a group use.
+type Provider = fn() -> Arc<rustls::crypto::CryptoProvider>;
+
 /// The peer: rustls configurations handed to tokio-rustls.
-fn peer_configs(pki: &Pki) -> (TlsConnector, TlsAcceptor) {
+fn peer_configs(pki: &Pki, provider: Provider) -> (TlsConnector, TlsAcceptor) {
     let mut roots = RootCertStore::empty();
     roots.add(pki.ca.clone()).expect("root");
-    let client = ClientConfig::builder_with_provider(sock_benches::tls13_provider())
+    let client = ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])
         .expect("tls 1.3")
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let server = ServerConfig::builder_with_provider(sock_benches::tls13_provider())
+    let server = ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])
         .expect("tls 1.3")
         .with_no_client_auth()
@@ -96,18 +99,18 @@ fn peer_configs(pki: &Pki) -> (TlsConnector, TlsAcceptor) {
 }
 
 /// Ours: the same, through sock-tls's builders.
-fn our_configs(pki: &Pki) -> (TlsClientConfig, TlsServerConfig) {
+fn our_configs(pki: &Pki, provider: Provider) -> (TlsClientConfig, TlsServerConfig) {
     let client = TlsClientConfig::builder()
         .protection_level(ProtectionLevel::Tls13)
         .with_os_roots(false)
         .add_root_certificate_der(pki.ca.clone())
-        .crypto_provider(sock_benches::tls13_provider())
+        .crypto_provider(provider())
         .build()
         .expect("client config");
     let server = TlsServerConfig::builder()
         .protection_level(ProtectionLevel::Tls13)
         .certificate_chain_der(pki.chain.clone(), pki.key())
-        .crypto_provider(sock_benches::tls13_provider())
+        .crypto_provider(provider())
         .build()
         .expect("server config");
     (client, server)
@@ -168,11 +171,11 @@ where
     })
 }
 
-fn tls_bulk(c: &mut Criterion, rt: &Runtime, pki: &Pki) {
-    let mut group = c.benchmark_group("tls_bulk");
+fn tls_bulk(c: &mut Criterion, rt: &Runtime, pki: &Pki, name: &str, provider: Provider) {
+    let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Bytes((WRITE_LEN * WRITES) as u64));
 
-    let (connector, acceptor) = peer_configs(pki);
+    let (connector, acceptor) = peer_configs(pki, provider);
     let (mut tx, mut rx) = rt.block_on(async {
         let (a, b) = tcp_pair().await;
         let (client, server) =
@@ -184,7 +187,7 @@ fn tls_bulk(c: &mut Criterion, rt: &Runtime, pki: &Pki) {
     });
     drop((tx, rx));
 
-    let (client, server) = our_configs(pki);
+    let (client, server) = our_configs(pki, provider);
     let (mut tx, mut rx) = rt.block_on(async {
         let listener = our_listener(server).await;
         let port = listener.information().local_port;
@@ -198,11 +201,11 @@ fn tls_bulk(c: &mut Criterion, rt: &Runtime, pki: &Pki) {
     group.finish();
 }
 
-fn tls_handshakes(c: &mut Criterion, rt: &Runtime, pki: &Pki) {
-    let mut group = c.benchmark_group("tls_handshakes");
+fn tls_handshakes(c: &mut Criterion, rt: &Runtime, pki: &Pki, name: &str, provider: Provider) {
+    let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Elements(1));
 
-    let (connector, acceptor) = peer_configs(pki);
+    let (connector, acceptor) = peer_configs(pki, provider);
     let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
     let addr = listener.local_addr().expect("local addr");
     group.bench_function("peer", |bench| {
@@ -229,7 +232,7 @@ fn tls_handshakes(c: &mut Criterion, rt: &Runtime, pki: &Pki) {
     });
     drop(listener);
 
-    let (client, server) = our_configs(pki);
+    let (client, server) = our_configs(pki, provider);
     let listener = rt.block_on(our_listener(server));
     let port = listener.information().local_port;
     let control = StreamSocket::builder().tls_client_config(client);
@@ -273,7 +276,18 @@ fn main() {
     // What criterion_group!/criterion_main! expand to, without their undocumented
     // public function.
     let mut c = sock_benches::criterion().configure_from_args();
-    tls_bulk(&mut c, &rt, &pki);
-    tls_handshakes(&mut c, &rt, &pki);
+    tls_bulk(&mut c, &rt, &pki, "tls_bulk", sock_benches::tls13_provider);
+    tls_handshakes(
+        &mut c,
+        &rt,
+        &pki,
+        "tls_handshakes",
+        sock_benches::tls13_provider,
+    );
+    // The same with rustls's aws-lc-rs provider on both sides (sock-tls's
+    // feature `aws-lc-rs` makes it the default).
+    let aws = sock_benches::tls13_provider_aws_lc;
+    tls_bulk(&mut c, &rt, &pki, "tls_bulk_aws_lc", aws);
+    tls_handshakes(&mut c, &rt, &pki, "tls_handshakes_aws_lc", aws);
     c.final_summary();
 }

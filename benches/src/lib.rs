@@ -45,6 +45,17 @@ pub fn tls13_provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
     })
 }
 
+/// rustls's aws-lc-rs provider with the same one cipher suite and key
+/// exchange group as [`tls13_provider`].
+pub fn tls13_provider_aws_lc() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
+    use rustls::crypto::aws_lc_rs;
+    std::sync::Arc::new(rustls::crypto::CryptoProvider {
+        cipher_suites: vec![aws_lc_rs::cipher_suite::TLS13_AES_128_GCM_SHA256],
+        kx_groups: vec![aws_lc_rs::kx_group::X25519],
+        ..aws_lc_rs::default_provider()
+    })
+}
+
 /// A throw-away CA (rcgen) and its key, for the TLS groups' certificates.
 ///
 /// # Panics

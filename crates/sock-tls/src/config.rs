@@ -17,11 +17,18 @@ use crate::verify::{recording, Findings};
 /// The handshake timeout used unless one is set: 10 seconds.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The crypto provider used unless one is set: rustls's *ring* provider.
+/// The crypto provider used unless one is set: rustls's *ring* provider, or
+/// its aws-lc-rs one with the feature `aws-lc-rs`.
 pub(crate) fn default_provider() -> Arc<CryptoProvider> {
     static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
     PROVIDER
-        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
+        .get_or_init(|| {
+            #[cfg(feature = "aws-lc-rs")]
+            let provider = rustls::crypto::aws_lc_rs::default_provider();
+            #[cfg(not(feature = "aws-lc-rs"))]
+            let provider = rustls::crypto::ring::default_provider();
+            Arc::new(provider)
+        })
         .clone()
 }
 

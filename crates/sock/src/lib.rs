@@ -28,6 +28,8 @@
 //! - `tls`: [`tls`], and TLS on `StreamSocket` (protection levels, client
 //!   certificates from PEM, PKCS#12 and certificate stores, `upgrade_to_tls`,
 //!   TLS listeners).
+//! - `aws-lc-rs`: rustls's aws-lc-rs crypto provider as the default instead
+//!   of *ring* (not in `full`).
 //! - `pkcs11`: client certificates whose keys stay on PKCS#11 tokens
 //!   (smartcards, HSMs, SoftHSM2): `tls::Pkcs11Uri`, `Certificate::from_pkcs11`.
 //! - `websocket`: [`websocket`], UWP's `MessageWebSocket` and
@@ -37,7 +39,7 @@
 //!   SRV records for service names that are not ports (RFC 2782).
 //! - `tracing` (default): log events and per-connection spans through
 //!   `tracing` (see [`tcp`]'s "Logs").
-//! - `full`: all of the above.
+//! - `full`: all of the above but `aws-lc-rs`.
 //!
 //! # Ownership instead of keeping sockets alive
 //!
