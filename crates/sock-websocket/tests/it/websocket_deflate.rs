@@ -1,8 +1,9 @@
 //! permessage-deflate (RFC 7692): our client and our server agreeing on it
 //! (or not), messages of both types from 0 B to 1 MiB whole and in parts,
 //! every window size with and without context takeover; answers a client
-//! must refuse; and hostile peers: a compression bomb, data that is not
-//! DEFLATE, RSV1 where it may not be.
+//! must refuse; compression both ways with Python's `websockets` and Node's
+//! `ws`, each as client and as server; and hostile peers: a compression
+//! bomb, data that is not DEFLATE, RSV1 where it may not be.
 #![cfg(feature = "deflate")]
 
 use crate::support;
@@ -15,6 +16,7 @@ use sock_websocket::{
     MessageWebSocketControl, MessageWebSocketInformation, ReceiveMode, ServerWebSocketControl,
     WebSocketError,
 };
+use support::peers::Peer;
 use support::{listener, upgrade_request, within, Ending, RawClient};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
@@ -502,6 +504,128 @@ async fn a_client_fails_answers_with_parameters_it_did_not_allow() {
     let uri = answering("permessage-deflate").await;
     let err = within(MessageWebSocket::connect(&uri)).await.unwrap_err();
     assert!(err.to_string().contains("not offered"), "{err}");
+}
+
+// ===== peers no one here wrote =====
+
+/// The largest message the interop peers send, and ours accept.
+const PEER_MAX: usize = 32 << 20;
+
+/// Our client, compressing, against the peer's echo server (compression on
+/// there too): the extension is agreed, and messages travel compressed both
+/// ways, as the socket's byte counts show.
+async fn our_client_compresses_with(peer: Peer) {
+    let (_server, port) = peer.server(None).await;
+    let uri = format!("ws://127.0.0.1:{port}/");
+    let control = deflate_client()
+        .supported_protocols(["chat"])
+        .max_message_size(PEER_MAX)
+        .max_frame_size(PEER_MAX);
+    let mut ws = within(control.connect(&uri)).await.unwrap();
+    assert!(ws.information().deflate.is_some(), "{:?}", ws.information());
+    assert!(ws
+        .information()
+        .extensions
+        .as_deref()
+        .is_some_and(|e| e.starts_with("permessage-deflate")));
+
+    let text = json_lines(1 << 20);
+    let start = ws.socket_information();
+    let messages = [
+        Message::text(""),
+        Message::text("hello"),
+        Message::text(text.clone()),
+        Message::binary(text.clone().into_bytes()),
+        Message::binary(noise(100_000)),
+    ];
+    let total: usize = messages.iter().map(Message::len).sum::<usize>() + text.len();
+    for message in messages {
+        round_trip(&mut ws, message).await;
+    }
+    // In parts: compressed, RSV1 on the first; echoed whole.
+    let pieces = [&text[..1000], &text[1000..5000], &text[5000..]];
+    for (i, piece) in pieces.iter().enumerate() {
+        ws.feed(Message::part(MessageType::Utf8, piece.to_string(), i == 2))
+            .await
+            .unwrap();
+    }
+    within(ws.flush()).await.unwrap();
+    let joined = within(ws.next()).await.unwrap().unwrap();
+    assert_eq!(joined.as_text(), Some(text.as_str()));
+
+    let end = ws.socket_information();
+    let (sent, received) = (
+        end.bytes_sent - start.bytes_sent,
+        end.bytes_received - start.bytes_received,
+    );
+    assert!(
+        sent < total as u64 / 4,
+        "{peer:?}: sent {sent} bytes for {total}"
+    );
+    assert!(
+        received < total as u64 / 4,
+        "{peer:?}: received {received} bytes for {total}"
+    );
+    let peer_close = within(ws.close(CloseCode::NORMAL, "bye")).await.unwrap();
+    assert_eq!(peer_close.code, CloseCode::NORMAL);
+}
+
+/// The peer's client, compressing, against our server: its script checks
+/// that permessage-deflate was agreed and its messages echo; our end saw
+/// the extension and far fewer bytes than the messages hold.
+async fn their_client_compresses_with_us(peer: Peer) {
+    let (listener, uri) = listener().await;
+    let (tx, mut endings) = mpsc::unbounded_channel();
+    let server = tokio::spawn(
+        deflate_server()
+            .supported_protocols(["chat"])
+            .max_message_size(PEER_MAX)
+            .max_frame_size(PEER_MAX)
+            .serve(listener, move |mut ws| {
+                let tx = tx.clone();
+                async move {
+                    while let Some(message) = ws.next().await {
+                        ws.send(message?).await?;
+                    }
+                    let _ = tx.send((
+                        ws.information().deflate,
+                        ws.close_frame(),
+                        ws.socket_information().bytes_received,
+                    ));
+                    Ok(())
+                }
+            }),
+    );
+    peer.run_client("deflate-client", &uri, None).await;
+    let (deflate, close, received) = within(endings.recv()).await.unwrap();
+    assert!(
+        deflate.is_some(),
+        "{peer:?} did not agree permessage-deflate"
+    );
+    assert_eq!(close.map(|c| c.code), Some(CloseCode::NORMAL));
+    // Its script sends over 3 MiB, mostly JSON lines.
+    assert!(received < 1 << 20, "{peer:?}: we received {received} bytes");
+    server.abort();
+}
+
+#[tokio::test]
+async fn our_client_compresses_with_python_websockets() {
+    our_client_compresses_with(Peer::Python).await;
+}
+
+#[tokio::test]
+async fn our_client_compresses_with_node_ws() {
+    our_client_compresses_with(Peer::Node).await;
+}
+
+#[tokio::test]
+async fn python_websockets_client_compresses_with_our_server() {
+    their_client_compresses_with_us(Peer::Python).await;
+}
+
+#[tokio::test]
+async fn node_ws_client_compresses_with_our_server() {
+    their_client_compresses_with_us(Peer::Node).await;
 }
 
 // ===== hostile peers =====
