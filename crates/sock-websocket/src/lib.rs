@@ -134,17 +134,18 @@
 //! # Compression
 //!
 //! With the `deflate` feature, permessage-deflate (RFC 7692): a client
-//! offers it with [`MessageWebSocketControl::deflate`], a server accepts
-//! offers with [`ServerWebSocketControl::deflate`], each given a
+//! offers it with `MessageWebSocketControl::deflate`, a server accepts
+//! offers with `ServerWebSocketControl::deflate`, each given a
 //! `DeflateConfig` (context takeover, window sizes, level, and the size
 //! below which a message is sent as it is, 256 bytes by default). It is off
 //! by default, as UWP's WebSockets have no compression; what was agreed is
 //! in [`information()`](MessageWebSocket::information)'s `extensions` and
 //! `deflate`. A compressed message is inflated in bounded steps: its
 //! inflated bytes count against `max_message_size` as they are produced
-//! (a message that would inflate past it fails the connection with 1009
-//! before those bytes are stored) and, while the message is incomplete,
-//! against the memory budget; data that is not DEFLATE fails it with 1007
+//! (a message that inflates past it fails the connection with 1009 once
+//! one byte more than the limit is out, the buffer having grown only with
+//! what was inflated) and, while the message is incomplete, against the
+//! memory budget; data that is not DEFLATE fails it with 1007
 //! (as Node's `ws`; Python's `websockets` sends 1002); RSV1 on a control
 //! or continuation frame with 1002. DEFLATE is zlib-rs's (through flate2),
 //! whose window sizes the negotiation needs.

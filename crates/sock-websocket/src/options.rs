@@ -201,10 +201,10 @@ macro_rules! shared_setters {
         /// its bytes on the wire on the frame headers, and its inflated
         /// bytes as they are produced (in partial mode, each part's inflated
         /// bytes against `max_frame_size`), so a small message that inflates
-        /// past the limit fails the connection with 1009 before the
-        /// inflated bytes are stored; the inflated bytes of a message still
-        /// arriving are charged to the memory budget. Data that is not
-        /// DEFLATE fails it with 1007.
+        /// past the limit fails the connection with 1009 once one byte more
+        /// than the limit is out, its buffer never larger; the inflated
+        /// bytes of a message still arriving are charged to the memory
+        /// budget. Data that is not DEFLATE fails it with 1007.
         #[cfg(feature = "deflate")]
         #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
         pub fn deflate(mut self, config: $crate::DeflateConfig) -> Self {
