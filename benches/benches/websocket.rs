@@ -14,7 +14,7 @@
 //!   ours with permessage-deflate on both ends (`ours`: compressed and
 //!   inflated on each side; alone the text deflates to about 1.1 KiB, and
 //!   as the same text is sent each time, with context takeover each copy
-//!   refers to the last and takes about 240 bytes on the wire), against
+//!   refers to the last and takes a few hundred bytes on the wire), against
 //!   tokio-tungstenite (`peer`) and ours (`uncompressed`) sending it as it
 //!   is: tokio-tungstenite 0.30, the latest, has no permessage-deflate, and
 //!   neither has fastwebsockets. On loopback bytes cost almost nothing, so
