@@ -10,6 +10,16 @@
 //!   and written with one flush (tokio-tungstenite and ours: `feed` ×256,
 //!   `flush`; fastwebsockets has no queue, so one `write_frame` each); the
 //!   server reads all 256 and answers with one 1-byte message.
+//! * `websocket_deflate_16k`: a 16 KiB text message of JSON lines echoed,
+//!   ours with permessage-deflate on both ends (`ours`: compressed and
+//!   inflated on each side; alone the text deflates to about 1.1 KiB, and
+//!   as the same text is sent each time, with context takeover each copy
+//!   refers to the last and takes a few hundred bytes on the wire), against
+//!   tokio-tungstenite (`peer`) and ours (`uncompressed`) sending it as it
+//!   is: tokio-tungstenite 0.30, the latest, has no permessage-deflate, and
+//!   neither has fastwebsockets. On loopback bytes cost almost nothing, so
+//!   this measures what compression costs in time; what it saves shows on a
+//!   real network.
 //!
 //! Every side speaks the real protocol: clients mask, servers check. The
 //! opening handshake is not measured (it happens once per connection, before
@@ -25,7 +35,9 @@ use fastwebsockets::{FragmentCollector, Frame, OpCode, Payload, WebSocket};
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use sock_core::HostName;
 use sock_tcp::StreamSocketListener;
-use sock_websocket::{Message, MessageWebSocket, ServerWebSocketControl};
+use sock_websocket::{
+    DeflateConfig, Message, MessageWebSocket, MessageWebSocketControl, ServerWebSocketControl,
+};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
 use tokio_tungstenite::tungstenite::protocol::Role as TungsteniteRole;
@@ -141,6 +153,13 @@ async fn fast_client(ws: &mut FragmentCollector<TcpStream>, work: Work, payload:
 // ===== ours =====
 
 async fn our_pair() -> (MessageWebSocket, MessageWebSocket) {
+    our_pair_with(MessageWebSocket::builder(), ServerWebSocketControl::new()).await
+}
+
+async fn our_pair_with(
+    client: MessageWebSocketControl,
+    server: ServerWebSocketControl,
+) -> (MessageWebSocket, MessageWebSocket) {
     let lo = HostName::new("127.0.0.1").expect("loopback literal");
     let listener = StreamSocketListener::bind_endpoint(Some(&lo), 0)
         .await
@@ -148,12 +167,9 @@ async fn our_pair() -> (MessageWebSocket, MessageWebSocket) {
     let uri = format!("ws://127.0.0.1:{}/", listener.information().local_port);
     let server = async {
         let socket = listener.accept().await.expect("accept");
-        ServerWebSocketControl::new()
-            .accept(socket)
-            .await
-            .expect("upgrade")
+        server.accept(socket).await.expect("upgrade")
     };
-    let (client, server) = tokio::join!(MessageWebSocket::connect(&uri), server);
+    let (client, server) = tokio::join!(client.connect(&uri), server);
     (client.expect("connect"), server)
 }
 
@@ -308,6 +324,89 @@ fn group(c: &mut Criterion, rt: &Runtime, name: &str, work: Work) {
     g.finish();
 }
 
+/// About `size` bytes of JSON lines, as chat and telemetry send.
+fn json_lines(size: usize) -> Bytes {
+    let mut out = String::with_capacity(size + 64);
+    let mut i = 0;
+    while out.len() < size {
+        out.push_str(&format!(
+            "{{\"seq\":{i},\"sensor\":\"probe-{}\",\"ok\":true}}\n",
+            i % 10
+        ));
+        i += 1;
+    }
+    out.truncate(size);
+    Bytes::from(out)
+}
+
+/// `websocket_deflate_16k`: ours compressing both ways against
+/// tokio-tungstenite and ours sending the same text as it is.
+fn deflate_group(c: &mut Criterion, rt: &Runtime) {
+    let work = Work::Echo {
+        size: 16 << 10,
+        text: true,
+    };
+    let payload = json_lines(16 << 10);
+    let mut g = c.benchmark_group("websocket_deflate_16k");
+    g.throughput(Throughput::Bytes(work.bytes_per_iteration()));
+
+    g.bench_function("peer", |b| {
+        let (mut client, server) = rt.block_on(tungstenite_pair());
+        rt.spawn(sink_stream_server(
+            server,
+            work,
+            |m: &TungsteniteMessage| m.is_binary() || m.is_text(),
+            || TungsteniteMessage::binary(Bytes::from_static(b"k")),
+        ));
+        b.iter_custom(|iters| {
+            timed!(
+                rt,
+                iters,
+                sink_stream_client(
+                    &mut client,
+                    work,
+                    || tungstenite_message(work, &payload),
+                    TungsteniteMessage::len
+                )
+            )
+        });
+    });
+
+    for (name, deflate) in [("uncompressed", false), ("ours", true)] {
+        g.bench_function(name, |b| {
+            let (client, server) = if deflate {
+                (
+                    MessageWebSocket::builder().deflate(DeflateConfig::new()),
+                    ServerWebSocketControl::new().deflate(DeflateConfig::new()),
+                )
+            } else {
+                (MessageWebSocket::builder(), ServerWebSocketControl::new())
+            };
+            let (mut client, server) = rt.block_on(our_pair_with(client, server));
+            assert_eq!(client.information().deflate.is_some(), deflate);
+            rt.spawn(sink_stream_server(
+                server,
+                work,
+                |_: &Message| true,
+                || Message::binary(Bytes::from_static(b"k")),
+            ));
+            b.iter_custom(|iters| {
+                timed!(
+                    rt,
+                    iters,
+                    sink_stream_client(
+                        &mut client,
+                        work,
+                        || our_message(work, &payload),
+                        Message::len
+                    )
+                )
+            });
+        });
+    }
+    g.finish();
+}
+
 fn main() {
     let rt = sock_benches::runtime();
     let mut c = sock_benches::criterion().configure_from_args();
@@ -348,5 +447,6 @@ fn main() {
         },
     );
     group(&mut c, &rt, "websocket_pipelined", Work::Pipelined);
+    deflate_group(&mut c, &rt);
     c.final_summary();
 }

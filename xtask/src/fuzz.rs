@@ -25,6 +25,7 @@ const TARGETS: &[&str] = &[
     "websocket_frames",
     "websocket_request",
     "websocket_response",
+    "websocket_deflate",
 ];
 
 /// The package whose `tests/fuzz_bodies.rs` runs a target's body.

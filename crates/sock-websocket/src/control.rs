@@ -155,30 +155,47 @@ impl MessageWebSocketControl {
             check_protocol(protocol)?;
         }
         let mut socket = self.connect_socket(&uri).await?;
+        #[cfg(feature = "deflate")]
+        let offer = self
+            .options
+            .deflate
+            .as_ref()
+            .map(crate::deflate::negotiate::offer);
+        #[cfg(not(feature = "deflate"))]
+        let offer: Option<String> = None;
         let request = client::Request {
             host: &uri.host_header,
             resource: &uri.resource,
             protocols: &self.options.supported_protocols,
             headers: &self.headers,
             credential: self.credential.as_ref(),
+            extensions: offer.as_deref(),
         };
         let (accepted, rest) = handshake::within(
             self.options.handshake_timeout,
             client::run(&mut socket, &request, self.options.max_handshake_size),
         )
         .await?;
-        let info = MessageWebSocketInformation::new(
+        #[allow(unused_mut)]
+        let mut settings = self.options.settings(receive_mode);
+        #[allow(unused_mut)]
+        let mut info = MessageWebSocketInformation::new(
             &socket,
             Role::Client,
             accepted.protocol,
             uri.resource,
         );
-        let engine = Engine::new(
-            socket,
-            Role::Client,
-            rest,
-            self.options.settings(receive_mode),
-        );
+        // The server's answer to our offer: checked, or the connection
+        // fails (RFC 7692 section 5).
+        #[cfg(feature = "deflate")]
+        if let (Some(config), Some(answer)) = (self.options.deflate, &accepted.extensions) {
+            let agreed = crate::deflate::negotiate::check_answer(answer, &config)
+                .map_err(WebSocketError::handshake)?;
+            info.deflate = Some(agreed);
+            settings.deflate = Some((config, agreed));
+        }
+        info.extensions = accepted.extensions;
+        let engine = Engine::new(socket, Role::Client, rest, settings);
         Ok((engine, info))
     }
 

@@ -26,6 +26,8 @@ const ROOM_PER_BYTE_ARRIVED: usize = 16;
 #[derive(Debug)]
 pub(crate) struct Frame {
     pub(crate) fin: bool,
+    /// RSV1 on a message's first frame: the message is compressed.
+    pub(crate) rsv1: bool,
     pub(crate) opcode: OpCode,
     pub(crate) payload: BytesMut,
 }
@@ -56,6 +58,8 @@ pub(crate) struct FrameDecoder {
     charge: FrameMemoryCharge,
     /// When the message or frame now arriving began to.
     arriving_since: Option<Instant>,
+    /// permessage-deflate was agreed: RSV1 may be set.
+    rsv1_allowed: bool,
 }
 
 impl FrameDecoder {
@@ -69,7 +73,15 @@ impl FrameDecoder {
             message_len: None,
             charge,
             arriving_since: None,
+            rsv1_allowed: false,
         }
+    }
+
+    /// Lets RSV1 mark compressed messages (permessage-deflate was agreed).
+    #[cfg(feature = "deflate")]
+    pub(crate) fn allow_rsv1(mut self) -> Self {
+        self.rsv1_allowed = true;
+        self
     }
 
     /// The next whole frame at the start of `buf`, taken out of it;
@@ -102,7 +114,7 @@ impl FrameDecoder {
         let header = match self.current {
             Some(header) => header,
             None => {
-                let Some(header) = Header::parse(buf, self.role)? else {
+                let Some(header) = Header::parse(buf, self.role, self.rsv1_allowed)? else {
                     return Ok(None);
                 };
                 self.admit(&header)?;
@@ -128,6 +140,7 @@ impl FrameDecoder {
         }
         Ok(Some(Frame {
             fin: header.fin,
+            rsv1: header.rsv1,
             opcode: header.opcode,
             payload,
         }))

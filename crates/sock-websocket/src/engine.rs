@@ -17,10 +17,14 @@ use tokio::time::{Instant, Sleep};
 
 use crate::close::{CloseParseError, MAX_CLOSE_REASON_LEN};
 use crate::decoder::{budget_error, Frame, FrameDecoder, Limits};
+#[cfg(feature = "deflate")]
+use crate::deflate::codec::{into_bytes, InflateLimit, PerMessageDeflate};
 use crate::frame::{OpCode, Role};
 use crate::outbox::Outbox;
 use crate::utf8::Utf8Validator;
 use crate::{CloseCode, CloseFrame, Message, MessageType, ReceiveMode, Result, WebSocketError};
+#[cfg(feature = "deflate")]
+use crate::{DeflateConfig, DeflateParameters};
 
 /// Room made for each read.
 const READ_ROOM: usize = 16 * 1024;
@@ -40,6 +44,10 @@ pub(crate) struct Settings {
     pub(crate) pong_interval: Option<Duration>,
     pub(crate) message_timeout: Option<Duration>,
     pub(crate) memory_budget: FrameMemoryBudget,
+    /// What permessage-deflate the handshake agreed, with this end's
+    /// settings.
+    #[cfg(feature = "deflate")]
+    pub(crate) deflate: Option<(DeflateConfig, DeflateParameters)>,
 }
 
 /// Where the connection stands.
@@ -64,6 +72,11 @@ struct Incoming {
     utf8: Utf8Validator,
     /// The fragments so far (full-message mode).
     joined: BytesMut,
+    /// RSV1 was set on its first frame: its frames are inflated.
+    compressed: bool,
+    /// What its frames inflated to so far (full-message mode).
+    #[cfg(feature = "deflate")]
+    inflated: Vec<u8>,
 }
 
 /// The protocol engine over one connection.
@@ -89,6 +102,12 @@ pub(crate) struct Engine {
     throttled: bool,
     closed: watch::Sender<Option<CloseFrame>>,
     keepalive: Option<(Duration, Pin<Box<Sleep>>)>,
+    /// The compressor and decompressor, when permessage-deflate was agreed.
+    #[cfg(feature = "deflate")]
+    deflate: Option<PerMessageDeflate>,
+    /// How far one compressed message (or part) may inflate.
+    #[cfg(feature = "deflate")]
+    inflate_limit: InflateLimit,
 }
 
 impl Engine {
@@ -108,15 +127,26 @@ impl Engine {
             },
             message_timeout: settings.message_timeout,
         };
+        #[allow(unused_mut)]
+        let mut decoder = FrameDecoder::new(
+            role,
+            limits,
+            FrameMemoryCharge::new(settings.memory_budget.clone()),
+        );
+        #[cfg(feature = "deflate")]
+        let deflate = settings
+            .deflate
+            .as_ref()
+            .map(|(config, agreed)| PerMessageDeflate::new(role, config, agreed));
+        #[cfg(feature = "deflate")]
+        if deflate.is_some() {
+            decoder = decoder.allow_rsv1();
+        }
         Self {
             io,
             read_buf,
             read_eof: false,
-            decoder: FrameDecoder::new(
-                role,
-                limits,
-                FrameMemoryCharge::new(settings.memory_budget.clone()),
-            ),
+            decoder,
             outbox: Outbox::new(role),
             receive_mode: settings.receive_mode,
             close_timeout: settings.close_timeout,
@@ -131,6 +161,21 @@ impl Engine {
             keepalive: settings
                 .pong_interval
                 .map(|every| (every, Box::pin(tokio::time::sleep(every)))),
+            #[cfg(feature = "deflate")]
+            deflate,
+            // A part is a frame: in partial mode its inflated bytes are
+            // bounded as a frame's.
+            #[cfg(feature = "deflate")]
+            inflate_limit: match settings.receive_mode {
+                ReceiveMode::FullMessage => InflateLimit {
+                    name: "max_message_size",
+                    max: settings.max_message_size,
+                },
+                ReceiveMode::PartialMessage => InflateLimit {
+                    name: "max_frame_size",
+                    max: settings.max_frame_size,
+                },
+            },
         }
     }
 
@@ -286,6 +331,9 @@ impl Engine {
                 message_type,
                 utf8: Utf8Validator::default(),
                 joined: BytesMut::new(),
+                compressed: frame.rsv1,
+                #[cfg(feature = "deflate")]
+                inflated: Vec::new(),
             });
         }
         let Some(incoming) = self.incoming.as_mut() else {
@@ -294,20 +342,11 @@ impl Engine {
                 "continuation frame with no message to continue (rfc 6455 5.4)",
             ));
         };
+        if incoming.compressed {
+            return self.on_compressed(frame, message_type);
+        }
         if message_type == MessageType::Utf8 {
-            let checked = incoming.utf8.feed(&frame.payload).and_then(|()| {
-                if frame.fin {
-                    incoming.utf8.finish()
-                } else {
-                    Ok(())
-                }
-            });
-            if checked.is_err() {
-                return Err(WebSocketError::protocol(
-                    CloseCode::INVALID_PAYLOAD,
-                    "text message is not valid utf-8 (rfc 6455 8.1)",
-                ));
-            }
+            check_text(&mut incoming.utf8, &frame.payload, frame.fin)?;
         }
         let message = match self.receive_mode {
             ReceiveMode::PartialMessage => Some(Message::received(
@@ -336,6 +375,61 @@ impl Engine {
             self.joined_charge.release();
         }
         Ok(message)
+    }
+
+    /// Handles a frame of a compressed message (RFC 7692 section 6.2): its
+    /// payload inflated, in bounded steps charged to the memory budget,
+    /// the inflated text checked as it comes.
+    #[cfg(feature = "deflate")]
+    fn on_compressed(
+        &mut self,
+        frame: Frame,
+        message_type: MessageType,
+    ) -> Result<Option<Message>> {
+        let (Some(incoming), Some(deflate)) = (self.incoming.as_mut(), self.deflate.as_mut())
+        else {
+            return Err(rsv1_unexpected());
+        };
+        let partial = self.receive_mode == ReceiveMode::PartialMessage;
+        let mut part = Vec::new();
+        let out = if partial {
+            &mut part
+        } else {
+            &mut incoming.inflated
+        };
+        let before = out.len();
+        let charge = &mut self.joined_charge;
+        deflate.inflater.inflate(
+            &frame.payload,
+            frame.fin,
+            out,
+            self.inflate_limit,
+            &mut |size| charge.hold(size).map_err(budget_error),
+        )?;
+        if message_type == MessageType::Utf8 {
+            check_text(&mut incoming.utf8, &out[before..], frame.fin)?;
+        }
+        let message = if partial {
+            self.joined_charge.release();
+            Some(Message::received(message_type, into_bytes(part), frame.fin))
+        } else {
+            frame.fin.then(|| {
+                let data = into_bytes(std::mem::take(&mut incoming.inflated));
+                Message::received(message_type, data, true)
+            })
+        };
+        if frame.fin {
+            self.incoming = None;
+            self.joined_charge.release();
+        }
+        Ok(message)
+    }
+
+    /// Without the `deflate` feature the decoder refuses RSV1: no message
+    /// is compressed.
+    #[cfg(not(feature = "deflate"))]
+    fn on_compressed(&mut self, _: Frame, _: MessageType) -> Result<Option<Message>> {
+        Err(rsv1_unexpected())
     }
 
     /// Fails the connection (section 7.1.7): our close frame with the
@@ -440,6 +534,24 @@ impl Engine {
             }
         };
         let complete = message.is_complete();
+        #[cfg(feature = "deflate")]
+        if let Some(deflate) = &mut self.deflate {
+            // A whole message is compressed when that is worth it; a
+            // message in parts always is, RSV1 on its first part (RFC 7692
+            // section 6.1).
+            let first = opcode != OpCode::Continuation;
+            let compressed = if first && complete {
+                deflate.deflater.compress_message(message.data())?
+            } else {
+                Some(deflate.deflater.compress_part(message.data(), complete)?)
+            };
+            if let Some(payload) = compressed {
+                self.outbox
+                    .push_compressed(complete, first, opcode, &payload);
+                self.sending = (!complete).then_some(message_type);
+                return Ok(());
+            }
+        }
         self.outbox.push(complete, opcode, message.data());
         self.sending = (!complete).then_some(message_type);
         Ok(())
@@ -529,6 +641,27 @@ impl Engine {
         }
         self.poll_flush(cx)
     }
+}
+
+/// Checks the next piece of a text message (RFC 6455 section 8.1): it
+/// fails as soon as the text cannot be UTF-8.
+fn check_text(utf8: &mut Utf8Validator, data: &[u8], fin: bool) -> Result<()> {
+    let checked = utf8
+        .feed(data)
+        .and_then(|()| if fin { utf8.finish() } else { Ok(()) });
+    checked.map_err(|_| {
+        WebSocketError::protocol(
+            CloseCode::INVALID_PAYLOAD,
+            "text message is not valid utf-8 (rfc 6455 8.1)",
+        )
+    })
+}
+
+fn rsv1_unexpected() -> WebSocketError {
+    WebSocketError::protocol(
+        CloseCode::PROTOCOL_ERROR,
+        "reserved bits 0b100 set with no extension negotiated (rfc 6455 5.2)",
+    )
 }
 
 /// How a connection that ended without a closing handshake is reported.

@@ -28,6 +28,10 @@ pub(crate) const MAX_HEADER_LEN: usize = 14;
 /// The largest payload of a control frame (section 5.5).
 pub(crate) const MAX_CONTROL_PAYLOAD: usize = 125;
 
+/// The first reserved bit, which permessage-deflate sets on the first frame
+/// of a compressed message (RFC 7692 section 6).
+pub(crate) const RSV1: u8 = 0x40;
+
 /// Which end of the connection this is: clients mask what they send and
 /// must receive unmasked frames; servers the other way round (section 5.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +87,9 @@ impl OpCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Header {
     pub(crate) fin: bool,
+    /// RSV1: the message is compressed (only when permessage-deflate was
+    /// agreed, and only on a message's first frame).
+    pub(crate) rsv1: bool,
     pub(crate) opcode: OpCode,
     pub(crate) mask: Option<[u8; 4]>,
     pub(crate) payload_len: u64,
@@ -92,16 +99,23 @@ pub(crate) struct Header {
 
 impl Header {
     /// Reads the header at the start of `buf`: `Ok(None)` while it is
-    /// incomplete. `role` is the receiver's. Fails on what section 5 forbids:
+    /// incomplete. `role` is the receiver's; `rsv1_allowed` when
+    /// permessage-deflate was agreed. Fails on what section 5 forbids:
     /// reserved bits without an extension (5.2), reserved opcodes (5.2),
     /// fragmented or long control frames (5.5), a 64-bit length with its top
     /// bit set (5.2), a client's unmasked frame or a server's masked one
-    /// (5.1).
-    pub(crate) fn parse(buf: &[u8], role: Role) -> Result<Option<Self>, WebSocketError> {
+    /// (5.1); and on what RFC 7692 section 6.1 forbids: RSV1 on a control
+    /// frame or a continuation frame.
+    pub(crate) fn parse(
+        buf: &[u8],
+        role: Role,
+        rsv1_allowed: bool,
+    ) -> Result<Option<Self>, WebSocketError> {
         let [b0, b1, ..] = *buf else {
             return Ok(None);
         };
-        if b0 & 0x70 != 0 {
+        let allowed = if rsv1_allowed { RSV1 } else { 0 };
+        if b0 & 0x70 & !allowed != 0 {
             return Err(protocol(format!(
                 "reserved bits {:#05b} set with no extension negotiated (rfc 6455 5.2)",
                 (b0 >> 4) & 0x7
@@ -109,6 +123,13 @@ impl Header {
         }
         let opcode = OpCode::from_bits(b0 & 0x0F)
             .ok_or_else(|| protocol(format!("reserved opcode {:#x} (rfc 6455 5.2)", b0 & 0x0F)))?;
+        let rsv1 = b0 & RSV1 != 0;
+        if rsv1 && opcode.is_control() {
+            return Err(protocol("rsv1 set on a control frame (rfc 7692 6.1)"));
+        }
+        if rsv1 && opcode == OpCode::Continuation {
+            return Err(protocol("rsv1 set on a continuation frame (rfc 7692 6.1)"));
+        }
         let fin = b0 & 0x80 != 0;
         let masked = b1 & 0x80 != 0;
         let (extra, short) = match b1 & 0x7F {
@@ -160,6 +181,7 @@ impl Header {
         });
         Ok(Some(Self {
             fin,
+            rsv1,
             opcode,
             mask,
             payload_len,
@@ -203,7 +225,7 @@ mod tests {
     use super::*;
 
     fn parse(bytes: &[u8], role: Role) -> Result<Option<Header>, WebSocketError> {
-        Header::parse(bytes, role)
+        Header::parse(bytes, role, false)
     }
 
     #[test]
@@ -261,6 +283,31 @@ mod tests {
         ];
         for (bytes, role, expected) in cases {
             let err = parse(bytes, *role).unwrap_err();
+            assert!(err.to_string().contains(expected), "{err} lacks {expected}");
+            assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
+        }
+    }
+
+    #[test]
+    fn rsv1_is_read_only_on_a_first_data_frame_when_deflate_was_agreed() {
+        // A compressed text frame.
+        let header = Header::parse(&[0xC1, 0x80, 0, 0, 0, 0], Role::Server, true)
+            .unwrap()
+            .unwrap();
+        assert!(header.rsv1);
+        let cases: &[(&[u8], &str)] = &[
+            (&[0xC9, 0x80, 0, 0, 0, 0], "rsv1 set on a control frame"),
+            (&[0xC8, 0x80, 0, 0, 0, 0], "rsv1 set on a control frame"),
+            (
+                &[0xC0, 0x80, 0, 0, 0, 0],
+                "rsv1 set on a continuation frame",
+            ),
+            // RSV2 and RSV3 have no extension still.
+            (&[0xA1, 0x80, 0, 0, 0, 0], "reserved bits 0b010"),
+            (&[0x91, 0x80, 0, 0, 0, 0], "reserved bits 0b001"),
+        ];
+        for (bytes, expected) in cases {
+            let err = Header::parse(bytes, Role::Server, true).unwrap_err();
             assert!(err.to_string().contains(expected), "{err} lacks {expected}");
             assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
         }

@@ -2,16 +2,21 @@
 //! copy runs both under cargo-fuzz and, where cargo-fuzz is not available, as
 //! bounded property tests (`tests/fuzz_bodies.rs`, `cargo xtask fuzz`).
 //!
-//! Each function takes arbitrary bytes, drives the frame decoder or a
-//! handshake parser with them, and panics only if an invariant breaks: a
-//! frame over its limit, a buffer that grew past what the limits allow, text
-//! handed out that is not UTF-8. Not part of the API.
+//! Each function takes arbitrary bytes, drives the frame decoder, a
+//! handshake parser or (feature `deflate`) permessage-deflate with them, and
+//! panics only if an invariant breaks: a frame over its limit, a buffer that
+//! grew past what the limits allow, text handed out that is not UTF-8, a
+//! message that does not inflate back to itself. Not part of the API.
 
 use bytes::BytesMut;
 use sock_codec::{FrameMemoryBudget, FrameMemoryCharge};
 
 use crate::close::CloseFrame;
 use crate::decoder::{FrameDecoder, Limits};
+#[cfg(feature = "deflate")]
+use crate::deflate::codec::{InflateLimit, PerMessageDeflate};
+#[cfg(feature = "deflate")]
+use crate::deflate::negotiate;
 use crate::frame::{OpCode, Role};
 use crate::handshake::{client, server};
 use crate::utf8::Utf8Validator;
@@ -93,6 +98,86 @@ pub fn frames(data: &[u8]) {
             );
         }
     }
+}
+
+/// permessage-deflate on arbitrary bytes (feature `deflate`): the bytes as a
+/// `Sec-WebSocket-Extensions` offer and answer agree only windows the RFC
+/// allows; after the first byte (which picks the window, context takeover
+/// and a split), they compress, whole or in two parts, and inflate back to
+/// themselves at every window; and inflated as they are, as a compressed
+/// message, they fail or stay within the message limit, growing the output
+/// only as far as it allows.
+#[cfg(feature = "deflate")]
+pub fn deflate(data: &[u8]) {
+    negotiate::check_both_ways(&String::from_utf8_lossy(data));
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
+    let no_takeover = first & 0x08 != 0;
+    let agreed = crate::DeflateParameters {
+        server_no_context_takeover: no_takeover,
+        client_no_context_takeover: no_takeover,
+        server_max_window_bits: 8 + (first & 0x07),
+        client_max_window_bits: 8 + (first & 0x07),
+    };
+    let config = crate::DeflateConfig::new().threshold(0);
+    let split = usize::from(first >> 4) * rest.len() / 16;
+    let limit = InflateLimit {
+        name: "max_message_size",
+        max: 4 * MAX_FRAME,
+    };
+
+    let mut client = PerMessageDeflate::new(Role::Client, &config, &agreed);
+    let mut server = PerMessageDeflate::new(Role::Server, &config, &agreed);
+    let unbounded = InflateLimit {
+        name: "max_message_size",
+        max: usize::MAX,
+    };
+    for round in 0..2 {
+        let mut out = Vec::new();
+        let mut inflate = |piece: &[u8], fin: bool, out: &mut Vec<u8>| {
+            server
+                .inflater
+                .inflate(piece, fin, out, unbounded, &mut |_| Ok(()))
+                .expect("our own compressed message inflates");
+        };
+        if round == 0 {
+            match client.deflater.compress_message(rest).expect("compress") {
+                Some(sent) => inflate(&sent, true, &mut out),
+                None => out.extend_from_slice(rest),
+            }
+        } else {
+            let head = client
+                .deflater
+                .compress_part(&rest[..split], false)
+                .expect("compress");
+            let tail = client
+                .deflater
+                .compress_part(&rest[split..], true)
+                .expect("compress");
+            inflate(&head, false, &mut out);
+            inflate(&tail, true, &mut out);
+        }
+        assert!(out == rest, "a message did not inflate back to itself");
+    }
+
+    let mut server = PerMessageDeflate::new(Role::Server, &config, &agreed);
+    let mut out = Vec::new();
+    let mut largest = 0;
+    for (piece, fin) in [(&rest[..split], false), (&rest[split..], true)] {
+        let result = server
+            .inflater
+            .inflate(piece, fin, &mut out, limit, &mut |size| {
+                largest = largest.max(size);
+                Ok(())
+            });
+        assert!(out.len() <= limit.max + 1, "inflated past the limit");
+        if result.is_err() {
+            break;
+        }
+    }
+    assert!(largest <= limit.max + 1, "grew past the limit: {largest}");
+    assert!(out.capacity() <= limit.max + 1, "room past the limit");
 }
 
 /// An upgrade request parsed from arbitrary bytes: an upgrade or a refusal

@@ -29,6 +29,15 @@ pub struct MessageWebSocketInformation {
     pub role: Role,
     /// The request target: the path and query the client asked for.
     pub resource: String,
+    /// The extensions agreed, as the server's `Sec-WebSocket-Extensions`
+    /// answer put them (`permessage-deflate; client_max_window_bits=12`);
+    /// `None` when none was.
+    pub extensions: Option<String>,
+    /// The permessage-deflate parameters agreed (feature `deflate`);
+    /// `None` when messages are not compressed.
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    pub deflate: Option<crate::DeflateParameters>,
 }
 
 impl MessageWebSocketInformation {
@@ -45,6 +54,9 @@ impl MessageWebSocketInformation {
             protection_level: socket.protection_level(),
             role,
             resource,
+            extensions: None,
+            #[cfg(feature = "deflate")]
+            deflate: None,
         }
     }
 }

@@ -131,11 +131,31 @@
 //! next flush, whatever happens to the future that gave it. `connect`,
 //! `accept*` and `close` close the connection when dropped.
 //!
+//! # Compression
+//!
+//! With the `deflate` feature, permessage-deflate (RFC 7692): a client
+//! offers it with `MessageWebSocketControl::deflate`, a server accepts
+//! offers with `ServerWebSocketControl::deflate`, each given a
+//! `DeflateConfig` (context takeover, window sizes, level, and the size
+//! below which a message is sent as it is, 256 bytes by default). It is off
+//! by default, as UWP's WebSockets have no compression; what was agreed is
+//! in [`information()`](MessageWebSocket::information)'s `extensions` and
+//! `deflate`. A compressed message is inflated in bounded steps: its
+//! inflated bytes count against `max_message_size` as they are produced
+//! (a message that inflates past it fails the connection with 1009 once
+//! one byte more than the limit is out, the buffer having grown only with
+//! what was inflated) and, while the message is incomplete, against the
+//! memory budget; data that is not DEFLATE fails it with 1007
+//! (as Node's `ws`; Python's `websockets` sends 1002); RSV1 on a control
+//! or continuation frame with 1002. DEFLATE is zlib-rs's (through flate2),
+//! whose window sizes the negotiation needs.
+//!
 //! # Feature flags
 //!
 //! - `tls`: `wss://`, client certificates and ignorable server certificate
 //!   errors (with `sock-tls`); upgrades on TLS listeners work without it
 //!   too when sock-tcp has its own `tls` feature.
+//! - `deflate`: permessage-deflate (RFC 7692), with `flate2` on zlib-rs.
 //!
 //! [`StreamSocket`]: sock_tcp::StreamSocket
 //! [`SocketErrorStatus`]: sock_core::SocketErrorStatus
@@ -146,6 +166,8 @@
 mod close;
 mod control;
 mod decoder;
+#[cfg(feature = "deflate")]
+mod deflate;
 mod engine;
 mod error;
 mod frame;
@@ -167,6 +189,11 @@ mod web_status;
 
 pub use close::{CloseCode, CloseFrame, MAX_CLOSE_REASON_LEN};
 pub use control::MessageWebSocketControl;
+#[cfg(feature = "deflate")]
+#[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+pub use deflate::{
+    DeflateConfig, DeflateParameters, DEFAULT_DEFLATE_LEVEL, DEFAULT_DEFLATE_THRESHOLD,
+};
 pub use error::{Result, WebSocketError};
 pub use frame::Role;
 pub use handshake::server::{Decision, UpgradeRequest};

@@ -47,6 +47,9 @@ pub(crate) struct Options {
     pub(crate) message_timeout: Option<Duration>,
     pub(crate) supported_protocols: Vec<String>,
     pub(crate) memory_budget: Option<FrameMemoryBudget>,
+    /// permessage-deflate: offered (client) or accepted (server) when set.
+    #[cfg(feature = "deflate")]
+    pub(crate) deflate: Option<crate::DeflateConfig>,
 }
 
 impl Default for Options {
@@ -63,13 +66,16 @@ impl Default for Options {
             message_timeout: Some(DEFAULT_MESSAGE_TIMEOUT),
             supported_protocols: Vec::new(),
             memory_budget: None,
+            #[cfg(feature = "deflate")]
+            deflate: None,
         }
     }
 }
 
 impl Options {
     /// What the engine runs with; a stream WebSocket always receives in
-    /// parts (it hands out bytes, not messages).
+    /// parts (it hands out bytes, not messages). permessage-deflate is off
+    /// until the handshake agrees it.
     pub(crate) fn settings(&self, receive_mode: ReceiveMode) -> Settings {
         Settings {
             receive_mode,
@@ -82,6 +88,8 @@ impl Options {
                 .memory_budget
                 .clone()
                 .unwrap_or_else(FrameMemoryBudget::process_default),
+            #[cfg(feature = "deflate")]
+            deflate: None,
         }
     }
 }
@@ -178,6 +186,29 @@ macro_rules! shared_setters {
         /// and every other goes on.
         pub fn memory_budget(mut self, budget: sock_codec::FrameMemoryBudget) -> Self {
             self.options.memory_budget = Some(budget);
+            self
+        }
+
+        /// Compresses messages with permessage-deflate (RFC 7692) when the
+        /// other end agrees: a client offers it in its upgrade request, a
+        /// server accepts the first offer it can honour (and declines the
+        /// rest). Off by default, as in UWP, whose WebSockets have no
+        /// compression. What was agreed is in `information().deflate`;
+        /// [`DeflateConfig`](crate::DeflateConfig) says what each setting
+        /// asks for.
+        ///
+        /// A compressed message counts against `max_message_size` twice:
+        /// its bytes on the wire on the frame headers, and its inflated
+        /// bytes as they are produced (in partial mode, each part's inflated
+        /// bytes against `max_frame_size`), so a small message that inflates
+        /// past the limit fails the connection with 1009 once one byte more
+        /// than the limit is out, its buffer never larger; the inflated
+        /// bytes of a message still arriving are charged to the memory
+        /// budget. Data that is not DEFLATE fails it with 1007.
+        #[cfg(feature = "deflate")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+        pub fn deflate(mut self, config: $crate::DeflateConfig) -> Self {
+            self.options.deflate = Some(config);
             self
         }
 

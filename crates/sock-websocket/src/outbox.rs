@@ -10,7 +10,7 @@ use std::task::{ready, Context, Poll};
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::AsyncWrite;
 
-use crate::frame::{write_header, OpCode, Role};
+use crate::frame::{write_header, OpCode, Role, RSV1};
 use crate::mask::{apply_mask, MaskKeys};
 
 /// Payloads at least this long are queued as they are instead of copied
@@ -51,17 +51,36 @@ impl Outbox {
 
     /// Queues one frame.
     pub(crate) fn push(&mut self, fin: bool, opcode: OpCode, payload: &Bytes) {
+        self.push_frame(fin, false, opcode, payload);
+    }
+
+    /// Queues one frame of a compressed message: RSV1 set on its first
+    /// (RFC 7692 section 6).
+    #[cfg(feature = "deflate")]
+    pub(crate) fn push_compressed(
+        &mut self,
+        fin: bool,
+        first: bool,
+        opcode: OpCode,
+        payload: &Bytes,
+    ) {
+        self.push_frame(fin, first, opcode, payload);
+    }
+
+    fn push_frame(&mut self, fin: bool, rsv1: bool, opcode: OpCode, payload: &Bytes) {
         let before = self.staging.len();
-        match &mut self.keys {
-            Some(keys) => {
-                let key = keys.next_key();
-                write_header(&mut self.staging, fin, opcode, Some(key), payload.len());
+        let mask = self.keys.as_mut().map(MaskKeys::next_key);
+        write_header(&mut self.staging, fin, opcode, mask, payload.len());
+        if rsv1 {
+            self.staging[before] |= RSV1;
+        }
+        match mask {
+            Some(key) => {
                 let start = self.staging.len();
                 self.staging.extend_from_slice(payload);
                 apply_mask(&mut self.staging[start..], key);
             }
             None => {
-                write_header(&mut self.staging, fin, opcode, None, payload.len());
                 if payload.len() >= ZERO_COPY_MIN {
                     self.queued += self.staging.len() - before + payload.len();
                     let head = self.staging.split().freeze();

@@ -176,22 +176,50 @@ impl ServerWebSocketControl {
             self.options.max_handshake_size,
             &self.options.supported_protocols,
             decide,
+            |request| self.extensions(request),
         );
-        let (request, protocol) =
-            handshake::within(self.options.handshake_timeout, handshake).await?;
-        let info = MessageWebSocketInformation::new(
+        let agreed = handshake::within(self.options.handshake_timeout, handshake).await?;
+        #[allow(unused_mut)]
+        let mut info = MessageWebSocketInformation::new(
             &socket,
             Role::Server,
-            protocol,
-            request.resource().to_owned(),
+            agreed.protocol,
+            agreed.request.resource().to_owned(),
         );
-        let engine = Engine::new(
-            socket,
-            Role::Server,
-            buf,
-            self.options.settings(receive_mode),
-        );
+        #[allow(unused_mut)]
+        let mut settings = self.options.settings(receive_mode);
+        if let Some((answer, _deflate)) = agreed.extensions {
+            info.extensions = Some(answer);
+            #[cfg(feature = "deflate")]
+            {
+                info.deflate = Some(_deflate.1);
+                settings.deflate = Some(_deflate);
+            }
+        }
+        let engine = Engine::new(socket, Role::Server, buf, settings);
         Ok((engine, info))
+    }
+
+    /// The answer to the extensions a request offers: permessage-deflate
+    /// when it is on and an offer can be honoured.
+    #[cfg(feature = "deflate")]
+    fn extensions(
+        &self,
+        request: &UpgradeRequest,
+    ) -> Option<(String, (crate::DeflateConfig, crate::DeflateParameters))> {
+        let config = self.options.deflate?;
+        let offers = request
+            .headers()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-extensions"))
+            .map(|(_, value)| value);
+        let (answer, agreed) = crate::deflate::negotiate::answer(offers, &config)?;
+        Some((answer, (config, agreed)))
+    }
+
+    /// No extension is supported without the `deflate` feature.
+    #[cfg(not(feature = "deflate"))]
+    fn extensions(&self, _: &UpgradeRequest) -> Option<(String, ())> {
+        None
     }
 
     /// Serves WebSockets on `listener`: `serve` (a task per connection, the

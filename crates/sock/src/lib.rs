@@ -34,6 +34,10 @@
 //!   (smartcards, HSMs, SoftHSM2): `tls::Pkcs11Uri`, `Certificate::from_pkcs11`.
 //! - `websocket`: [`websocket`], UWP's `MessageWebSocket` and
 //!   `StreamWebSocket`, client and server (`wss://` with `tls`).
+//! - `deflate`: permessage-deflate (RFC 7692) for WebSockets (turns on
+//!   `websocket`): `websocket::DeflateConfig`, given to either control's
+//!   `deflate`, compresses messages when both ends agree. UWP's WebSockets
+//!   have no compression, so it is off unless asked for.
 //! - `hickory-resolver`: `tcp::DnsResolver`, DNS that starts connecting with
 //!   the first answer (AAAA and A asked in parallel, RFC 8305) and looks up
 //!   SRV records for service names that are not ports (RFC 2782).
@@ -191,4 +195,7 @@ pub mod prelude {
         CloseCode, Decision, Message, MessageType, MessageWebSocket, MessageWebSocketControl,
         ReceiveMode, ServerWebSocketControl, StreamWebSocket, WebErrorStatus, WebSocketError,
     };
+
+    #[cfg(feature = "deflate")]
+    pub use sock_websocket::DeflateConfig;
 }

@@ -7,7 +7,8 @@ use bytes::BytesMut;
 use sock_tcp::StreamSocket;
 use tokio::io::AsyncWriteExt;
 
-use super::{accept_key, basic_credentials, collect_headers, has_token, header, items, new_key};
+use super::{accept_key, basic_credentials, collect_headers, has_token, header, header_all};
+use super::{items, new_key};
 use super::{read_head, MAX_HEADERS};
 use crate::{Result, WebSocketError};
 
@@ -24,6 +25,8 @@ pub(crate) struct Request<'a> {
     pub(crate) headers: &'a [(String, String)],
     /// User and password for HTTP basic authentication.
     pub(crate) credential: Option<&'a (String, String)>,
+    /// The extensions offered (`Sec-WebSocket-Extensions`).
+    pub(crate) extensions: Option<&'a str>,
 }
 
 /// What the server's answer settled.
@@ -31,6 +34,9 @@ pub(crate) struct Request<'a> {
 pub(crate) struct Accepted {
     /// The subprotocol the server chose.
     pub(crate) protocol: Option<String>,
+    /// The server's `Sec-WebSocket-Extensions`, when extensions were
+    /// offered and it chose some: the caller checks them.
+    pub(crate) extensions: Option<String>,
 }
 
 /// Sends the request and reads the answer; gives what it settled and the
@@ -46,7 +52,7 @@ pub(crate) async fn run(
     let mut buf = BytesMut::with_capacity(4096);
     let head_len = read_head(io, &mut buf, max_head).await?;
     let head = buf.split_to(head_len);
-    let accepted = check_response(&head, &key, request.protocols)?;
+    let accepted = check_response(&head, &key, request.protocols, request.extensions.is_some())?;
     Ok((accepted, buf))
 }
 
@@ -66,6 +72,9 @@ fn render(request: &Request<'_>, key: &str) -> String {
             request.protocols.join(", ")
         );
     }
+    if let Some(extensions) = request.extensions {
+        let _ = write!(out, "Sec-WebSocket-Extensions: {extensions}\r\n");
+    }
     if let Some((user, password)) = request.credential {
         let _ = write!(
             out,
@@ -84,12 +93,23 @@ fn render(request: &Request<'_>, key: &str) -> String {
 /// fuzz bodies): accepted or an error, never a panic.
 #[cfg(feature = "fuzzing")]
 pub(crate) fn check_answer(head: &[u8]) {
-    let _ = check_response(head, "dGhlIHNhbXBsZSBub25jZQ==", &["chat".to_owned()]);
+    let _ = check_response(
+        head,
+        "dGhlIHNhbXBsZSBub25jZQ==",
+        &["chat".to_owned()],
+        false,
+    );
 }
 
 /// Checks the server's answer (section 4.2.2 as the client sees it, 4.1's
-/// list of reasons to fail).
-fn check_response(head: &[u8], key: &str, offered: &[String]) -> Result<Accepted> {
+/// list of reasons to fail); `extensions_offered` when the request offered
+/// some.
+fn check_response(
+    head: &[u8],
+    key: &str,
+    offered: &[String],
+    extensions_offered: bool,
+) -> Result<Accepted> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut slots);
     match response.parse(head) {
@@ -132,11 +152,17 @@ fn check_response(head: &[u8], key: &str, offered: &[String]) -> Result<Accepted
             )))
         }
     }
-    if let Some(extensions) = header(&headers, "sec-websocket-extensions") {
-        return Err(WebSocketError::handshake(format!(
-            "the server chose extensions {extensions:?} that were not offered (rfc 6455 4.1)"
-        )));
-    }
+    let chosen: Vec<&str> = header_all(&headers, "sec-websocket-extensions").collect();
+    let extensions = match (chosen.is_empty(), extensions_offered) {
+        (true, _) => None,
+        (false, true) => Some(chosen.join(", ")),
+        (false, false) => {
+            return Err(WebSocketError::handshake(format!(
+                "the server chose extensions {:?} that were not offered (rfc 6455 4.1)",
+                chosen.join(", ")
+            )))
+        }
+    };
     let protocol = match header(&headers, "sec-websocket-protocol") {
         None => None,
         Some(chosen) => {
@@ -149,7 +175,10 @@ fn check_response(head: &[u8], key: &str, offered: &[String]) -> Result<Accepted
             Some(chosen.to_owned())
         }
     };
-    Ok(Accepted { protocol })
+    Ok(Accepted {
+        protocol,
+        extensions,
+    })
 }
 
 #[cfg(test)]
@@ -172,10 +201,11 @@ mod tests {
             answer("Sec-WebSocket-Protocol: chat\r\n").as_bytes(),
             KEY,
             &offered,
+            false,
         )
         .unwrap();
         assert_eq!(ok.protocol.as_deref(), Some("chat"));
-        assert!(check_response(answer("").as_bytes(), KEY, &offered)
+        assert!(check_response(answer("").as_bytes(), KEY, &offered, false)
             .unwrap()
             .protocol
             .is_none());
@@ -197,13 +227,14 @@ mod tests {
             (answer("").replace("Upgrade: websocket\r\n", ""), "Upgrade"),
         ];
         for (text, expected) in cases {
-            let err = check_response(text.as_bytes(), KEY, &offered).unwrap_err();
+            let err = check_response(text.as_bytes(), KEY, &offered, false).unwrap_err();
             assert!(err.to_string().contains(expected), "{err}");
         }
         let refused = check_response(
             b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic\r\n\r\n",
             KEY,
             &offered,
+            false,
         )
         .unwrap_err();
         assert!(matches!(
@@ -224,12 +255,14 @@ mod tests {
                 protocols: &protocols,
                 headers: &headers,
                 credential: Some(&credential),
+                extensions: Some("permessage-deflate"),
             },
             KEY,
         );
         assert!(text.starts_with("GET /chat?x=1 HTTP/1.1\r\nHost: example.com:8080\r\n"));
         assert!(text.contains("Sec-WebSocket-Protocol: a, b\r\n"));
         assert!(text.contains("Authorization: Basic dXNlcjpwYXNz\r\n"));
+        assert!(text.contains("Sec-WebSocket-Extensions: permessage-deflate\r\n"));
         assert!(text.ends_with("Origin: http://x\r\n\r\n"));
     }
 }

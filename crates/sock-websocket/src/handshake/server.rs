@@ -143,18 +143,33 @@ impl Decision {
     }
 }
 
+/// What the server agreed in its answer.
+#[derive(Debug)]
+pub(crate) struct Agreed<T> {
+    /// The request answered.
+    pub(crate) request: UpgradeRequest,
+    /// The subprotocol chosen.
+    pub(crate) protocol: Option<String>,
+    /// The `Sec-WebSocket-Extensions` answer sent, and what the caller's
+    /// `extensions` function made of the offers.
+    pub(crate) extensions: Option<(String, T)>,
+}
+
 /// Reads the request (some of it may be in `buf` already), asks `decide`,
-/// answers. Gives the request, the subprotocol chosen, and leaves the bytes
-/// read past the request in `buf`.
-pub(crate) async fn run<F>(
+/// and on an accepted request `extensions` (which gives the
+/// `Sec-WebSocket-Extensions` answer to the offers, if any); answers.
+/// Leaves the bytes read past the request in `buf`.
+pub(crate) async fn run<F, E, T>(
     io: &mut StreamSocket,
     buf: &mut BytesMut,
     max_head: usize,
     supported: &[String],
     decide: F,
-) -> Result<(UpgradeRequest, Option<String>)>
+    extensions: E,
+) -> Result<Agreed<T>>
 where
     F: FnOnce(&UpgradeRequest) -> Decision,
+    E: FnOnce(&UpgradeRequest) -> Option<(String, T)>,
 {
     let head_len = match read_head(io, buf, max_head).await {
         Ok(len) => len,
@@ -224,13 +239,21 @@ where
     if let Some(p) = &protocol {
         let _ = write!(out, "Sec-WebSocket-Protocol: {p}\r\n");
     }
+    let extensions = extensions(&request);
+    if let Some((answer, _)) = &extensions {
+        let _ = write!(out, "Sec-WebSocket-Extensions: {answer}\r\n");
+    }
     for (name, value) in &decision.headers {
         let _ = write!(out, "{name}: {value}\r\n");
     }
     out.push_str("\r\n");
     io.write_all(out.as_bytes()).await?;
     io.flush().await?;
-    Ok((request, protocol))
+    Ok(Agreed {
+        request,
+        protocol,
+        extensions,
+    })
 }
 
 /// Parses `head` as an upgrade request, checking that a refusal carries a

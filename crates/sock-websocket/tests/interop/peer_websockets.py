@@ -2,6 +2,10 @@
 
     python peer_websockets.py server [CERT KEY]   # prints "PORT n", serves until stdin closes
     python peer_websockets.py client URI [CAFILE] # runs the script below, prints "OK" or fails
+    python peer_websockets.py deflate-client URI  # compressed messages; prints "OK" or fails
+
+Both ends have permessage-deflate on, as websockets has by default (its
+server asks for windows of 2^12 bytes both ways).
 
 The server echoes each message with its type, offers the subprotocol "chat",
 pings every 50 ms (a client that does not answer is closed with 1011), and
@@ -87,9 +91,39 @@ async def run_client(uri, cafile):
     print("OK", flush=True)
 
 
+def json_lines(size):
+    """About `size` bytes of JSON lines, as chat and telemetry send."""
+    out, i = [], 0
+    total = 0
+    while total < size:
+        line = f'{{"seq":{i},"sensor":"probe-{i % 10}","ok":true}}\n'
+        out.append(line)
+        total += len(line)
+        i += 1
+    return "".join(out)[:size]
+
+
+async def run_deflate_client(uri):
+    async with connect(uri, max_size=MAX) as ws:
+        names = [extension.name for extension in ws.protocol.extensions]
+        check(names == ["permessage-deflate"], f"extensions {names}")
+        text = json_lines(1 << 20)
+        for message in ["", "hello", text, text.encode(), bytes(range(256)) * 256]:
+            await ws.send(message)
+            echoed = await ws.recv()
+            check(echoed == message, f"echo of a {type(message).__name__} of {len(message)}")
+        await ws.send([text[:1000], text[1000:5000], text[5000:]])
+        check(await ws.recv() == text, "fragmented compressed text")
+        await ws.close(1000, "bye")
+        check(ws.close_code == 1000, f"close code {ws.close_code}")
+    print("OK", flush=True)
+
+
 def main():
     role = sys.argv[1]
-    if role == "server":
+    if role == "deflate-client":
+        asyncio.run(asyncio.wait_for(run_deflate_client(sys.argv[2]), 60))
+    elif role == "server":
         cert, key = (sys.argv[2], sys.argv[3]) if len(sys.argv) > 3 else (None, None)
         asyncio.run(run_server(cert, key))
     else:

@@ -2,10 +2,12 @@
 //
 //     node peer_ws.js server [CERT KEY]   // prints "PORT n", serves until stdin closes
 //     node peer_ws.js client URI [CAFILE] // runs the script below, prints "OK" or fails
+//     node peer_ws.js deflate-client URI  // compressed messages; prints "OK" or fails
 //
 // The server echoes each message with its type, selects the subprotocol
 // "chat", pings every 50 ms, and answers the text "close-me" by closing with
-// 4001 "as asked".
+// 4001 "as asked". Both ends have permessage-deflate on (ws's client has it
+// by default, its server does not), compressing messages of 1 KiB and more.
 
 'use strict';
 
@@ -19,6 +21,7 @@ const MAX = 32 * 1024 * 1024;
 function runServer(cert, key) {
   const options = {
     maxPayload: MAX,
+    perMessageDeflate: true,
     handleProtocols: (protocols) => (protocols.has('chat') ? 'chat' : false),
   };
   let server;
@@ -123,9 +126,53 @@ async function runClient(uri, cafile) {
   process.exit(0);
 }
 
+function jsonLines(size) {
+  const out = [];
+  let total = 0;
+  for (let i = 0; total < size; i++) {
+    const line = `{"seq":${i},"sensor":"probe-${i % 10}","ok":true}\n`;
+    out.push(line);
+    total += line.length;
+  }
+  return out.join('').slice(0, size);
+}
+
+async function runDeflateClient(uri) {
+  const ws = await open(uri, undefined);
+  check(ws.extensions === 'permessage-deflate', `extensions ${ws.extensions}`);
+  const text = jsonLines(1 << 20);
+  const cases = [
+    ['', false],
+    ['hello', false],
+    [text, false],
+    [Buffer.from(text), true],
+    [Buffer.alloc(65536, 'abcd'), true],
+  ];
+  for (const [data, binary] of cases) {
+    ws.send(data, { binary });
+    const echoed = await ws.next();
+    check(echoed.isBinary === binary, 'message type');
+    check(Buffer.compare(Buffer.from(echoed.data), Buffer.from(data)) === 0, `echo of ${data.length}`);
+  }
+  ws.send(text.slice(0, 1000), { fin: false });
+  ws.send(text.slice(1000, 5000), { fin: false });
+  ws.send(text.slice(5000), { fin: true });
+  const joined = await ws.next();
+  check(!joined.isBinary && joined.data.toString() === text, 'fragmented compressed text');
+  const closed = new Promise((resolve) => ws.once('close', (code) => resolve(code)));
+  ws.close(1000, 'bye');
+  const code = await closed;
+  check(code === 1000, `close code ${code}`);
+  console.log('OK');
+  process.exit(0);
+}
+
 const [role, a, b] = process.argv.slice(2);
 if (role === 'server') {
   runServer(a, b);
+} else if (role === 'deflate-client') {
+  setTimeout(() => check(false, 'timed out'), 60000).unref();
+  runDeflateClient(a).catch((e) => check(false, String(e)));
 } else {
   setTimeout(() => check(false, 'timed out'), 60000).unref();
   runClient(a, b).catch((e) => check(false, String(e)));

@@ -108,3 +108,16 @@ fn fuzz_websocket_response() {
           Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n",
     );
 }
+
+#[test]
+fn fuzz_websocket_deflate() {
+    // Window 2^10 with context takeover, split at 5/16; the rest is an
+    // offer, compressed and inflated as it is, and "Hello" compressed (RFC
+    // 7692 section 7.2.3.1).
+    fuzz(
+        "websocket_deflate",
+        fuzzing::deflate,
+        b"\x52permessage-deflate; server_max_window_bits=10; client_max_window_bits\
+          \xf2\x48\xcd\xc9\xc9\x07\x00",
+    );
+}

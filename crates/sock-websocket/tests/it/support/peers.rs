@@ -145,7 +145,14 @@ impl Peer {
     /// Runs this peer's client script against `uri`; panics with its output
     /// unless it passed.
     pub async fn client(self, uri: &str, ca: Option<&Path>) {
-        let mut args = vec!["client", uri];
+        self.run_client("client", uri, ca).await;
+    }
+
+    /// Runs this peer's client script in mode `role` (`client`, or
+    /// `deflate-client`: compressed messages, permessage-deflate checked to
+    /// be agreed) against `uri`; panics with its output unless it passed.
+    pub async fn run_client(self, role: &str, uri: &str, ca: Option<&Path>) {
+        let mut args = vec![role, uri];
         if let Some(ca) = ca {
             args.push(ca.to_str().unwrap());
         }
