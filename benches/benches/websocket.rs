@@ -21,6 +21,11 @@
 //!   this measures what compression costs in time; what it saves shows on a
 //!   real network.
 //!
+//! The echo and pipelined groups also measure `floor`: the same bytes on the
+//! wire (a masked client frame made in advance, the server's frame made in
+//! advance) echoed by bare tokio with no WebSocket library, so `peer ÷ floor`
+//! is the best ratio any library could reach against tokio-tungstenite here.
+//!
 //! Every side speaks the real protocol: clients mask, servers check. The
 //! opening handshake is not measured (it happens once per connection, before
 //! the timed loop); fastwebsockets and tokio-tungstenite skip it
@@ -148,6 +153,67 @@ async fn fast_client(ws: &mut FragmentCollector<TcpStream>, work: Work, payload:
             ws.read_frame().await.expect("ack");
         }
     }
+}
+
+// ===== the floor: the same wire bytes with no WebSocket library =====
+
+/// One frame as it crosses the wire: FIN, `opcode`, the length, and for a
+/// client a mask key with the payload masked.
+fn wire_frame(opcode: u8, payload: &[u8], masked: bool) -> Vec<u8> {
+    let mut out = vec![0x80 | opcode];
+    let mask_bit = if masked { 0x80 } else { 0 };
+    match payload.len() {
+        n if n < 126 => out.push(mask_bit | n as u8),
+        n if n <= 0xffff => {
+            out.push(mask_bit | 126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(mask_bit | 127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    if masked {
+        let key = [0x12, 0x34, 0x56, 0x78];
+        out.extend_from_slice(&key);
+        out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+    } else {
+        out.extend_from_slice(payload);
+    }
+    out
+}
+
+/// What the floor's client sends and what the server answers, made once.
+fn floor_bytes(work: Work, payload: &Bytes) -> (Vec<u8>, Vec<u8>) {
+    let opcode = if work.is_text() { 1 } else { 2 };
+    match work {
+        Work::Echo { .. } => (
+            wire_frame(opcode, payload, true),
+            wire_frame(opcode, payload, false),
+        ),
+        Work::Pipelined => (
+            wire_frame(opcode, payload, true).repeat(PIPELINED),
+            wire_frame(2, b"k", false),
+        ),
+    }
+}
+
+/// Reads one request's bytes and writes the answer made in advance, until
+/// the client goes.
+async fn floor_server(mut tcp: TcpStream, request: usize, answer: Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; request];
+    while tcp.read_exact(&mut buf).await.is_ok() {
+        if tcp.write_all(&answer).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn floor_client(tcp: &mut TcpStream, request: &[u8], answer: &mut [u8]) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    tcp.write_all(request).await.expect("floor write");
+    tcp.read_exact(answer).await.expect("floor read");
 }
 
 // ===== ours =====
@@ -298,6 +364,14 @@ fn group(c: &mut Criterion, rt: &Runtime, name: &str, work: Work) {
             fastwebsockets::Role::Client,
         ));
         b.iter_custom(|iters| timed!(rt, iters, fast_client(&mut client, work, &payload)));
+    });
+
+    g.bench_function("floor", |b| {
+        let (request, answer) = floor_bytes(work, &payload);
+        let (mut client, server) = rt.block_on(tcp_pair());
+        let mut back = vec![0u8; answer.len()];
+        rt.spawn(floor_server(server, request.len(), answer));
+        b.iter_custom(|iters| timed!(rt, iters, floor_client(&mut client, &request, &mut back)));
     });
 
     g.bench_function("ours", |b| {

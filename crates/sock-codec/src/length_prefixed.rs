@@ -507,15 +507,27 @@ impl Decoder for LengthPrefixedCodec {
     }
 }
 
-/// The first `len` bytes of `src` as a frame, without a copy. When that
-/// empties `src`, it lets go of the read buffer too: an empty view would
-/// keep the frame's whole allocation alive after the caller drops the frame,
-/// so an idle connection would hold its largest recent frame.
+/// Room the read buffer gets again when a large frame took the old one: what
+/// tokio-util's `Framed` starts with (it asks for only one more byte before
+/// each read, so an empty buffer would be refilled a few bytes at a time).
+const REFILL: usize = 8 * 1024;
+
+/// The first `len` bytes of `src` as a frame. A small frame is copied out
+/// (see [`SMALL_FRAME`]); a large one is split off without a copy, and when
+/// that empties `src` the frame takes the allocation alone and `src` gets a
+/// fresh buffer of [`REFILL`] bytes: an empty view of the old one would keep
+/// the frame's whole allocation alive after the caller drops the frame, so an
+/// idle connection would hold its largest recent frame.
 #[inline]
 fn detach(src: &mut BytesMut, len: usize) -> Bytes {
+    if len <= SMALL_FRAME {
+        let frame = Bytes::copy_from_slice(&src[..len]);
+        src.advance(len);
+        return frame;
+    }
     let frame = src.split_to(len).freeze();
     if src.is_empty() {
-        *src = BytesMut::new();
+        *src = BytesMut::with_capacity(REFILL);
     }
     frame
 }
@@ -959,7 +971,23 @@ mod tests {
             frame.is_unique(),
             "the read buffer still shares the frame's allocation"
         );
-        assert_eq!(src.capacity(), 0);
+        assert_eq!(src.capacity(), REFILL);
+    }
+
+    #[test]
+    fn a_small_frame_completed_by_a_later_read_leaves_the_buffer_its_room() {
+        // A frame that arrives in two pieces is decoded on the slow path; it
+        // must not leave the buffer empty of capacity, or `Framed` would read
+        // the next frames a few bytes at a time.
+        let mut codec = LengthPrefixedCodec::new();
+        let mut src = BytesMut::with_capacity(8 * 1024);
+        src.put_u32(64);
+        src.put_bytes(1, 10);
+        assert!(codec.decode(&mut src).unwrap().is_none());
+        src.put_bytes(1, 54);
+        let frame = codec.decode(&mut src).unwrap().unwrap();
+        assert_eq!(frame.len(), 64);
+        assert!(src.capacity() >= 1024, "capacity left: {}", src.capacity());
     }
 
     #[test]
