@@ -46,9 +46,11 @@ pub const DEFAULT_DNS_QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> sock_core::Result<()> {
-/// let control = StreamSocket::builder().resolver(DnsResolver::from_system_conf()?);
-/// // "xmpp-client" is no port: `_xmpp-client._tcp.example.org` says where it is.
-/// let socket = control.connect(&HostName::new("example.org")?, "xmpp-client").await?;
+/// // The DNS server of a test or a lab on loopback; `from_system_conf()` for the system's.
+/// let dns = DnsResolver::with_name_servers(&["127.0.0.1:5353".parse().unwrap()])?;
+/// let control = StreamSocket::builder().resolver(dns);
+/// // "sock-echo" is no port: `_sock-echo._tcp.lab.test` says where it is.
+/// let socket = control.connect(&HostName::new("lab.test")?, "sock-echo").await?;
 /// # drop(socket); Ok(()) }
 /// ```
 ///

@@ -12,9 +12,9 @@ use crate::frame::FrameSpec;
 /// The examples and the exit codes, shown by `--help`.
 pub(crate) const AFTER_LONG_HELP: &str = "\
 Examples:
-  sockcat connect example.com 80
+  sockcat connect localhost 8080
       plain TCP: stdin to the socket, the socket to stdout
-  sockcat connect --frame length:2:le --format hex 10.0.0.5 7000
+  sockcat connect --frame length:2:le --format hex --input-format hex 127.0.0.1 7000
       one stdin line of hex = one frame with a 2-byte little-endian length
   sockcat connect --tls --ca ca.pem --cert me.pem --key me.key db.internal 5433
       mutual TLS with a client certificate
