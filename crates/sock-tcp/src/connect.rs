@@ -438,6 +438,18 @@ mod tests {
         }
     }
 
+    /// Connects to late `candidates` with no local endpoint and default options.
+    async fn connect_late(candidates: Candidates, race: Race) -> Result<(TcpStream, SocketAddr)> {
+        connect_to_addrs(
+            candidates,
+            &Local::default(),
+            &SocketOptions::default(),
+            race,
+            "late.test:1",
+        )
+        .await
+    }
+
     #[tokio::test]
     async fn addresses_that_arrive_late_join_the_race() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -445,44 +457,20 @@ mod tests {
         let bad = refused_addr().await;
         // The first batch only refuses; the good address comes 50 ms later.
         let candidates = later(vec![(0, Ok(vec![bad])), (50, Ok(vec![good]))]);
-        let (_, peer) = connect_to_addrs(
-            candidates,
-            &Local::default(),
-            &SocketOptions::default(),
-            race(false),
-            "late.test:1",
-        )
-        .await
-        .unwrap();
+        let (_, peer) = connect_late(candidates, race(false)).await.unwrap();
         assert_eq!(peer, good);
     }
 
     #[tokio::test]
     async fn no_address_at_all_is_the_resolver_error_or_no_addresses() {
         let failed = later(vec![(0, Err(io::Error::other("servfail")))]);
-        let err = connect_to_addrs(
-            failed,
-            &Local::default(),
-            &SocketOptions::default(),
-            race(false),
-            "late.test:1",
-        )
-        .await
-        .unwrap_err();
+        let err = connect_late(failed, race(false)).await.unwrap_err();
         assert!(
             matches!(err, Error::Resolve { ref host, .. } if host == "late.test"),
             "{err:?}"
         );
         let empty = later(vec![(0, Ok(Vec::new()))]);
-        let err = connect_to_addrs(
-            empty,
-            &Local::default(),
-            &SocketOptions::default(),
-            race(false),
-            "late.test:1",
-        )
-        .await
-        .unwrap_err();
+        let err = connect_late(empty, race(false)).await.unwrap_err();
         assert!(matches!(err, Error::NoAddresses { .. }), "{err:?}");
     }
 
@@ -491,15 +479,7 @@ mod tests {
         let silent = later(vec![(3_600_000, Ok(Vec::new()))]);
         let mut race = race(false);
         race.deadline = Instant::now() + Duration::from_millis(500);
-        let err = connect_to_addrs(
-            silent,
-            &Local::default(),
-            &SocketOptions::default(),
-            race,
-            "late.test:1",
-        )
-        .await
-        .unwrap_err();
+        let err = connect_late(silent, race).await.unwrap_err();
         assert!(
             matches!(err, Error::TimedOut { operation, .. } if operation.contains("resolution")),
             "{err:?}"
