@@ -23,13 +23,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use criterion::{Criterion, Throughput};
 use futures::{SinkExt, StreamExt};
+use sock_codec::Framed;
 use sock_codec::LengthPrefixedCodec;
 use sock_core::HostName;
 use sock_tcp::{StreamSocket, StreamSocketListener};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
-use tokio_util::codec::Framed;
 
 /// Bytes per write in `tcp_bulk`.
 const CHUNK: usize = 64 * 1024;

@@ -26,11 +26,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
-use sock_codec::{LengthPrefixedCodec, LineCodec};
+use sock_codec::{Framed, LengthPrefixedCodec, LineCodec};
 use sock_core::{Error, HostName, SocketErrorStatus};
 use sock_examples::{describe, fail, Args, Failure};
 use sock_tcp::{StreamSocket, StreamSocketListener};
-use tokio_util::codec::Framed;
 
 /// The guide's port: "an arbitrary port number".
 const PORT: &str = "1337";

@@ -45,7 +45,7 @@ pub const DEFAULT_READ_BUFFER: usize = 256 * 1024;
 const FRAME_TIMEOUT_LIMIT: &str = "reading a frame (frame_timeout)";
 
 /// What a [`FrameReader`] asks for in its first read.
-const INITIAL_READ: usize = 8 * 1024;
+pub(crate) const INITIAL_READ: usize = 8 * 1024;
 
 /// The write buffer's size between bursts.
 const INITIAL_WRITE: usize = 8 * 1024;

@@ -16,9 +16,10 @@ use std::time::Duration;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use sock_core::{ByteOrder, Error, Result};
 use tokio::time::Instant;
-use tokio_util::codec::{Decoder, Encoder, Framed, FramedRead, FramedWrite};
+use tokio_util::codec::{Decoder, Encoder, FramedRead, FramedWrite};
 
 use crate::memory_budget::{FrameMemoryBudget, FrameMemoryCharge};
+use crate::Framed;
 
 /// The default maximum frame length, for decoding and for encoding: 8 MiB.
 pub const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;

@@ -63,6 +63,7 @@
 mod data_reader;
 mod data_writer;
 mod frame_io;
+mod framed;
 mod length_prefixed;
 mod line;
 mod memory_budget;
@@ -73,6 +74,7 @@ pub use frame_io::{
     FrameReader, FrameWriter, DEFAULT_BACKPRESSURE_BOUNDARY, DEFAULT_COPY_THRESHOLD,
     DEFAULT_HIGH_WATERMARK, DEFAULT_LOW_WATERMARK, DEFAULT_READ_BUFFER,
 };
+pub use framed::{Framed, FramedParts};
 pub use length_prefixed::{
     LengthPrefixedBuilder, LengthPrefixedCodec, DEFAULT_FRAME_TIMEOUT, DEFAULT_MAX_FRAME_LENGTH,
 };

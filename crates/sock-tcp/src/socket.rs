@@ -9,11 +9,11 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use sock_codec::Framed;
 use sock_core::{Error, HostName, Result, ServiceName};
 use socket2::SockRef;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
-use tokio_util::codec::Framed;
 
 use crate::cancel::CancelIoHandle;
 use crate::idle::{IdleKind, IdleTimeouts};
@@ -306,9 +306,12 @@ impl StreamSocket {
         sio::write_batch(self, bufs).await.map_err(Error::from)
     }
 
-    /// Puts a codec on the socket: a tokio-util [`Framed`] that is a `Stream`
-    /// of decoded frames and a `Sink` of frames to encode. Use `feed` for many
-    /// frames and one `flush`, which resolves only when all were written.
+    /// Puts a codec on the socket: a [`Framed`] that is a `Stream` of
+    /// decoded frames and a `Sink` of frames to encode, for any tokio-util
+    /// codec. Use `feed` for many frames and one `flush`, which resolves only
+    /// when all were written. It holds no buffer while the connection waits
+    /// with nothing buffered, and reads in chunks that grow while the peer
+    /// sends faster than the program reads.
     ///
     /// [`StreamSocket::from_framed`] takes the socket back without losing the
     /// bytes the codec had read but not decoded.

@@ -74,12 +74,18 @@ pub use sock_core::{
 /// `bytes` crate), so that a program need not add it to name them.
 pub use bytes::{Bytes, BytesMut};
 
-/// The tokio-util codec types that sock's API takes and returns
-/// (`StreamSocket::framed` gives a [`Framed`]), so that a program need not
-/// add tokio-util to name them or to write a codec of its own.
+/// The tokio-util codec traits and readers that sock's API takes, so that a
+/// program need not add tokio-util to name them or to write a codec of its
+/// own.
 #[cfg(any(feature = "codec", feature = "tcp"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "codec", feature = "tcp"))))]
-pub use tokio_util::codec::{Decoder, Encoder, Framed, FramedParts, FramedRead, FramedWrite};
+pub use tokio_util::codec::{Decoder, Encoder, FramedRead, FramedWrite};
+
+/// What `StreamSocket::framed` gives: any tokio-util codec on a byte stream,
+/// holding no buffer while idle (sock-codec's [`Framed`](sock_codec::Framed)).
+#[cfg(any(feature = "codec", feature = "tcp"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "codec", feature = "tcp"))))]
+pub use sock_codec::{Framed, FramedParts};
 
 /// Framing and typed I/O (the `sock-codec` crate): [`LengthPrefixedCodec`],
 /// [`LineCodec`], [`FrameWriter`]/[`FrameReader`], [`DataWriter`]/[`DataReader`].

@@ -5,13 +5,14 @@
 use crate::support;
 
 use futures::{SinkExt, StreamExt};
+use sock_codec::Framed;
 use sock_core::{Error, HostName, ProtectionLevel};
 use sock_tcp::StreamSocket;
 use sock_tls::ClientAuth;
 use support::certs::{client_trusting, server_config, Ca};
 use support::{v4, within};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_util::codec::{Framed, LinesCodec};
+use tokio_util::codec::LinesCodec;
 
 fn localhost() -> HostName {
     HostName::new("localhost").unwrap()
