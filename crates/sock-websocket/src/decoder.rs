@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use crate::error::ARRIVAL_LIMIT;
 use crate::frame::{Header, OpCode, Role};
-use crate::mask::apply_mask;
+use crate::mask::{apply_mask, put_masked};
 use crate::{CloseCode, WebSocketError};
 
 /// How much room a payload still on its way gets at a time: at least this
@@ -21,6 +21,10 @@ const MIN_READ_ROOM: usize = 64 * 1024;
 
 /// Room kept per payload byte that arrived, past [`MIN_READ_ROOM`].
 const ROOM_PER_BYTE_ARRIVED: usize = 16;
+
+/// Payloads up to this long are copied out of the read buffer rather than
+/// split off it (as sock-codec's length-prefixed frames are).
+const SMALL_PAYLOAD: usize = 256;
 
 /// One frame, its payload unmasked.
 #[derive(Debug)]
@@ -88,13 +92,20 @@ impl FrameDecoder {
     /// `Ok(None)` until it has all arrived.
     pub(crate) fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, WebSocketError> {
         let frame = self.next_frame(buf)?;
-        self.check_arrival(!buf.is_empty() || self.current.is_some())?;
+        let partial_frame = !buf.is_empty() || self.current.is_some();
+        if frame.is_some() && partial_frame {
+            // More is buffered: the clock is read when the decoder next has
+            // to wait for bytes, not once per frame of a pipelined burst.
+            return Ok(frame);
+        }
+        self.check_arrival(partial_frame)?;
         Ok(frame)
     }
 
-    /// Bounds the time a message or frame takes to arrive, checked as bytes
-    /// arrive (a peer that sends nothing at all is the idle timeout's): the
-    /// clock starts at its first byte and stops once nothing is partial.
+    /// Bounds the time a message or frame takes to arrive, checked whenever
+    /// the decoder runs out of whole frames (a peer that sends nothing at
+    /// all is the idle timeout's): the clock starts when something partial
+    /// is first left waiting and stops once nothing is partial.
     fn check_arrival(&mut self, partial_frame: bool) -> Result<(), WebSocketError> {
         if !partial_frame && self.message_len.is_none() {
             self.arriving_since = None;
@@ -134,10 +145,23 @@ impl FrameDecoder {
         }
         self.current = None;
         self.charge.release();
-        let mut payload = buf.split_to(len);
-        if let Some(key) = header.mask {
-            apply_mask(&mut payload, key);
-        }
+        let payload = if len <= SMALL_PAYLOAD {
+            // Copied out (and unmasked on the way): cheaper than sharing the
+            // read buffer, and a small message kept for long does not pin it.
+            let mut payload = BytesMut::with_capacity(len);
+            match header.mask {
+                Some(key) => put_masked(&mut payload, &buf[..len], key),
+                None => payload.extend_from_slice(&buf[..len]),
+            }
+            buf.advance(len);
+            payload
+        } else {
+            let mut payload = buf.split_to(len);
+            if let Some(key) = header.mask {
+                apply_mask(&mut payload, key);
+            }
+            payload
+        };
         Ok(Some(Frame {
             fin: header.fin,
             rsv1: header.rsv1,

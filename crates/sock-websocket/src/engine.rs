@@ -317,6 +317,22 @@ impl Engine {
     }
 
     fn on_data(&mut self, frame: Frame) -> Result<Option<Message>> {
+        if frame.fin && !frame.rsv1 && frame.opcode != OpCode::Continuation {
+            // A whole message in one frame, the common case: no state to keep.
+            let message_type = if frame.opcode == OpCode::Text {
+                if std::str::from_utf8(&frame.payload).is_err() {
+                    return Err(invalid_text());
+                }
+                MessageType::Utf8
+            } else {
+                MessageType::Binary
+            };
+            return Ok(Some(Message::received(
+                message_type,
+                frame.payload.freeze(),
+                true,
+            )));
+        }
         let message_type = match frame.opcode {
             OpCode::Text => MessageType::Utf8,
             OpCode::Binary => MessageType::Binary,
@@ -649,12 +665,14 @@ fn check_text(utf8: &mut Utf8Validator, data: &[u8], fin: bool) -> Result<()> {
     let checked = utf8
         .feed(data)
         .and_then(|()| if fin { utf8.finish() } else { Ok(()) });
-    checked.map_err(|_| {
-        WebSocketError::protocol(
-            CloseCode::INVALID_PAYLOAD,
-            "text message is not valid utf-8 (rfc 6455 8.1)",
-        )
-    })
+    checked.map_err(|_| invalid_text())
+}
+
+fn invalid_text() -> WebSocketError {
+    WebSocketError::protocol(
+        CloseCode::INVALID_PAYLOAD,
+        "text message is not valid utf-8 (rfc 6455 8.1)",
+    )
 }
 
 fn rsv1_unexpected() -> WebSocketError {

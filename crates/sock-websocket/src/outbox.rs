@@ -11,7 +11,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::AsyncWrite;
 
 use crate::frame::{write_header, OpCode, Role, RSV1};
-use crate::mask::{apply_mask, MaskKeys};
+use crate::mask::{put_masked, MaskKeys};
 
 /// Payloads at least this long are queued as they are instead of copied
 /// (when no mask has to be applied).
@@ -75,11 +75,7 @@ impl Outbox {
             self.staging[before] |= RSV1;
         }
         match mask {
-            Some(key) => {
-                let start = self.staging.len();
-                self.staging.extend_from_slice(payload);
-                apply_mask(&mut self.staging[start..], key);
-            }
+            Some(key) => put_masked(&mut self.staging, payload, key),
             None => {
                 if payload.len() >= ZERO_COPY_MIN {
                     self.queued += self.staging.len() - before + payload.len();
