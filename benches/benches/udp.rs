@@ -3,7 +3,8 @@
 //! * `udp_datagrams` (the headline, receive offload off):
 //!   `peer` is what a tokio program writes by hand, a `UdpSocket::send_to`
 //!   loop and a `recv_from` loop; `ours` is `DatagramSocket::send_batch`
-//!   (UDP GSO + `sendmmsg`) and `recv_batch` (`recvmmsg`).
+//!   (UDP GSO + `sendmmsg`) of the window's datagrams as slices of one
+//!   buffer, as its docs advise, and `recv_batch` (`recvmmsg`).
 //! * `udp_datagrams_gro`: the same, with receive offload (GRO) on for ours.
 //! * `floor` (Linux, `udp_datagrams` only): the kernel's own cost of the same
 //!   work with no library in between: the window sent as contiguous GSO
@@ -121,12 +122,16 @@ impl Ours {
             .await
             .expect("bind our receiver");
         let dest = rx.local_addr();
-        let payload = Bytes::from(vec![0xA5; SIZE]);
+        // The window as slices of one buffer, as a program that encodes
+        // its datagrams one after another has them.
+        let window = Bytes::from(vec![0xA5; WINDOW * SIZE]);
         Self {
             tx,
             rx,
             dest,
-            batch: vec![payload; WINDOW],
+            batch: (0..WINDOW)
+                .map(|i| window.slice(i * SIZE..(i + 1) * SIZE))
+                .collect(),
             slots: vec![DatagramMessage::default(); 64],
             lost: 0,
         }

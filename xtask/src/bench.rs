@@ -42,6 +42,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         }
     }
 
+    // The PKCS#11 group signs on a SoftHSM2 token, as the tests do.
+    crate::test::install_missing_tools()?;
     let criterion_dir = project_root().join("target/criterion");
     // Written by the `memory` target when it runs (bytes, not time).
     let memory_report = project_root().join("target/bench-memory.md");

@@ -112,7 +112,7 @@ const TEST_TOOLS: &[(&str, &str)] = &[
 
 /// Installs the test peers a fresh machine lacks (`apt-get`, as root); fails
 /// with what to install when that is impossible, since the tests need them.
-fn install_missing_tools() -> Result<(), String> {
+pub(crate) fn install_missing_tools() -> Result<(), String> {
     let missing: Vec<&str> = TEST_TOOLS
         .iter()
         .filter(|(program, _)| !on_path(program))

@@ -493,6 +493,11 @@ impl DatagramSocket {
     /// were sent: all of them, unless a send failed after some had gone (as
     /// with `write`, the next call then reports the error).
     ///
+    /// Datagrams that lie one after another in memory (slices of one buffer:
+    /// `Bytes::slice`, `split_to`, `chunks`) reach the kernel as one run
+    /// rather than one slice each, which costs it less: encode a window of
+    /// datagrams into one buffer and send its slices.
+    ///
     /// ```
     /// use bytes::Bytes;
     /// use sock_udp::DatagramSocket;

@@ -280,21 +280,33 @@ pub(crate) fn send<B: AsRef<[u8]>>(
     }
     let iov_count: usize = transmits[..n].iter().map(|t| t.end - t.start).sum();
     let mut iovs: Vec<libc::iovec> = Vec::with_capacity(iov_count);
-    for t in &transmits[..n] {
+    // Each message's slices, where one datagram ends where the next begins
+    // (slices of one buffer), joined: the kernel copies one run at a time.
+    let mut counts = [0usize; BATCH_SIZE];
+    for (t, count) in transmits[..n].iter().zip(&mut counts) {
+        let first = iovs.len();
         for d in &datagrams[t.start..t.end] {
             let d = d.as_ref();
+            if iovs.len() > first {
+                let last = iovs.last_mut().expect("a slice");
+                if last.iov_base.cast::<u8>().wrapping_add(last.iov_len) == d.as_ptr().cast_mut() {
+                    last.iov_len += d.len();
+                    continue;
+                }
+            }
             iovs.push(libc::iovec {
                 iov_base: d.as_ptr().cast_mut().cast(),
                 iov_len: d.len(),
             });
         }
+        *count = iovs.len() - first;
     }
     let mut ctrl = [CmsgBuf([0; CMSG_LEN]); BATCH_SIZE];
     // SAFETY: all-zero is a valid `mmsghdr`.
     let mut hdrs: [libc::mmsghdr; BATCH_SIZE] = unsafe { mem::zeroed() };
     let mut offset = 0;
     for (i, t) in transmits[..n].iter().enumerate() {
-        let count = t.end - t.start;
+        let count = counts[i];
         let h = &mut hdrs[i].msg_hdr;
         if let Some(dest) = dest {
             h.msg_name = dest.as_ptr().cast_mut().cast();

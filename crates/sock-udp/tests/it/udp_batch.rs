@@ -35,6 +35,37 @@ fn datagram(seq: u64) -> Bytes {
     Bytes::from(d)
 }
 
+/// How a batch's datagrams lie in memory.
+#[derive(Clone, Copy)]
+enum Layout {
+    /// Each in its own allocation.
+    Separate,
+    /// One after another in one buffer (the sender hands them to the kernel
+    /// as runs).
+    Sliced,
+    /// In one buffer, with a byte between every third and the next, so some
+    /// runs join and some do not.
+    Gapped,
+}
+
+fn batch(seqs: std::ops::Range<u64>, layout: Layout) -> Vec<Bytes> {
+    if let Layout::Separate = layout {
+        return seqs.map(datagram).collect();
+    }
+    let mut buf = Vec::new();
+    let mut spans = Vec::new();
+    for seq in seqs {
+        if matches!(layout, Layout::Gapped) && seq % 3 == 0 {
+            buf.push(0xee);
+        }
+        let start = buf.len();
+        buf.extend_from_slice(&datagram(seq));
+        spans.push(start..buf.len());
+    }
+    let buf = Bytes::from(buf);
+    spans.into_iter().map(|span| buf.slice(span)).collect()
+}
+
 struct Outcome {
     received: u64,
     out_of_order: u64,
@@ -44,6 +75,15 @@ async fn run(
     count: u64,
     sender: DatagramSocketControl,
     receiver: DatagramSocketControl,
+) -> Outcome {
+    run_with(count, sender, receiver, Layout::Separate).await
+}
+
+async fn run_with(
+    count: u64,
+    sender: DatagramSocketControl,
+    receiver: DatagramSocketControl,
+    layout: Layout,
 ) -> Outcome {
     let receiver = bind_v4(receiver.inbound_buffer_size(4 << 20)).await;
     let dest: SocketAddr = receiver.local_addr();
@@ -60,7 +100,7 @@ async fn run(
             )
             .await
             .unwrap();
-            let batch: Vec<Bytes> = (seq..end).map(datagram).collect();
+            let batch = batch(seq..end, layout);
             let sent = sender.send_batch(dest, &batch).await.unwrap();
             assert_eq!(sent as u64, end - seq);
             seq = end;
@@ -110,6 +150,20 @@ async fn a_hundred_thousand_datagrams_arrive_whole_and_in_order() {
     )
     .await;
     assert_eq!((out.received, out.out_of_order), (100_000, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn datagrams_sliced_from_one_buffer_arrive_whole_and_in_order() {
+    for layout in [Layout::Sliced, Layout::Gapped] {
+        let out = run_with(
+            20_000,
+            DatagramSocket::builder(),
+            DatagramSocket::builder(),
+            layout,
+        )
+        .await;
+        assert_eq!((out.received, out.out_of_order), (20_000, 0));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
