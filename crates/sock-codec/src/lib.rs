@@ -4,6 +4,10 @@
 //! * [`LengthPrefixedCodec`]: a length (1, 2, 4 or 8 bytes, either byte order;
 //!   4-byte big-endian by default), then the payload, with separate limits for
 //!   what is read and what is written, checked before any buffer grows.
+//! * [`Framed`]: any codec on a byte stream, a `Stream` of frames and a `Sink`
+//!   (what `StreamSocket::framed` returns), as tokio-util's `Framed` but
+//!   holding no buffer while the connection waits, and reading in chunks that
+//!   grow while the peer sends faster than the program reads.
 //! * [`FrameWriter`] (a `Sink` of `Bytes` that writes large payloads without
 //!   copying them, with vectored writes) and [`FrameReader`] (a `Stream` of frames
 //!   that reads in large chunks): the same frames, faster than tokio-util's
@@ -16,9 +20,10 @@
 //!
 //! The codecs are `tokio_util::codec` [`Decoder`](tokio_util::codec::Decoder)s and
 //! [`Encoder`](tokio_util::codec::Encoder)s, so they frame any `AsyncRead`/`AsyncWrite`
-//! through `Framed`, `FramedRead` and `FramedWrite`, and any other tokio-util codec
-//! can take their place. Every error is a [`sock_core::Error`], which knows its UWP
-//! `SocketErrorStatus`; a limit crossed is [`Error::LimitExceeded`] naming the
+//! through [`Framed`] (or tokio-util's `Framed`), `FramedRead` and `FramedWrite`,
+//! and any other tokio-util codec can take their place. Every error is a
+//! [`sock_core::Error`], which knows its UWP `SocketErrorStatus`; a limit
+//! crossed is [`Error::LimitExceeded`] naming the
 //! setter of that limit.
 //!
 //! # Examples

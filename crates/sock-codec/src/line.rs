@@ -222,8 +222,7 @@ impl Splitter {
 ///
 /// ```
 /// use futures::{SinkExt, StreamExt};
-/// use sock_codec::LineCodec;
-/// use tokio_util::codec::Framed;
+/// use sock_codec::{Framed, LineCodec};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), sock_core::Error> {
