@@ -29,6 +29,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::codec::{Decoder, Encoder};
 
 use crate::frame_io::{DEFAULT_READ_BUFFER, INITIAL_READ};
+use crate::{LengthPrefixedBuilder, LengthPrefixedCodec};
 
 /// The write buffer's size when the first frame of a burst is encoded, and
 /// the default backpressure boundary.
@@ -413,6 +414,15 @@ where
     }
 }
 
+// ===== builder finisher =====
+
+impl LengthPrefixedBuilder {
+    /// `io` framed for both directions by a codec with these settings.
+    pub fn new_framed<T>(&self, io: T) -> Framed<T, LengthPrefixedCodec> {
+        Framed::new(io, self.new_codec())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use bytes::Bytes;
@@ -421,7 +431,6 @@ mod tests {
     use tokio_util::codec::LinesCodec;
 
     use super::*;
-    use crate::LengthPrefixedCodec;
     use sock_test::io::{block_on, Trickle, TrickleWriter};
 
     fn wire(frames: &[&[u8]]) -> Vec<u8> {

@@ -19,7 +19,6 @@ use tokio::time::Instant;
 use tokio_util::codec::{Decoder, Encoder, FramedRead, FramedWrite};
 
 use crate::memory_budget::{FrameMemoryBudget, FrameMemoryCharge};
-use crate::Framed;
 
 /// The default maximum frame length, for decoding and for encoding: 8 MiB.
 pub const DEFAULT_MAX_FRAME_LENGTH: usize = 8 * 1024 * 1024;
@@ -318,11 +317,6 @@ impl LengthPrefixedBuilder {
             charge: FrameMemoryCharge::new(budget),
             frame_started: None,
         }
-    }
-
-    /// `io` framed for both directions by a codec with these settings.
-    pub fn new_framed<T>(&self, io: T) -> Framed<T, LengthPrefixedCodec> {
-        Framed::new(io, self.new_codec())
     }
 
     /// `io` framed for reading by a codec with these settings.
