@@ -82,7 +82,7 @@ pub use bytes::{Bytes, BytesMut};
 pub use tokio_util::codec::{Decoder, Encoder, FramedRead, FramedWrite};
 
 /// What `StreamSocket::framed` gives: any tokio-util codec on a byte stream,
-/// holding no buffer while idle (sock-codec's [`Framed`](sock_codec::Framed)).
+/// holding no buffer while idle (sock-codec's [`Framed`]).
 #[cfg(any(feature = "codec", feature = "tcp"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "codec", feature = "tcp"))))]
 pub use sock_codec::{Framed, FramedParts};
