@@ -271,6 +271,38 @@ mod tests {
         assert!(buf.is_empty());
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn whole_frames_already_buffered_are_not_timed_but_a_partial_one_is() {
+        let limits = Limits {
+            message_timeout: Some(Duration::from_secs(1)),
+            ..LIMITS
+        };
+        let mut decoder = FrameDecoder::new(Role::Server, limits, unlimited());
+        let mut buf = BytesMut::new();
+        for payload in [&b"one"[..], b"two", b"three"] {
+            buf.extend_from_slice(&frame(true, OpCode::Binary, payload));
+        }
+        // A slow reader of a burst that arrived whole: nothing is late.
+        for payload in [&b"one"[..], b"two", b"three"] {
+            let out = decoder.decode(&mut buf).unwrap().expect("a whole frame");
+            assert_eq!(&out.payload[..], payload);
+            tokio::time::advance(Duration::from_secs(2)).await;
+        }
+        // A whole frame, then the start of one that never finishes.
+        buf.extend_from_slice(&frame(true, OpCode::Binary, b"four"));
+        let partial = frame(true, OpCode::Binary, b"never whole");
+        buf.extend_from_slice(&partial[..4]);
+        assert!(decoder.decode(&mut buf).unwrap().is_some());
+        assert!(decoder.decode(&mut buf).unwrap().is_none());
+        tokio::time::advance(Duration::from_millis(600)).await;
+        buf.extend_from_slice(&partial[4..5]);
+        assert!(decoder.decode(&mut buf).unwrap().is_none(), "within the bound");
+        tokio::time::advance(Duration::from_millis(600)).await;
+        buf.extend_from_slice(&partial[5..6]);
+        let err = decoder.decode(&mut buf).unwrap_err();
+        assert!(matches!(err, WebSocketError::TimedOut { .. }), "{err}");
+    }
+
     #[test]
     fn sizes_are_refused_on_the_header_before_the_payload_is_stored() {
         let mut decoder = FrameDecoder::new(Role::Server, LIMITS, unlimited());
