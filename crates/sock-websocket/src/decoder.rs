@@ -296,7 +296,10 @@ mod tests {
         assert!(decoder.decode(&mut buf).unwrap().is_none());
         tokio::time::advance(Duration::from_millis(600)).await;
         buf.extend_from_slice(&partial[4..5]);
-        assert!(decoder.decode(&mut buf).unwrap().is_none(), "within the bound");
+        assert!(
+            decoder.decode(&mut buf).unwrap().is_none(),
+            "within the bound"
+        );
         tokio::time::advance(Duration::from_millis(600)).await;
         buf.extend_from_slice(&partial[5..6]);
         let err = decoder.decode(&mut buf).unwrap_err();
