@@ -23,6 +23,7 @@ use tokio::time::{Instant, Sleep};
 use tokio_util::codec::Decoder;
 
 use crate::length_prefixed::Settings;
+use crate::read_size::{ReadSize, INITIAL_READ};
 use crate::{LengthPrefixedBuilder, LengthPrefixedCodec};
 
 /// Payloads at least this long are written from the caller's `Bytes`, not copied.
@@ -36,16 +37,9 @@ pub const DEFAULT_HIGH_WATERMARK: usize = 64 * 1024;
 pub const DEFAULT_LOW_WATERMARK: usize = 32 * 1024;
 /// The high watermark, under its earlier name.
 pub const DEFAULT_BACKPRESSURE_BOUNDARY: usize = DEFAULT_HIGH_WATERMARK;
-/// The most a [`FrameReader`] asks the stream for in one read: 256 KiB. It starts
-/// at 8 KiB and doubles while reads fill what it asked for.
-pub const DEFAULT_READ_BUFFER: usize = 256 * 1024;
-
 /// The limit named when a frame takes too long to arrive
 /// ([`FrameReader::set_frame_timeout`]).
 const FRAME_TIMEOUT_LIMIT: &str = "reading a frame (frame_timeout)";
-
-/// What a [`FrameReader`] asks for in its first read.
-pub(crate) const INITIAL_READ: usize = 8 * 1024;
 
 /// The write buffer's size between bursts.
 const INITIAL_WRITE: usize = 8 * 1024;
@@ -417,9 +411,8 @@ pin_project! {
         inner: R,
         codec: LengthPrefixedCodec,
         buf: BytesMut,
-        // What the next read asks for, at least (adapts up to `max_read`).
-        read_size: usize,
-        max_read: usize,
+        // What the next read asks for.
+        read: ReadSize,
         eof: bool,
         done: bool,
         frame_timeout: Option<Duration>,
@@ -442,8 +435,7 @@ impl<R: AsyncRead> FrameReader<R> {
             inner,
             codec,
             buf: BytesMut::new(),
-            read_size: INITIAL_READ,
-            max_read: DEFAULT_READ_BUFFER,
+            read: ReadSize::new(),
             eof: false,
             done: false,
             frame_timeout: None,
@@ -481,8 +473,7 @@ impl<R: AsyncRead> FrameReader<R> {
     /// and nothing buffered gives its buffer back (an idle connection holds
     /// none) but remembers the size its reads reached.
     pub fn set_read_buffer_size(&mut self, bytes: usize) {
-        self.max_read = bytes.max(1);
-        self.read_size = self.read_size.min(self.max_read);
+        self.read.set_max(bytes);
     }
 
     /// The codec (e.g. for [`LengthPrefixedCodec::skipped_frames`]).
@@ -554,11 +545,7 @@ impl<R: AsyncRead> Stream for FrameReader<R> {
                     return Poll::Ready(Some(Err(e)));
                 }
             }
-            if this.buf.capacity() - this.buf.len() < *this.read_size / 4 {
-                this.buf.reserve(*this.read_size);
-            }
-            let room = this.buf.capacity() - this.buf.len();
-            let read = tokio_util::io::poll_read_buf(this.inner.as_mut(), cx, this.buf);
+            let read = this.read.poll_read(this.inner.as_mut(), cx, this.buf);
             let Poll::Ready(read) = read else {
                 // Idle with nothing buffered: give a grown buffer back, so an
                 // idle connection costs little however busy it was. The read
@@ -584,12 +571,7 @@ impl<R: AsyncRead> Stream for FrameReader<R> {
             };
             match read {
                 Ok(0) => *this.eof = true,
-                Ok(n) => {
-                    // A full read: more is probably waiting, ask for more next time.
-                    if n == room && *this.read_size < *this.max_read {
-                        *this.read_size = (*this.read_size * 2).min(*this.max_read);
-                    }
-                }
+                Ok(_) => {}
                 Err(e) => {
                     *this.done = true;
                     return Poll::Ready(Some(Err(e.into())));
@@ -847,7 +829,7 @@ mod tests {
             offered: Vec::new(),
         });
         drain(&mut r);
-        let reached = r.read_size;
+        let reached = r.read.next();
         assert!(
             reached > INITIAL_READ,
             "the burst should have grown the reads"

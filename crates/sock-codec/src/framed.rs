@@ -28,7 +28,7 @@ use pin_project_lite::pin_project;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::codec::{Decoder, Encoder};
 
-use crate::frame_io::{DEFAULT_READ_BUFFER, INITIAL_READ};
+use crate::read_size::ReadSize;
 use crate::{LengthPrefixedBuilder, LengthPrefixedCodec};
 
 /// The write buffer's size when the first frame of a burst is encoded, and
@@ -88,9 +88,8 @@ pin_project! {
         codec: C,
         read_buf: BytesMut,
         write_buf: BytesMut,
-        // What the next read asks for, at least (doubles up to `max_read`).
-        read_size: usize,
-        max_read: usize,
+        // What the next read asks for.
+        read: ReadSize,
         backpressure_boundary: usize,
         // The read buffer may hold a frame: decode before reading.
         readable: bool,
@@ -154,8 +153,7 @@ impl<T, C> Framed<T, C> {
             readable: !parts.read_buf.is_empty(),
             read_buf: parts.read_buf,
             write_buf: parts.write_buf,
-            read_size: INITIAL_READ,
-            max_read: DEFAULT_READ_BUFFER,
+            read: ReadSize::new(),
             backpressure_boundary: INITIAL_WRITE,
             eof: false,
             errored: false,
@@ -212,8 +210,7 @@ impl<T, C> Framed<T, C> {
             codec: map(self.codec),
             read_buf: self.read_buf,
             write_buf: self.write_buf,
-            read_size: self.read_size,
-            max_read: self.max_read,
+            read: self.read,
             backpressure_boundary: self.backpressure_boundary,
             readable: self.readable,
             eof: self.eof,
@@ -256,8 +253,7 @@ impl<T, C> Framed<T, C> {
     /// start at 8 KiB (or this, if smaller) and double while they come back
     /// full.
     pub fn set_read_buffer_size(&mut self, bytes: usize) {
-        self.max_read = bytes.max(1);
-        self.read_size = self.read_size.min(self.max_read);
+        self.read.set_max(bytes);
     }
 }
 
@@ -312,11 +308,7 @@ where
                     }
                 }
             }
-            if this.read_buf.capacity() - this.read_buf.len() < *this.read_size / 4 {
-                this.read_buf.reserve(*this.read_size);
-            }
-            let room = this.read_buf.capacity() - this.read_buf.len();
-            let read = tokio_util::io::poll_read_buf(this.io.as_mut(), cx, this.read_buf);
+            let read = this.read.poll_read(this.io.as_mut(), cx, this.read_buf);
             let Poll::Ready(read) = read else {
                 // Waiting with nothing buffered: hold no buffer while idle.
                 if this.read_buf.is_empty() {
@@ -334,13 +326,7 @@ where
                     }
                     *this.eof = true;
                 }
-                Ok(n) => {
-                    *this.eof = false;
-                    // A full read: more is probably waiting, ask for more.
-                    if n == room && *this.read_size < *this.max_read {
-                        *this.read_size = (*this.read_size * 2).min(*this.max_read);
-                    }
-                }
+                Ok(_) => *this.eof = false,
                 Err(e) => {
                     *this.errored = true;
                     return Poll::Ready(Some(Err(e.into())));
@@ -431,6 +417,7 @@ mod tests {
     use tokio_util::codec::LinesCodec;
 
     use super::*;
+    use crate::DEFAULT_READ_BUFFER;
     use sock_test::io::{block_on, Trickle, TrickleWriter};
 
     fn wire(frames: &[&[u8]]) -> Vec<u8> {

@@ -72,12 +72,13 @@ mod framed;
 mod length_prefixed;
 mod line;
 mod memory_budget;
+mod read_size;
 
 pub use data_reader::{DataReader, InputStreamOptions, DEFAULT_MAX_BUFFER_LENGTH};
 pub use data_writer::{DataWriter, Guid, NoStream, TimeSpan};
 pub use frame_io::{
     FrameReader, FrameWriter, DEFAULT_BACKPRESSURE_BOUNDARY, DEFAULT_COPY_THRESHOLD,
-    DEFAULT_HIGH_WATERMARK, DEFAULT_LOW_WATERMARK, DEFAULT_READ_BUFFER,
+    DEFAULT_HIGH_WATERMARK, DEFAULT_LOW_WATERMARK,
 };
 pub use framed::{Framed, FramedParts};
 pub use length_prefixed::{
@@ -87,4 +88,5 @@ pub use line::{BytesLineCodec, LineCodec, DEFAULT_LINE_TIMEOUT, DEFAULT_MAX_LINE
 pub use memory_budget::{
     FrameMemoryBudget, FrameMemoryCharge, DEFAULT_FRAME_MEMORY_BUDGET, FRAME_MEMORY_ALLOWANCE,
 };
+pub use read_size::DEFAULT_READ_BUFFER;
 pub use sock_core::{ByteOrder, Error, Result, UnicodeEncoding};
