@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use crate::error::ARRIVAL_LIMIT;
 use crate::frame::{Header, OpCode, Role};
-use crate::mask::{apply_mask, put_masked};
+use crate::mask::apply_mask;
 use crate::{CloseCode, WebSocketError};
 
 /// How much room a payload still on its way gets at a time: at least this
@@ -145,23 +145,18 @@ impl FrameDecoder {
         }
         self.current = None;
         self.charge.release();
-        let payload = if len <= SMALL_PAYLOAD {
-            // Copied out (and unmasked on the way): cheaper than sharing the
-            // read buffer, and a small message kept for long does not pin it.
-            let mut payload = BytesMut::with_capacity(len);
-            match header.mask {
-                Some(key) => put_masked(&mut payload, &buf[..len], key),
-                None => payload.extend_from_slice(&buf[..len]),
-            }
+        let mut payload = if len <= SMALL_PAYLOAD {
+            // Copied out: cheaper than sharing the read buffer, and a small
+            // message kept for long does not pin it.
+            let payload = BytesMut::from(&buf[..len]);
             buf.advance(len);
             payload
         } else {
-            let mut payload = buf.split_to(len);
-            if let Some(key) = header.mask {
-                apply_mask(&mut payload, key);
-            }
-            payload
+            buf.split_to(len)
         };
+        if let Some(key) = header.mask {
+            apply_mask(&mut payload, key);
+        }
         Ok(Some(Frame {
             fin: header.fin,
             rsv1: header.rsv1,
