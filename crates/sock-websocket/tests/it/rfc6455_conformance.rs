@@ -176,6 +176,15 @@ async fn section_8_1_invalid_utf8_split_across_fragments_fails_fast_with_1007() 
 }
 
 #[tokio::test]
+async fn section_8_1_invalid_utf8_in_a_whole_text_message_fails_with_1007() {
+    let (uri, mut endings) = server().await;
+    let mut client = RawClient::connect(&uri).await;
+    // One frame, the whole message: 0xFF is never UTF-8.
+    client.send_frame(FIN | TEXT, b"bad \xFF").await;
+    expect_failed(&mut client, &mut endings, 1007, "utf-8").await;
+}
+
+#[tokio::test]
 async fn section_8_1_text_ending_inside_a_character_fails_with_1007() {
     let (uri, mut endings) = server().await;
     let mut client = RawClient::connect(&uri).await;
