@@ -15,6 +15,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{sleep_until, Instant, Sleep};
 
 use crate::answer::AddressBatches;
+use crate::deadline::ConnectTimer;
 use crate::options::SocketOptions;
 use crate::resolve::interleave;
 
@@ -210,6 +211,7 @@ pub(crate) async fn connect_to_addrs(
     local: &Local,
     options: &SocketOptions,
     race: Race,
+    timer: &mut ConnectTimer,
     target: &str,
 ) -> Result<(TcpStream, SocketAddr)> {
     let Candidates {
@@ -223,12 +225,11 @@ pub(crate) async fn connect_to_addrs(
     let mut running: Vec<(usize, Attempt)> = Vec::new();
     let mut failed: Vec<(usize, io::Error)> = Vec::new();
     let mut unresolved: Option<io::Error> = None;
-    // Timers are made only when needed: a single address (an IP literal, a
-    // name with one answer) races nothing, and most connects finish before
-    // their deadline matters, so neither registers with the time driver.
+    // The stagger timer is made only when needed: a single address (an IP
+    // literal, a name with one answer) races nothing. The deadline is the
+    // connect's one timer, shared with the steps after this one.
     let mut stagger: Option<Pin<Box<Sleep>>> = None;
     let mut next_start = Instant::now();
-    let mut deadline: Option<Pin<Box<Sleep>>> = None;
 
     let outcome = poll_fn(|cx| loop {
         while let Some(batches) = later.as_mut() {
@@ -287,8 +288,7 @@ pub(crate) async fn connect_to_addrs(
                 return Poll::Ready(Err(false));
             }
         }
-        let deadline = deadline.get_or_insert_with(|| Box::pin(sleep_until(race.deadline)));
-        if deadline.as_mut().poll(cx).is_ready() {
+        if timer.poll_until(race.deadline, cx).is_ready() {
             for (index, _) in running.drain(..) {
                 let error = io::Error::new(
                     io::ErrorKind::TimedOut,
@@ -343,6 +343,11 @@ mod tests {
         }
     }
 
+    /// The timer of a connect that may take 10 s.
+    fn timer() -> ConnectTimer {
+        ConnectTimer::new(Instant::now() + Duration::from_secs(10))
+    }
+
     async fn refused_addr() -> SocketAddr {
         let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
         l.local_addr().unwrap()
@@ -359,6 +364,7 @@ mod tests {
             &Local::default(),
             &SocketOptions::default(),
             race(false),
+            &mut timer(),
             "t",
         )
         .await
@@ -406,6 +412,7 @@ mod tests {
                 &Local::default(),
                 &SocketOptions::default(),
                 race(serialize),
+                &mut timer(),
                 "x:1",
             )
             .await
@@ -445,6 +452,7 @@ mod tests {
             &Local::default(),
             &SocketOptions::default(),
             race,
+            &mut ConnectTimer::new(race.deadline),
             "late.test:1",
         )
         .await

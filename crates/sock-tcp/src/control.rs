@@ -11,6 +11,7 @@ use sock_core::{EndpointPair, Error, HostName, HostNameType, Result, ServiceName
 use tokio::time::Instant;
 
 use crate::connect::{connect_to_addrs, Local, Race};
+use crate::deadline::ConnectTimer;
 use crate::dial::{candidates, connect_to_services, remote, Remote};
 use crate::options::{socket_option_setters, SocketOptions};
 use crate::resolve::{interleave, local_port, resolve, Resolve, SharedResolver};
@@ -321,6 +322,17 @@ impl StreamSocketControl {
         let tls = self.options.client_tls.for_connect()?;
         let started = Instant::now();
         let deadline = started + self.connect_timeout;
+        // One timer for the whole connect, first set to the earliest instant
+        // a step may end: the connect deadline, or the handshake timeout
+        // counted from now (the handshake starts later, so ends no sooner).
+        #[cfg(feature = "tls")]
+        let first = match &tls {
+            Some(config) => deadline.min(started + config.handshake_timeout()),
+            None => deadline,
+        };
+        #[cfg(not(feature = "tls"))]
+        let first = deadline;
+        let mut timer = ConnectTimer::new(first);
         let resolver = &*self.resolver.0;
         let remote = remote(resolver, host, service, deadline, self.connect_timeout).await?;
         let local_port = local_port(local_service).await?;
@@ -354,28 +366,51 @@ impl StreamSocketControl {
                     &target,
                 )
                 .await?;
-                connect_to_addrs(candidates, &local, &self.options, race, &target).await?
+                connect_to_addrs(candidates, &local, &self.options, race, &mut timer, &target)
+                    .await?
             }
             Remote::Services(records) => {
-                connect_to_services(resolver, records, &local, &self.options, race, &target).await?
+                connect_to_services(
+                    resolver,
+                    records,
+                    &local,
+                    &self.options,
+                    race,
+                    &mut timer,
+                    &target,
+                )
+                .await?
             }
         };
         let socket =
             StreamSocket::connected(stream, peer, host.clone(), service.clone(), &self.options)?;
         #[cfg(feature = "tls")]
         if let Some(config) = tls {
-            let upgrade = socket.upgrade_to_tls_with(&config, host);
-            if Instant::now() + config.handshake_timeout() <= deadline {
-                // The handshake's own timeout ends it before the connect
-                // deadline could: one timer is enough.
-                return Ok(upgrade.await?);
-            }
-            return Ok(tokio::time::timeout_at(deadline, upgrade)
-                .await
-                .map_err(|_| Error::TimedOut {
-                    operation: "tls handshake (connect_timeout)",
-                    after: self.connect_timeout,
-                })??);
+            // The handshake ends at its own timeout or at the connect
+            // deadline, whichever comes first, on the connect's timer.
+            let own = Instant::now() + config.handshake_timeout();
+            let (at, timed_out) = if own <= deadline {
+                (
+                    own,
+                    Error::TimedOut {
+                        operation: "tls handshake",
+                        after: config.handshake_timeout(),
+                    },
+                )
+            } else {
+                (
+                    deadline,
+                    Error::TimedOut {
+                        operation: "tls handshake (connect_timeout)",
+                        after: self.connect_timeout,
+                    },
+                )
+            };
+            let until = async move {
+                std::future::poll_fn(|cx| timer.poll_until(at, cx)).await;
+                timed_out
+            };
+            return Ok(socket.upgrade_to_tls_until(&config, host, until).await?);
         }
         Ok(socket)
     }

@@ -10,6 +10,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use crate::connect::{connect_to_addrs, Candidates, Local, Race};
+use crate::deadline::ConnectTimer;
 use crate::options::SocketOptions;
 use crate::resolve::{literal, resolve, service_port, Resolve};
 use crate::srv::{order, ServiceRecord};
@@ -142,6 +143,7 @@ pub(crate) async fn connect_to_services(
     local: &Local,
     options: &SocketOptions,
     race: Race,
+    timer: &mut ConnectTimer,
     target: &str,
 ) -> Result<(TcpStream, SocketAddr)> {
     let mut attempts = Vec::new();
@@ -162,7 +164,7 @@ pub(crate) async fn connect_to_services(
                 target,
             )
             .await?;
-            connect_to_addrs(candidates, local, options, race, target).await
+            connect_to_addrs(candidates, local, options, race, timer, target).await
         }
         .await;
         match outcome {

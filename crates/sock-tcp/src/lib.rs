@@ -128,6 +128,7 @@ mod answer;
 mod cancel;
 mod connect;
 mod control;
+mod deadline;
 mod dial;
 #[cfg(feature = "hickory-resolver")]
 mod dns;

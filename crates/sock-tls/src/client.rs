@@ -18,7 +18,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::certificate::AlwaysPresent;
 use crate::config::{
-    default_provider, os_roots, versions_error, versions_for, Recorded, DEFAULT_HANDSHAKE_TIMEOUT,
+    default_provider, drive, handshake_timeout, os_roots, versions_error, versions_for,
+    DEFAULT_HANDSHAKE_TIMEOUT,
 };
 use crate::error::handshake_error;
 use crate::pem;
@@ -129,6 +130,38 @@ impl TlsClientConfig {
     where
         IO: AsyncRead + AsyncWrite + Unpin,
     {
+        let until = handshake_timeout(self.inner.handshake_timeout);
+        self.connect_until(server_name, io, until)
+    }
+
+    /// As [`connect`](Self::connect), but bounded by `until` instead of the
+    /// handshake timeout: when `until` finishes first, the handshake fails with
+    /// the error it gives, and the [`HandshakeError`] keeps what the handshake
+    /// learned so far.
+    ///
+    /// For a caller that bounds several steps with one deadline, as sock-tcp's
+    /// connect bounds the TCP connection and the handshake with one timer;
+    /// [`handshake_timeout`](Self::handshake_timeout) is not applied unless
+    /// `until` includes it.
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect), with `until`'s error in place of the
+    /// handshake timeout's.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: dropping the future drops `io` mid-handshake.
+    pub fn connect_until<IO, B>(
+        &self,
+        server_name: &HostName,
+        io: IO,
+        until: B,
+    ) -> impl Future<Output = Result<TlsStream<IO>, HandshakeError>>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+        B: Future<Output = Error>,
+    {
         let inner = self.inner.clone();
         let name = tls_server_name(server_name);
         let shown = server_name.canonical_name().to_owned();
@@ -139,12 +172,8 @@ impl TlsClientConfig {
                 Err(e) => return Err(HandshakeError::new(e, info)),
             };
             let mut findings = Findings::default();
-            let handshake = Recorded {
-                inner: inner.connector.connect(name.clone(), io),
-                findings: &mut findings,
-            };
-            let timeout = inner.handshake_timeout;
-            match tokio::time::timeout(timeout, handshake).await {
+            let handshake = inner.connector.connect(name.clone(), io);
+            match drive(handshake, &mut findings, until).await {
                 Ok(Ok(stream)) => {
                     info.complete(stream.get_ref().1);
                     info.certificate_errors = findings.problems;
@@ -159,13 +188,9 @@ impl TlsClientConfig {
                     info.certificate_errors = findings.problems;
                     Err(HandshakeError::new(err, info))
                 }
-                Err(_) => {
+                Err(err) => {
                     info.peer_certificates = findings.chain;
                     info.certificate_errors = findings.problems;
-                    let err = Error::TimedOut {
-                        operation: "tls handshake",
-                        after: timeout,
-                    };
                     Err(HandshakeError::new(err, info))
                 }
             }

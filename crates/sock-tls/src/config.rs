@@ -1,10 +1,10 @@
 //! What the client and server configurations share: the crypto provider, TLS
 //! versions from a protection level, the OS trust store, the handshake driver.
 
-use std::future::Future;
-use std::pin::Pin;
+use std::future::{poll_fn, Future};
+use std::pin::{pin, Pin};
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
+use std::task::Poll;
 use std::time::Duration;
 
 use rustls::crypto::CryptoProvider;
@@ -76,19 +76,33 @@ pub(crate) fn os_roots() -> &'static [TrustAnchor<'static>] {
     })
 }
 
-/// Drives a handshake future with `findings` as the verifiers' record.
-pub(crate) struct Recorded<'a, F> {
-    pub(crate) inner: F,
-    pub(crate) findings: &'a mut Findings,
+/// Drives `handshake` with `findings` as the verifiers' record, until it
+/// finishes or, first, `until` does: then `until`'s error.
+pub(crate) async fn drive<F, B>(
+    mut handshake: F,
+    findings: &mut Findings,
+    until: B,
+) -> Result<F::Output>
+where
+    F: Future + Unpin,
+    B: Future<Output = Error>,
+{
+    let mut until = pin!(until);
+    poll_fn(|cx| {
+        if let Poll::Ready(done) = recording(findings, || Pin::new(&mut handshake).poll(cx)) {
+            return Poll::Ready(Ok(done));
+        }
+        until.as_mut().poll(cx).map(Err)
+    })
+    .await
 }
 
-impl<F: Future + Unpin> Future for Recorded<'_, F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.get_mut();
-        let inner = &mut this.inner;
-        recording(this.findings, || Pin::new(inner).poll(cx))
+/// The bound of a handshake with its own timeout: `TimedOut` after `timeout`.
+pub(crate) async fn handshake_timeout(timeout: Duration) -> Error {
+    tokio::time::sleep(timeout).await;
+    Error::TimedOut {
+        operation: "tls handshake",
+        after: timeout,
     }
 }
 

@@ -15,7 +15,8 @@ use sock_core::{Error, ProtectionLevel, Result};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::config::{
-    default_provider, versions_error, versions_for, Recorded, DEFAULT_HANDSHAKE_TIMEOUT,
+    default_provider, drive, handshake_timeout, versions_error, versions_for,
+    DEFAULT_HANDSHAKE_TIMEOUT,
 };
 use crate::error::handshake_error;
 use crate::pem;
@@ -196,16 +197,41 @@ impl TlsServerConfig {
     where
         IO: AsyncRead + AsyncWrite + Unpin,
     {
+        self.accept_until(io, handshake_timeout(self.inner.handshake_timeout))
+    }
+
+    /// As [`accept`](Self::accept), but bounded by `until` instead of the
+    /// handshake timeout: when `until` finishes first, the handshake fails
+    /// with the error it gives.
+    ///
+    /// For a caller that bounds the handshake with a timer it has already (a
+    /// listener that first waits for the client's first byte, say);
+    /// [`handshake_timeout`](Self::handshake_timeout) is not applied unless
+    /// `until` includes it.
+    ///
+    /// # Errors
+    ///
+    /// As [`accept`](Self::accept), with `until`'s error in place of the
+    /// handshake timeout's.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: dropping the future drops `io` mid-handshake.
+    pub fn accept_until<IO, B>(
+        &self,
+        io: IO,
+        until: B,
+    ) -> impl Future<Output = Result<TlsStream<IO>, HandshakeError>>
+    where
+        IO: AsyncRead + AsyncWrite + Unpin,
+        B: Future<Output = Error>,
+    {
         let inner = self.inner.clone();
         async move {
             let mut info = TlsConnectionInfo::new(Side::Server, None);
             let mut findings = Findings::default();
-            let handshake = Recorded {
-                inner: inner.acceptor.accept(io),
-                findings: &mut findings,
-            };
-            let timeout = inner.handshake_timeout;
-            match tokio::time::timeout(timeout, handshake).await {
+            let handshake = inner.acceptor.accept(io);
+            match drive(handshake, &mut findings, until).await {
                 Ok(Ok(stream)) => {
                     let conn = stream.get_ref().1;
                     info.server_name = conn.server_name().map(str::to_owned);
@@ -219,13 +245,9 @@ impl TlsServerConfig {
                     info.certificate_errors = findings.problems;
                     Err(HandshakeError::new(err, info))
                 }
-                Err(_) => {
+                Err(err) => {
                     info.peer_certificates = findings.chain;
                     info.certificate_errors = findings.problems;
-                    let err = Error::TimedOut {
-                        operation: "tls handshake",
-                        after: timeout,
-                    };
                     Err(HandshakeError::new(err, info))
                 }
             }

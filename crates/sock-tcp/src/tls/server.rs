@@ -3,15 +3,18 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::future::{poll_fn, Future};
 use std::io;
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use sock_core::Result;
+use sock_core::{Error, Result};
 use sock_tls::{HandshakeError, TlsServerConfig};
 use tokio::task::{AbortHandle, JoinSet};
+use tokio::time::{sleep, Instant};
 
 use crate::StreamSocket;
 
@@ -186,19 +189,39 @@ async fn handshake(
     heard: Arc<AtomicBool>,
 ) -> Handshake {
     let peer = socket.peer_addr();
+    // One timer bounds both waits: first the ClientHello's first byte, then
+    // the handshake (moved later, which costs the time driver no wake-up).
+    let mut timer = pin!(sleep(first_byte));
     // The client speaks first: wait for its ClientHello, briefly.
     // (A peek: readiness alone may be reported before any byte is there.)
     let mut first = [0u8; 1];
-    match tokio::time::timeout(first_byte, socket.get_ref().peek(&mut first)).await {
-        Ok(Ok(_)) => heard.store(true, Ordering::Release),
-        Ok(Err(e)) => return Err((peer, HandshakeFailure::Io(e))),
-        Err(_) => return Err((peer, HandshakeFailure::Silent(first_byte))),
+    let peeked = {
+        let mut peek = pin!(socket.get_ref().peek(&mut first));
+        poll_fn(|cx| match peek.as_mut().poll(cx) {
+            Poll::Ready(done) => Poll::Ready(Some(done)),
+            Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+        })
+        .await
+    };
+    match peeked {
+        Some(Ok(_)) => heard.store(true, Ordering::Release),
+        Some(Err(e)) => return Err((peer, HandshakeFailure::Io(e))),
+        None => return Err((peer, HandshakeFailure::Silent(first_byte))),
     }
     let Ok((io, rest)) = socket.into_prefixed() else {
         unreachable!("accepted sockets are plain")
     };
+    let after = config.handshake_timeout();
+    timer.as_mut().reset(Instant::now() + after);
+    let until = async move {
+        timer.await;
+        Error::TimedOut {
+            operation: "tls handshake",
+            after,
+        }
+    };
     let tls = config
-        .accept(io)
+        .accept_until(io, until)
         .await
         .map_err(|e| (peer, HandshakeFailure::Tls(e)))?;
     Ok(rest.with_tls(tls))

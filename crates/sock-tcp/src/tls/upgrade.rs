@@ -67,6 +67,19 @@ impl StreamSocket {
         }
     }
 
+    /// As [`upgrade_to_tls_with`](Self::upgrade_to_tls_with), bounded by
+    /// `until` instead of the handshake timeout (see
+    /// [`TlsClientConfig::connect_until`]).
+    pub(crate) async fn upgrade_to_tls_until(
+        self,
+        config: &TlsClientConfig,
+        host: &HostName,
+        until: impl Future<Output = Error>,
+    ) -> std::result::Result<Self, TlsConnectError> {
+        let (io, rest) = self.into_prefixed()?;
+        Ok(rest.with_tls(config.connect_until(host, io, until).await?))
+    }
+
     /// Runs a TLS handshake as the server on this connection: STARTTLS on
     /// the server side. Bytes already buffered (the start of the client's
     /// hello, read together with the last plaintext line) are kept.

@@ -1,17 +1,19 @@
 //! Connections that never send a ClientHello cannot starve a TLS listener:
 //! each is closed at the first-byte timeout, and at the pending-handshake
-//! limit the oldest silent one makes room for a new connection.
+//! limit the oldest silent one makes room for a new connection. One that
+//! sends its first byte has the handshake timeout from then on.
 #![cfg(feature = "tls")]
 
 use crate::support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sock_core::{HostName, ProtectionLevel};
 use sock_tcp::StreamSocketListener;
-use sock_tls::ClientAuth;
+use sock_tls::{ClientAuth, TlsServerConfig};
 use support::certs::{await_failed_handshakes, client_trusting, server_config, Ca};
 use support::{closed_by_server, v4, within};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 async fn listener(ca: &Ca, max_pending: usize, first_byte: Duration) -> StreamSocketListener {
@@ -70,4 +72,35 @@ async fn a_connection_that_sends_nothing_is_closed_at_the_first_byte_timeout() {
     await_failed_handshakes(&listener, 1).await;
     closed_by_server(&mut { silent }).await;
     assert_eq!(listener.shed_tls_handshakes(), 0);
+}
+
+#[tokio::test]
+async fn a_client_that_stalls_after_its_first_byte_is_cut_at_the_handshake_timeout() {
+    let ca = Ca::new("CA");
+    let leaf = ca.server(&["localhost"]);
+    let handshake = Duration::from_secs(2);
+    let config = TlsServerConfig::builder()
+        .certificate_chain_pem(leaf.cert_pem.as_bytes(), leaf.key_pem.as_bytes())
+        .handshake_timeout(handshake)
+        .build()
+        .unwrap();
+    let listener = StreamSocketListener::builder()
+        .tls_server_config(config)
+        .tls_first_byte_timeout(Duration::from_millis(200))
+        .bind_endpoint(Some(&v4()), 0)
+        .await
+        .unwrap();
+    let mut stalled = TcpStream::connect(listener.local_addr()).await.unwrap();
+    let started = Instant::now();
+    // The first byte of a handshake record, and nothing after it.
+    stalled.write_all(&[0x16]).await.unwrap();
+    await_failed_handshakes(&listener, 1).await;
+    closed_by_server(&mut stalled).await;
+    // The byte moved the bound from the first-byte timeout, long past, on to
+    // the handshake timeout.
+    assert!(
+        started.elapsed() >= handshake,
+        "cut after {:?}, before the handshake timeout",
+        started.elapsed()
+    );
 }

@@ -1,4 +1,5 @@
-//! Handshake timeouts: a peer that stalls cannot hold a handshake forever.
+//! Handshake timeouts: a peer that stalls cannot hold a handshake forever,
+//! whether the handshake timeout or a caller's own bound ends it.
 
 use crate::support;
 
@@ -75,4 +76,95 @@ async fn a_client_that_sends_nothing_or_half_a_hello_times_the_server_out() {
         assert_timed_out(&err, started);
         drop(stalled);
     }
+}
+
+/// The error a caller's own bound gives.
+fn outer_bound() -> Error {
+    Error::TimedOut {
+        operation: "outer deadline",
+        after: SHORT,
+    }
+}
+
+#[tokio::test]
+async fn a_callers_bound_ends_either_side_with_its_own_error() {
+    let ca = Ca::new("CA");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    // The handshake timeout is far away: only the caller's bound can end it.
+    let client = client_trusting(&ca)
+        .handshake_timeout(Duration::from_secs(600))
+        .build()
+        .unwrap();
+    let server = server_builder(&ca.server(&["localhost"]))
+        .handshake_timeout(Duration::from_secs(600))
+        .build()
+        .unwrap();
+    let until = || async {
+        tokio::time::sleep(SHORT).await;
+        outer_bound()
+    };
+
+    // A client whose server accepts and says nothing.
+    let (tcp, accepted) = tokio::join!(TcpStream::connect(addr), listener.accept());
+    let _silent = accepted.unwrap();
+    let started = Instant::now();
+    let err =
+        bounded(client.connect_until(&HostName::new("localhost").unwrap(), tcp.unwrap(), until()))
+            .await
+            .unwrap_err();
+    assert!(
+        matches!(
+            err.error(),
+            Error::TimedOut {
+                operation: "outer deadline",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(started.elapsed() >= SHORT);
+
+    // A server whose client says nothing.
+    let (_silent, accepted) = tokio::join!(TcpStream::connect(addr), listener.accept());
+    let started = Instant::now();
+    let err = bounded(server.accept_until(accepted.unwrap().0, until()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.error(),
+            Error::TimedOut {
+                operation: "outer deadline",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.status(), SocketErrorStatus::ConnectionTimedOut);
+    assert!(started.elapsed() >= SHORT);
+}
+
+#[tokio::test]
+async fn a_bound_that_never_ends_leaves_the_handshake_alone() {
+    let ca = Ca::new("CA");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = client_trusting(&ca).build().unwrap();
+    let server = server_builder(&ca.server(&["localhost"])).build().unwrap();
+    let (tcp, accepted) = tokio::join!(TcpStream::connect(addr), listener.accept());
+    let (client, server) = bounded(async {
+        tokio::join!(
+            client.connect_until(
+                &HostName::new("localhost").unwrap(),
+                tcp.unwrap(),
+                std::future::pending::<Error>()
+            ),
+            server.accept_until(accepted.unwrap().0, std::future::pending::<Error>())
+        )
+    })
+    .await;
+    let client = client.unwrap();
+    server.unwrap();
+    assert!(client.info().is_handshake_complete());
 }
