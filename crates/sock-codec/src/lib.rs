@@ -88,5 +88,5 @@ pub use line::{BytesLineCodec, LineCodec, DEFAULT_LINE_TIMEOUT, DEFAULT_MAX_LINE
 pub use memory_budget::{
     FrameMemoryBudget, FrameMemoryCharge, DEFAULT_FRAME_MEMORY_BUDGET, FRAME_MEMORY_ALLOWANCE,
 };
-pub use read_size::DEFAULT_READ_BUFFER;
+pub use read_size::{ReadSize, DEFAULT_READ_BUFFER};
 pub use sock_core::{ByteOrder, Error, Result, UnicodeEncoding};

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use sock_codec::FrameMemoryCharge;
 use tokio::time::Instant;
 
@@ -33,7 +33,28 @@ pub(crate) struct Frame {
     /// RSV1 on a message's first frame: the message is compressed.
     pub(crate) rsv1: bool,
     pub(crate) opcode: OpCode,
-    pub(crate) payload: BytesMut,
+    pub(crate) payload: Bytes,
+}
+
+impl Frame {
+    fn new(header: &Header, payload: Bytes) -> Self {
+        Self {
+            fin: header.fin,
+            rsv1: header.rsv1,
+            opcode: header.opcode,
+            payload,
+        }
+    }
+}
+
+/// A small payload copied out of the read buffer and unmasked: cheaper than
+/// sharing the read buffer, and a small message kept for long does not pin it.
+fn unmasked_copy(masked: &[u8], mask: Option<[u8; 4]>) -> Bytes {
+    let mut payload = masked.to_vec();
+    if let Some(key) = mask {
+        apply_mask(&mut payload, key);
+    }
+    Bytes::from(payload)
 }
 
 /// The limits a decoder enforces.
@@ -129,12 +150,21 @@ impl FrameDecoder {
                     return Ok(None);
                 };
                 self.admit(&header)?;
+                // Within max_frame_size, which fits in usize (checked by admit).
+                let len = header.payload_len as usize;
+                let end = header.len + len;
+                if len <= SMALL_PAYLOAD && buf.len() >= end {
+                    // A small frame that is all here (most of a burst of
+                    // small messages): copied out unmasked, one step.
+                    let payload = unmasked_copy(&buf[header.len..end], header.mask);
+                    buf.advance(end);
+                    return Ok(Some(Frame::new(&header, payload)));
+                }
                 buf.advance(header.len);
                 self.current = Some(header);
                 header
             }
         };
-        // Within max_frame_size, which fits in usize (checked by admit).
         let len = header.payload_len as usize;
         if buf.len() < len {
             let missing = len - buf.len();
@@ -145,24 +175,18 @@ impl FrameDecoder {
         }
         self.current = None;
         self.charge.release();
-        let mut payload = if len <= SMALL_PAYLOAD {
-            // Copied out: cheaper than sharing the read buffer, and a small
-            // message kept for long does not pin it.
-            let payload = BytesMut::from(&buf[..len]);
+        let payload = if len <= SMALL_PAYLOAD {
+            let payload = unmasked_copy(&buf[..len], header.mask);
             buf.advance(len);
             payload
         } else {
-            buf.split_to(len)
+            let mut payload = buf.split_to(len);
+            if let Some(key) = header.mask {
+                apply_mask(&mut payload, key);
+            }
+            payload.freeze()
         };
-        if let Some(key) = header.mask {
-            apply_mask(&mut payload, key);
-        }
-        Ok(Some(Frame {
-            fin: header.fin,
-            rsv1: header.rsv1,
-            opcode: header.opcode,
-            payload,
-        }))
+        Ok(Some(Frame::new(&header, payload)))
     }
 
     /// Checks a header against the limits and the fragmentation rules, and

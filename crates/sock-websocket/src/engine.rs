@@ -9,7 +9,7 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use sock_codec::{FrameMemoryBudget, FrameMemoryCharge};
+use sock_codec::{FrameMemoryBudget, FrameMemoryCharge, ReadSize};
 use sock_codec::{DEFAULT_HIGH_WATERMARK, DEFAULT_LOW_WATERMARK};
 use sock_tcp::StreamSocket;
 use tokio::sync::watch;
@@ -25,9 +25,6 @@ use crate::utf8::Utf8Validator;
 use crate::{CloseCode, CloseFrame, Message, MessageType, ReceiveMode, Result, WebSocketError};
 #[cfg(feature = "deflate")]
 use crate::{DeflateConfig, DeflateParameters};
-
-/// Room made for each read.
-const READ_ROOM: usize = 16 * 1024;
 
 /// Past this many bytes of replies (pongs) waiting because the peer does not
 /// read, reading stops until they are written: a peer cannot grow our
@@ -84,6 +81,9 @@ struct Incoming {
 pub(crate) struct Engine {
     io: StreamSocket,
     read_buf: BytesMut,
+    /// How much the next read asks for: more while reads come back full, so
+    /// a burst of small messages comes in with one read.
+    read_size: ReadSize,
     read_eof: bool,
     decoder: FrameDecoder,
     outbox: Outbox,
@@ -145,6 +145,7 @@ impl Engine {
         Self {
             io,
             read_buf,
+            read_size: ReadSize::new(),
             read_eof: false,
             decoder,
             outbox: Outbox::new(role),
@@ -255,10 +256,7 @@ impl Engine {
                     return Poll::Ready(Some(Err(WebSocketError::AbnormalClosure)));
                 }
                 Ok(None) => {
-                    if self.read_buf.capacity() - self.read_buf.len() < READ_ROOM / 4 {
-                        self.read_buf.reserve(READ_ROOM);
-                    }
-                    match ready!(tokio_util::io::poll_read_buf(
+                    match ready!(self.read_size.poll_read(
                         Pin::new(&mut self.io),
                         cx,
                         &mut self.read_buf
@@ -281,8 +279,7 @@ impl Engine {
         match frame.opcode {
             OpCode::Ping => {
                 if self.is_open() {
-                    self.outbox
-                        .push(true, OpCode::Pong, &frame.payload.freeze());
+                    self.outbox.push(true, OpCode::Pong, &frame.payload);
                 }
                 None
             }
@@ -327,11 +324,7 @@ impl Engine {
             } else {
                 MessageType::Binary
             };
-            return Ok(Some(Message::received(
-                message_type,
-                frame.payload.freeze(),
-                true,
-            )));
+            return Ok(Some(Message::received(message_type, frame.payload, true)));
         }
         let message_type = match frame.opcode {
             OpCode::Text => MessageType::Utf8,
@@ -365,14 +358,12 @@ impl Engine {
             check_text(&mut incoming.utf8, &frame.payload, frame.fin)?;
         }
         let message = match self.receive_mode {
-            ReceiveMode::PartialMessage => Some(Message::received(
-                message_type,
-                frame.payload.freeze(),
-                frame.fin,
-            )),
-            ReceiveMode::FullMessage if frame.fin && incoming.joined.is_empty() => Some(
-                Message::received(message_type, frame.payload.freeze(), true),
-            ),
+            ReceiveMode::PartialMessage => {
+                Some(Message::received(message_type, frame.payload, frame.fin))
+            }
+            ReceiveMode::FullMessage if frame.fin && incoming.joined.is_empty() => {
+                Some(Message::received(message_type, frame.payload, true))
+            }
             ReceiveMode::FullMessage => {
                 incoming.joined.extend_from_slice(&frame.payload);
                 if !frame.fin {
