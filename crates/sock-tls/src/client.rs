@@ -144,6 +144,30 @@ impl TlsClientConfig {
     /// [`handshake_timeout`](Self::handshake_timeout) is not applied unless
     /// `until` includes it.
     ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use sock_core::{Error, HostName};
+    /// use sock_tls::TlsClientConfig;
+    /// use tokio::time::{sleep_until, timeout_at, Instant};
+    ///
+    /// let config = TlsClientConfig::builder().build()?;
+    /// let host = HostName::new("mail.example.test")?;
+    /// // Three seconds for the TCP connection and the handshake together.
+    /// let budget = Duration::from_secs(3);
+    /// let deadline = Instant::now() + budget;
+    /// let tcp = timeout_at(deadline, tokio::net::TcpStream::connect(("mail.example.test", 443)))
+    ///     .await??;
+    /// let tls = config
+    ///     .connect_until(&host, tcp, async move {
+    ///         sleep_until(deadline).await;
+    ///         Error::TimedOut { operation: "connect and tls handshake", after: budget }
+    ///     })
+    ///     .await?;
+    /// # drop(tls); Ok(()) }
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`connect`](Self::connect), with `until`'s error in place of the
