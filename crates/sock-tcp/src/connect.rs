@@ -249,11 +249,11 @@ pub(crate) async fn connect_to_addrs(
         let start_next = !pending.is_empty()
             && (running.is_empty()
                 || (!race.serialize && {
-                    let timer = stagger.get_or_insert_with(|| Box::pin(sleep_until(next_start)));
-                    if timer.deadline() != next_start {
-                        timer.as_mut().reset(next_start);
+                    let stagger = stagger.get_or_insert_with(|| Box::pin(sleep_until(next_start)));
+                    if stagger.deadline() != next_start {
+                        stagger.as_mut().reset(next_start);
                     }
-                    timer.as_mut().poll(cx).is_ready()
+                    stagger.as_mut().poll(cx).is_ready()
                 }));
         if start_next {
             let remote = pending.pop().expect("checked non-empty");

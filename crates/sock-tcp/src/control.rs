@@ -11,7 +11,7 @@ use sock_core::{EndpointPair, Error, HostName, HostNameType, Result, ServiceName
 use tokio::time::Instant;
 
 use crate::connect::{connect_to_addrs, Local, Race};
-use crate::deadline::ConnectTimer;
+use crate::deadline::{later, ConnectTimer};
 use crate::dial::{candidates, connect_to_services, remote, Remote};
 use crate::options::{socket_option_setters, SocketOptions};
 use crate::resolve::{interleave, local_port, resolve, Resolve, SharedResolver};
@@ -271,7 +271,7 @@ impl StreamSocketControl {
         let host = host.clone();
         async move {
             let service = service?;
-            let deadline = Instant::now() + control.connect_timeout;
+            let deadline = later(Instant::now(), control.connect_timeout);
             let resolver = &*control.resolver.0;
             // (host, port, the service as the pairs name it)
             let targets =
@@ -321,13 +321,13 @@ impl StreamSocketControl {
         #[cfg(feature = "tls")]
         let tls = self.options.client_tls.for_connect()?;
         let started = Instant::now();
-        let deadline = started + self.connect_timeout;
+        let deadline = later(started, self.connect_timeout);
         // One timer for the whole connect, first set to the earliest instant
         // a step may end: the connect deadline, or the handshake timeout
         // counted from now (the handshake starts later, so ends no sooner).
         #[cfg(feature = "tls")]
         let first = match &tls {
-            Some(config) => deadline.min(started + config.handshake_timeout()),
+            Some(config) => deadline.min(later(started, config.handshake_timeout())),
             None => deadline,
         };
         #[cfg(not(feature = "tls"))]
@@ -388,7 +388,7 @@ impl StreamSocketControl {
         if let Some(config) = tls {
             // The handshake ends at its own timeout or at the connect
             // deadline, whichever comes first, on the connect's timer.
-            let own = Instant::now() + config.handshake_timeout();
+            let own = later(Instant::now(), config.handshake_timeout());
             let (at, timed_out) = if own <= deadline {
                 (
                     own,

@@ -1,18 +1,31 @@
-//! `ConnectTimer`: the one timer of a connect, shared by its steps (the
+//! Deadlines: `later`, an instant a timeout away that never overflows, and
+//! `ConnectTimer`, the one timer of a connect, shared by its steps (the
 //! address race, then the TLS handshake).
 //!
 //! Each timer a task registers with tokio's time driver costs a lock, and the
 //! first one (or one earlier than any registered) wakes the driver through its
 //! event descriptor: a system call. A TLS connect bounded separately by the
 //! connect deadline and the handshake timeout would register two. Here the
-//! timer is made once, set to the earliest instant any step may need, and only
-//! ever moved later, which never wakes the driver.
+//! timer is made once, set to the earliest instant any step may need, and
+//! moved later as the steps go (moving a registered timer later does not wake
+//! the driver).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::time::{sleep_until, Instant, Sleep};
+
+/// How far a timeout too long to add saturates: about a century, which no
+/// connection waits out.
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// `timeout` after `from`; a timeout too long for the clock (`Duration::MAX`
+/// for "never") gives an instant a century away instead of overflowing.
+pub(crate) fn later(from: Instant, timeout: Duration) -> Instant {
+    from.checked_add(timeout).unwrap_or_else(|| from + FOREVER)
+}
 
 /// The timer of one connect: made when a step first waits, first set to
 /// `first`, moved later as the steps need it.
@@ -59,7 +72,6 @@ impl ConnectTimer {
 #[cfg(test)]
 mod tests {
     use std::future::poll_fn;
-    use std::time::Duration;
 
     use super::*;
 
@@ -80,13 +92,24 @@ mod tests {
     async fn a_step_may_end_sooner_than_the_one_before() {
         let start = Instant::now();
         let mut timer = ConnectTimer::new(start + Duration::from_secs(5));
-        let mut first = poll_once(&mut timer, start + Duration::from_secs(30));
-        assert!(first.is_pending());
-        tokio::time::advance(Duration::from_secs(1)).await;
-        first = poll_once(&mut timer, start + Duration::from_secs(30));
-        assert!(first.is_pending());
-        poll_fn(|cx| timer.poll_until(start + Duration::from_secs(6), cx)).await;
-        assert_eq!(Instant::now(), start + Duration::from_secs(6));
+        // The first step waits for 30 s: the timer wakes at 5 s and moves on
+        // to 30 s.
+        assert!(poll_once(&mut timer, start + Duration::from_secs(30)).is_pending());
+        tokio::time::advance(Duration::from_secs(6)).await;
+        assert!(poll_once(&mut timer, start + Duration::from_secs(30)).is_pending());
+        // The next step ends sooner, at 8 s: the timer comes back to it.
+        poll_fn(|cx| timer.poll_until(start + Duration::from_secs(8), cx)).await;
+        assert_eq!(Instant::now(), start + Duration::from_secs(8));
+    }
+
+    #[test]
+    fn a_timeout_too_long_for_the_clock_saturates() {
+        let now = Instant::now();
+        assert!(later(now, Duration::MAX) > now + Duration::from_secs(10 * 365 * 24 * 3600));
+        assert_eq!(
+            later(now, Duration::from_secs(3)),
+            now + Duration::from_secs(3)
+        );
     }
 
     /// One poll of `poll_until`, with a waker that does nothing.

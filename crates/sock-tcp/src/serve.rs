@@ -720,7 +720,7 @@ impl<H> Config<H> {
         drop(listener);
         stopping.cancel();
         crate::log::shutting_down(tasks.len(), shutdown_timeout);
-        let deadline = Instant::now() + shutdown_timeout;
+        let deadline = crate::deadline::later(Instant::now(), shutdown_timeout);
         loop {
             match tokio::time::timeout_at(deadline, tasks.join_next_with_id()).await {
                 Ok(Some(done)) => report.ended(done, &mut live, &mut shedding, hook),

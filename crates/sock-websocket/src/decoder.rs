@@ -169,8 +169,11 @@ impl FrameDecoder {
         if buf.len() < len {
             let missing = len - buf.len();
             let room = (buf.len() * ROOM_PER_BYTE_ARRIVED).max(MIN_READ_ROOM);
-            buf.reserve(missing.min(room));
-            self.charge.hold(buf.capacity()).map_err(budget_error)?;
+            let grow = missing.min(room);
+            buf.reserve(grow);
+            // The room this frame may take, not the buffer's capacity: that
+            // follows the size reads have grown to, for any frame.
+            self.charge.hold(buf.len() + grow).map_err(budget_error)?;
             return Ok(None);
         }
         self.current = None;
@@ -381,6 +384,27 @@ mod tests {
         );
         drop(decoder);
         assert_eq!(budget.in_use(), 0);
+    }
+
+    #[test]
+    fn a_small_frame_cut_at_the_end_of_a_large_read_charges_nothing() {
+        let budget = sock_codec::FrameMemoryBudget::new(1 << 20);
+        let mut decoder =
+            FrameDecoder::new(Role::Server, LIMITS, FrameMemoryCharge::new(budget.clone()));
+        // A read buffer grown by bursts, holding a whole frame and the
+        // start of the next.
+        let mut buf = BytesMut::with_capacity(256 * 1024);
+        buf.extend_from_slice(&frame(true, OpCode::Binary, b"whole"));
+        let cut = frame(true, OpCode::Binary, b"cut in two");
+        buf.extend_from_slice(&cut[..8]);
+        assert!(decoder.decode(&mut buf).unwrap().is_some());
+        assert!(decoder.decode(&mut buf).unwrap().is_none());
+        assert_eq!(budget.in_use(), 0, "a 10-byte frame charged the budget");
+        buf.extend_from_slice(&cut[8..]);
+        assert_eq!(
+            &decoder.decode(&mut buf).unwrap().unwrap().payload[..],
+            b"cut in two"
+        );
     }
 
     #[test]

@@ -256,11 +256,19 @@ impl Engine {
                     return Poll::Ready(Some(Err(WebSocketError::AbnormalClosure)));
                 }
                 Ok(None) => {
-                    match ready!(self.read_size.poll_read(
-                        Pin::new(&mut self.io),
-                        cx,
-                        &mut self.read_buf
-                    )) {
+                    let read =
+                        self.read_size
+                            .poll_read(Pin::new(&mut self.io), cx, &mut self.read_buf);
+                    let Poll::Ready(read) = read else {
+                        if self.read_buf.is_empty() {
+                            // Waiting with nothing buffered: an idle
+                            // connection holds no read buffer; the next
+                            // read makes one of the size reads reached.
+                            self.read_buf = BytesMut::new();
+                        }
+                        return Poll::Pending;
+                    };
+                    match read {
                         Ok(0) => self.read_eof = true,
                         Ok(_) => {}
                         Err(e) => {
@@ -716,4 +724,65 @@ fn check_close(frame: &CloseFrame) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::poll_fn;
+
+    use sock_core::HostName;
+    use sock_tcp::StreamSocketListener;
+    use tokio::io::AsyncWriteExt;
+
+    use super::*;
+    use crate::frame::write_header;
+    use crate::mask::apply_mask;
+
+    fn settings() -> Settings {
+        Settings {
+            receive_mode: ReceiveMode::FullMessage,
+            max_message_size: 1 << 20,
+            max_frame_size: 1 << 20,
+            close_timeout: Duration::from_secs(5),
+            pong_interval: None,
+            message_timeout: None,
+            memory_budget: FrameMemoryBudget::new(1 << 30),
+            #[cfg(feature = "deflate")]
+            deflate: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_holds_no_read_buffer_after_a_burst() {
+        let lo = HostName::new("127.0.0.1").unwrap();
+        let listener = StreamSocketListener::bind_endpoint(Some(&lo), 0)
+            .await
+            .unwrap();
+        let port = listener.information().local_port;
+        let (client, server) = tokio::join!(StreamSocket::connect(&lo, port), listener.accept());
+        let (mut client, server) = (client.unwrap(), server.unwrap());
+        let mut engine = Engine::new(server, Role::Server, BytesMut::new(), settings());
+        // A burst of 2,000 masked 64-byte frames: 140 KB, read in growing reads.
+        let mut burst = BytesMut::new();
+        for _ in 0..2000 {
+            let key = [1, 2, 3, 4];
+            write_header(&mut burst, true, OpCode::Binary, Some(key), 64);
+            let start = burst.len();
+            burst.extend_from_slice(&[7u8; 64]);
+            apply_mask(&mut burst[start..], key);
+        }
+        client.write_all(&burst).await.unwrap();
+        for _ in 0..2000 {
+            let message = poll_fn(|cx| engine.poll_next(cx)).await.unwrap().unwrap();
+            assert_eq!(message.data().as_ref(), &[7u8; 64]);
+        }
+        // Nothing more comes: the engine waits, holding no buffer.
+        let waited = poll_fn(|cx| Poll::Ready(engine.poll_next(cx).is_pending())).await;
+        assert!(waited);
+        assert_eq!(engine.read_buf.capacity(), 0);
+        // And reads again when more comes.
+        client.write_all(&burst[..70]).await.unwrap();
+        let message = poll_fn(|cx| engine.poll_next(cx)).await.unwrap().unwrap();
+        assert_eq!(message.data().as_ref(), &[7u8; 64]);
+    }
 }

@@ -16,6 +16,7 @@ use sock_tls::{HandshakeError, TlsServerConfig};
 use tokio::task::{AbortHandle, JoinSet};
 use tokio::time::{sleep, Instant};
 
+use crate::deadline::later;
 use crate::StreamSocket;
 
 /// At most this many server handshakes of one listener run at once by default
@@ -212,7 +213,7 @@ async fn handshake(
         unreachable!("accepted sockets are plain")
     };
     let after = config.handshake_timeout();
-    timer.as_mut().reset(Instant::now() + after);
+    timer.as_mut().reset(later(Instant::now(), after));
     let until = async move {
         timer.await;
         Error::TimedOut {
