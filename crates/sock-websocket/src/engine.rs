@@ -26,6 +26,16 @@ use crate::{CloseCode, CloseFrame, Message, MessageType, ReceiveMode, Result, We
 #[cfg(feature = "deflate")]
 use crate::{DeflateConfig, DeflateParameters};
 
+/// The most one read asks for when no frame in progress needs more (a large
+/// frame's room is the decoder's): a burst of small messages comes in with
+/// one read, and an idle connection keeps little.
+const MAX_READ: usize = 32 * 1024;
+
+/// The largest read buffer an idle connection keeps; one grown past it by a
+/// large message is given back when the connection waits with nothing
+/// buffered.
+const KEEP_IDLE: usize = 64 * 1024;
+
 /// Past this many bytes of replies (pongs) waiting because the peer does not
 /// read, reading stops until they are written: a peer cannot grow our
 /// memory by sending pings it never collects the answers to.
@@ -145,7 +155,11 @@ impl Engine {
         Self {
             io,
             read_buf,
-            read_size: ReadSize::new(),
+            read_size: {
+                let mut size = ReadSize::new();
+                size.set_max(MAX_READ);
+                size
+            },
             read_eof: false,
             decoder,
             outbox: Outbox::new(role),
@@ -260,10 +274,11 @@ impl Engine {
                         self.read_size
                             .poll_read(Pin::new(&mut self.io), cx, &mut self.read_buf);
                     let Poll::Ready(read) = read else {
-                        if self.read_buf.is_empty() {
-                            // Waiting with nothing buffered: an idle
-                            // connection holds no read buffer; the next
-                            // read makes one of the size reads reached.
+                        if self.read_buf.is_empty() && self.read_buf.capacity() > KEEP_IDLE {
+                            // Waiting with nothing buffered: a buffer grown
+                            // by a large message is given back. (One of
+                            // burst size is kept: making it again for each
+                            // burst costs more than the burst.)
                             self.read_buf = BytesMut::new();
                         }
                         return Poll::Pending;
@@ -752,8 +767,21 @@ mod tests {
         }
     }
 
+    /// `count` masked binary frames of `len` bytes of 7s.
+    fn masked_frames(count: usize, len: usize) -> BytesMut {
+        let mut out = BytesMut::new();
+        for _ in 0..count {
+            let key = [1, 2, 3, 4];
+            write_header(&mut out, true, OpCode::Binary, Some(key), len);
+            let start = out.len();
+            out.extend_from_slice(&vec![7u8; len]);
+            apply_mask(&mut out[start..], key);
+        }
+        out
+    }
+
     #[tokio::test]
-    async fn an_idle_connection_holds_no_read_buffer_after_a_burst() {
+    async fn an_idle_connection_keeps_a_small_read_buffer_and_gives_a_large_one_back() {
         let lo = HostName::new("127.0.0.1").unwrap();
         let listener = StreamSocketListener::bind_endpoint(Some(&lo), 0)
             .await
@@ -762,26 +790,26 @@ mod tests {
         let (client, server) = tokio::join!(StreamSocket::connect(&lo, port), listener.accept());
         let (mut client, server) = (client.unwrap(), server.unwrap());
         let mut engine = Engine::new(server, Role::Server, BytesMut::new(), settings());
-        // A burst of 2,000 masked 64-byte frames: 140 KB, read in growing reads.
-        let mut burst = BytesMut::new();
-        for _ in 0..2000 {
-            let key = [1, 2, 3, 4];
-            write_header(&mut burst, true, OpCode::Binary, Some(key), 64);
-            let start = burst.len();
-            burst.extend_from_slice(&[7u8; 64]);
-            apply_mask(&mut burst[start..], key);
-        }
-        client.write_all(&burst).await.unwrap();
+        let idle = async |engine: &mut Engine| {
+            let waited = poll_fn(|cx| Poll::Ready(engine.poll_next(cx).is_pending())).await;
+            assert!(waited, "nothing more was sent");
+            engine.read_buf.capacity()
+        };
+        // A burst of 2,000 small messages (140 KB), read 32 KiB at a time.
+        client.write_all(&masked_frames(2000, 64)).await.unwrap();
         for _ in 0..2000 {
             let message = poll_fn(|cx| engine.poll_next(cx)).await.unwrap().unwrap();
             assert_eq!(message.data().as_ref(), &[7u8; 64]);
         }
-        // Nothing more comes: the engine waits, holding no buffer.
-        let waited = poll_fn(|cx| Poll::Ready(engine.poll_next(cx).is_pending())).await;
-        assert!(waited);
-        assert_eq!(engine.read_buf.capacity(), 0);
-        // And reads again when more comes.
-        client.write_all(&burst[..70]).await.unwrap();
+        let kept = idle(&mut engine).await;
+        assert!(kept <= KEEP_IDLE, "an idle connection kept {kept} bytes");
+        // One 1 MiB message grows the buffer; waiting gives it back.
+        client.write_all(&masked_frames(1, 1 << 20)).await.unwrap();
+        let message = poll_fn(|cx| engine.poll_next(cx)).await.unwrap().unwrap();
+        assert_eq!(message.len(), 1 << 20);
+        assert_eq!(idle(&mut engine).await, 0);
+        // And it reads again when more comes.
+        client.write_all(&masked_frames(1, 64)).await.unwrap();
         let message = poll_fn(|cx| engine.poll_next(cx)).await.unwrap().unwrap();
         assert_eq!(message.data().as_ref(), &[7u8; 64]);
     }
