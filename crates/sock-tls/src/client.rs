@@ -136,8 +136,8 @@ impl TlsClientConfig {
 
     /// As [`connect`](Self::connect), but bounded by `until` instead of the
     /// handshake timeout: when `until` finishes first, the handshake fails with
-    /// the error it gives, and the [`HandshakeError`] keeps what the handshake
-    /// learned so far.
+    /// the error it gives, and the [`HandshakeError`] keeps the certificate
+    /// problems found so far (with the server's chain, when there were any).
     ///
     /// For a caller that bounds several steps with one deadline, as sock-tcp's
     /// connect bounds the TCP connection and the handshake with one timer;

@@ -209,6 +209,29 @@ impl TlsServerConfig {
     /// [`handshake_timeout`](Self::handshake_timeout) is not applied unless
     /// `until` includes it.
     ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use sock_core::Error;
+    /// use sock_tls::TlsServerConfig;
+    ///
+    /// let config = TlsServerConfig::builder()
+    ///     .certificate_chain_pem_files("server.pem", "server.key")
+    ///     .build()?;
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:4433").await?;
+    /// let (tcp, _) = listener.accept().await?;
+    /// // Two seconds for the whole handshake, named in the error.
+    /// let limit = Duration::from_secs(2);
+    /// let tls = config
+    ///     .accept_until(tcp, async move {
+    ///         tokio::time::sleep(limit).await;
+    ///         Error::TimedOut { operation: "my handshake", after: limit }
+    ///     })
+    ///     .await?;
+    /// # drop(tls); Ok(()) }
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`accept`](Self::accept), with `until`'s error in place of the
