@@ -13,26 +13,26 @@
 //! | `sock-udp` | `udp` | `udp` | `DatagramSocket` |
 //! | `sock-tls` | `tls` | `tls` | TLS client and server configuration, certificate policy |
 //! | `sock-websocket` | `websocket` | `websocket` | `MessageWebSocket`, `StreamWebSocket`, `ServerWebSocketControl` |
-//! | `sock-handoff` | [`handoff`] | `handoff` (Unix; in `full`) | passing sockets between processes, the socket broker, activation |
+//! | `sock-handoff` | `handoff` | `handoff` (Unix; in `full`) | passing sockets between processes, the socket broker, activation |
 //!
 //! The root also re-exports [`Bytes`] and the tokio-util codec types the API
-//! returns ([`Framed`], [`FramedRead`], [`FramedWrite`], and [`Encoder`] /
-//! [`Decoder`] to write a codec), so a program needs neither `bytes` nor
+//! returns (`Framed`, `FramedRead`, `FramedWrite`, and `Encoder` /
+//! `Decoder` to write a codec), so a program needs neither `bytes` nor
 //! `tokio-util` in its own manifest.
 //!
 //! # Feature flags
 //!
-//! - `tcp` (default): [`tcp`], `StreamSocket` and `StreamSocketListener`.
-//! - `udp` (default): [`udp`], `DatagramSocket`.
-//! - `codec` (default): [`codec`], framing and typed reading and writing.
-//! - `tls`: [`tls`], and TLS on `StreamSocket` (protection levels, client
+//! - `tcp` (default): `tcp`, `StreamSocket` and `StreamSocketListener`.
+//! - `udp` (default): `udp`, `DatagramSocket`.
+//! - `codec` (default): `codec`, framing and typed reading and writing.
+//! - `tls`: `tls`, and TLS on `StreamSocket` (protection levels, client
 //!   certificates from PEM, PKCS#12 and certificate stores, `upgrade_to_tls`,
 //!   TLS listeners).
 //! - `aws-lc-rs`: rustls's aws-lc-rs crypto provider as the default instead
 //!   of *ring* (not in `full`).
 //! - `pkcs11`: client certificates whose keys stay on PKCS#11 tokens
 //!   (smartcards, HSMs, SoftHSM2): `tls::Pkcs11Uri`, `Certificate::from_pkcs11`.
-//! - `websocket`: [`websocket`], UWP's `MessageWebSocket` and
+//! - `websocket`: `websocket`, UWP's `MessageWebSocket` and
 //!   `StreamWebSocket`, client and server (`wss://` with `tls`).
 //! - `deflate`: permessage-deflate (RFC 7692) for WebSockets (turns on
 //!   `websocket`): `websocket::DeflateConfig`, given to either control's
@@ -42,7 +42,7 @@
 //!   the first answer (AAAA and A asked in parallel, RFC 8305) and looks up
 //!   SRV records for service names that are not ports (RFC 2782).
 //! - `tracing` (default): log events and per-connection spans through
-//!   `tracing` (see [`tcp`]'s "Logs").
+//!   `tracing` (see `tcp`'s "Logs").
 //! - `full`: all of the above but `aws-lc-rs`.
 //!
 //! # Ownership instead of keeping sockets alive
