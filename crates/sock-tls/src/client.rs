@@ -197,8 +197,11 @@ impl TlsClientConfig {
             };
             let mut findings = Findings::default();
             let handshake = inner.connector.connect(name.clone(), io);
-            match drive(handshake, &mut findings, until).await {
-                Ok(Ok(stream)) => {
+            let done = drive(handshake, &mut findings, until)
+                .await
+                .and_then(|done| done.map_err(|e| handshake_error(e, Side::Client, &findings)));
+            match done {
+                Ok(stream) => {
                     info.complete(stream.get_ref().1);
                     info.certificate_errors = findings.problems;
                     if info.resumed && !inner.ignorable.is_empty() {
@@ -206,17 +209,7 @@ impl TlsClientConfig {
                     }
                     Ok(TlsStream::new(stream.into(), info))
                 }
-                Ok(Err(e)) => {
-                    let err = handshake_error(e, Side::Client, &findings);
-                    info.peer_certificates = findings.chain;
-                    info.certificate_errors = findings.problems;
-                    Err(HandshakeError::new(err, info))
-                }
-                Err(err) => {
-                    info.peer_certificates = findings.chain;
-                    info.certificate_errors = findings.problems;
-                    Err(HandshakeError::new(err, info))
-                }
+                Err(err) => Err(HandshakeError::with_findings(err, info, findings)),
             }
         }
     }

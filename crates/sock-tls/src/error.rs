@@ -47,6 +47,19 @@ impl HandshakeError {
         }
     }
 
+    /// A handshake that failed with `error`, `info` keeping what the
+    /// verifiers found: the peer's chain (when a problem was found) and the
+    /// problems.
+    pub(crate) fn with_findings(
+        error: Error,
+        mut info: TlsConnectionInfo,
+        findings: Findings,
+    ) -> Self {
+        info.peer_certificates = findings.chain;
+        info.certificate_errors = findings.problems;
+        Self::new(error, info)
+    }
+
     /// The error: [`Error::Certificate`] for certificate problems,
     /// [`Error::TimedOut`] when the handshake (or connect) timeout passed,
     /// [`Error::Tls`] for other TLS failures, [`Error::Io`] for transport

@@ -254,25 +254,18 @@ impl TlsServerConfig {
             let mut info = TlsConnectionInfo::new(Side::Server, None);
             let mut findings = Findings::default();
             let handshake = inner.acceptor.accept(io);
-            match drive(handshake, &mut findings, until).await {
-                Ok(Ok(stream)) => {
+            let done = drive(handshake, &mut findings, until)
+                .await
+                .and_then(|done| done.map_err(|e| handshake_error(e, Side::Server, &findings)));
+            match done {
+                Ok(stream) => {
                     let conn = stream.get_ref().1;
                     info.server_name = conn.server_name().map(str::to_owned);
                     info.complete(conn);
                     info.certificate_errors = findings.problems;
                     Ok(TlsStream::new(stream.into(), info))
                 }
-                Ok(Err(e)) => {
-                    let err = handshake_error(e, Side::Server, &findings);
-                    info.peer_certificates = findings.chain;
-                    info.certificate_errors = findings.problems;
-                    Err(HandshakeError::new(err, info))
-                }
-                Err(err) => {
-                    info.peer_certificates = findings.chain;
-                    info.certificate_errors = findings.problems;
-                    Err(HandshakeError::new(err, info))
-                }
+                Err(err) => Err(HandshakeError::with_findings(err, info, findings)),
             }
         }
     }
