@@ -47,14 +47,25 @@ impl Frame {
     }
 }
 
-/// A small payload copied out of the read buffer and unmasked: cheaper than
-/// sharing the read buffer, and a small message kept for long does not pin it.
-fn unmasked_copy(masked: &[u8], mask: Option<[u8; 4]>) -> Bytes {
-    let mut payload = masked.to_vec();
+/// Takes the `len`-byte payload that starts `at` bytes into `buf` out of it
+/// (the bytes before it with it), unmasked. A small payload is copied:
+/// cheaper than sharing the read buffer, and a small message kept for long
+/// does not pin it. A larger one is split off the buffer.
+fn take_payload(buf: &mut BytesMut, at: usize, len: usize, mask: Option<[u8; 4]>) -> Bytes {
+    if len <= SMALL_PAYLOAD {
+        let mut payload = buf[at..at + len].to_vec();
+        buf.advance(at + len);
+        if let Some(key) = mask {
+            apply_mask(&mut payload, key);
+        }
+        return Bytes::from(payload);
+    }
+    buf.advance(at);
+    let mut payload = buf.split_to(len);
     if let Some(key) = mask {
         apply_mask(&mut payload, key);
     }
-    Bytes::from(payload)
+    payload.freeze()
 }
 
 /// The limits a decoder enforces.
@@ -152,12 +163,10 @@ impl FrameDecoder {
                 self.admit(&header)?;
                 // Within max_frame_size, which fits in usize (checked by admit).
                 let len = header.payload_len as usize;
-                let end = header.len + len;
-                if len <= SMALL_PAYLOAD && buf.len() >= end {
-                    // A small frame that is all here (most of a burst of
-                    // small messages): copied out unmasked, one step.
-                    let payload = unmasked_copy(&buf[header.len..end], header.mask);
-                    buf.advance(end);
+                if buf.len() >= header.len + len {
+                    // The whole frame is here (most of a burst): taken out
+                    // with its header in one step.
+                    let payload = take_payload(buf, header.len, len, header.mask);
                     return Ok(Some(Frame::new(&header, payload)));
                 }
                 buf.advance(header.len);
@@ -178,17 +187,7 @@ impl FrameDecoder {
         }
         self.current = None;
         self.charge.release();
-        let payload = if len <= SMALL_PAYLOAD {
-            let payload = unmasked_copy(&buf[..len], header.mask);
-            buf.advance(len);
-            payload
-        } else {
-            let mut payload = buf.split_to(len);
-            if let Some(key) = header.mask {
-                apply_mask(&mut payload, key);
-            }
-            payload.freeze()
-        };
+        let payload = take_payload(buf, 0, len, header.mask);
         Ok(Some(Frame::new(&header, payload)))
     }
 
