@@ -247,7 +247,7 @@ fn protocol(detail: &str) -> WebSocketError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use bytes::BufMut;
 
     use super::*;
@@ -263,7 +263,8 @@ mod tests {
         message_timeout: None,
     };
 
-    fn frame(fin: bool, opcode: OpCode, payload: &[u8]) -> BytesMut {
+    /// One client frame as it crosses the wire: masked.
+    pub(crate) fn frame(fin: bool, opcode: OpCode, payload: &[u8]) -> BytesMut {
         let mut buf = BytesMut::new();
         let key = [9, 8, 7, 6];
         write_header(&mut buf, fin, opcode, Some(key), payload.len());

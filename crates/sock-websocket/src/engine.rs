@@ -750,8 +750,7 @@ mod tests {
     use tokio::io::AsyncWriteExt;
 
     use super::*;
-    use crate::frame::write_header;
-    use crate::mask::apply_mask;
+    use crate::decoder::tests::frame;
 
     fn settings() -> Settings {
         Settings {
@@ -769,15 +768,7 @@ mod tests {
 
     /// `count` masked binary frames of `len` bytes of 7s.
     fn masked_frames(count: usize, len: usize) -> BytesMut {
-        let mut out = BytesMut::new();
-        for _ in 0..count {
-            let key = [1, 2, 3, 4];
-            write_header(&mut out, true, OpCode::Binary, Some(key), len);
-            let start = out.len();
-            out.extend_from_slice(&vec![7u8; len]);
-            apply_mask(&mut out[start..], key);
-        }
-        out
+        frame(true, OpCode::Binary, &vec![7u8; len]).repeat(count)[..].into()
     }
 
     #[tokio::test]
