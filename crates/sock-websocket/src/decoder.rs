@@ -51,19 +51,19 @@ impl Frame {
 /// (the bytes before it with it), unmasked. A small payload is copied:
 /// cheaper than sharing the read buffer, and a small message kept for long
 /// does not pin it. A larger one is split off the buffer.
-fn take_payload(buf: &mut BytesMut, at: usize, len: usize, mask: Option<[u8; 4]>) -> Bytes {
+fn take_payload(buf: &mut BytesMut, at: usize, len: usize, mask: Option<u32>) -> Bytes {
     if len <= SMALL_PAYLOAD {
         let mut payload = buf[at..at + len].to_vec();
         buf.advance(at + len);
         if let Some(key) = mask {
-            apply_mask(&mut payload, key);
+            apply_mask(&mut payload, key.to_ne_bytes());
         }
         return Bytes::from(payload);
     }
     buf.advance(at);
     let mut payload = buf.split_to(len);
     if let Some(key) = mask {
-        apply_mask(&mut payload, key);
+        apply_mask(&mut payload, key.to_ne_bytes());
     }
     payload.freeze()
 }
@@ -121,7 +121,12 @@ impl FrameDecoder {
     }
 
     /// The next whole frame at the start of `buf`, taken out of it;
-    /// `Ok(None)` until it has all arrived.
+    /// `Ok(None)` until it has all arrived. Inlined, with `next_frame` and
+    /// `admit`, into the engine's receive loop: returned through memory,
+    /// the frame and its header were written a byte field at a time and
+    /// read back a word at a time, which stalled the load on every frame of
+    /// a burst of small messages.
+    #[inline]
     pub(crate) fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, WebSocketError> {
         let frame = self.next_frame(buf)?;
         let partial_frame = !buf.is_empty() || self.current.is_some();
@@ -153,6 +158,7 @@ impl FrameDecoder {
         }
     }
 
+    #[inline(always)]
     fn next_frame(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, WebSocketError> {
         let header = match self.current {
             Some(header) => header,
@@ -193,6 +199,7 @@ impl FrameDecoder {
 
     /// Checks a header against the limits and the fragmentation rules, and
     /// notes where the message stands.
+    #[inline]
     fn admit(&mut self, header: &Header) -> Result<(), WebSocketError> {
         let max_frame = self.limits.max_frame_size as u64;
         if header.payload_len > max_frame {

@@ -18,7 +18,7 @@
 //! +-------------------------------- - - - - - - - - - - - - - - - +
 //! ```
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 
 use crate::{CloseCode, WebSocketError};
 
@@ -91,7 +91,11 @@ pub(crate) struct Header {
     /// agreed, and only on a message's first frame).
     pub(crate) rsv1: bool,
     pub(crate) opcode: OpCode,
-    pub(crate) mask: Option<[u8; 4]>,
+    /// The masking key, its four bytes as they came in native order (a
+    /// `u32` rather than `[u8; 4]`: an `Option<[u8; 4]>` is stored as a tag
+    /// byte and an unaligned array, which the decoder then reloads across
+    /// the two stores, stalling on each frame).
+    pub(crate) mask: Option<u32>,
     pub(crate) payload_len: u64,
     /// The bytes the header itself took.
     pub(crate) len: usize,
@@ -106,6 +110,7 @@ impl Header {
     /// bit set (5.2), a client's unmasked frame or a server's masked one
     /// (5.1); and on what RFC 7692 section 6.1 forbids: RSV1 on a control
     /// frame or a continuation frame.
+    #[inline]
     pub(crate) fn parse(
         buf: &[u8],
         role: Role,
@@ -177,7 +182,7 @@ impl Header {
         };
         let mask = masked.then(|| {
             let at = 2 + extra;
-            [buf[at], buf[at + 1], buf[at + 2], buf[at + 3]]
+            u32::from_ne_bytes([buf[at], buf[at + 1], buf[at + 2], buf[at + 3]])
         });
         Ok(Some(Self {
             fin,
@@ -191,7 +196,9 @@ impl Header {
 }
 
 /// Writes a header for a payload of `payload_len` bytes, with the masking
-/// key when there is one.
+/// key when there is one. A short payload's header (most frames) is
+/// appended as one fixed-size array; a longer one's is made on the stack
+/// and appended in one copy.
 pub(crate) fn write_header(
     dst: &mut BytesMut,
     fin: bool,
@@ -199,23 +206,38 @@ pub(crate) fn write_header(
     mask: Option<[u8; 4]>,
     payload_len: usize,
 ) {
-    dst.reserve(MAX_HEADER_LEN);
-    dst.put_u8(if fin { 0x80 } else { 0 } | opcode.bits());
-    let mask_bit = if mask.is_some() { 0x80 } else { 0 };
+    let b0 = if fin { 0x80 } else { 0 } | opcode.bits();
     if payload_len < 126 {
-        dst.put_u8(mask_bit | payload_len as u8);
-    } else if let Ok(short) = u16::try_from(payload_len) {
-        dst.put_u8(mask_bit | 126);
-        dst.put_u16(short);
+        let short = payload_len as u8;
+        match mask {
+            Some([k0, k1, k2, k3]) => dst.extend_from_slice(&[b0, 0x80 | short, k0, k1, k2, k3]),
+            None => dst.extend_from_slice(&[b0, short]),
+        }
+        return;
+    }
+    let mut head = [0u8; MAX_HEADER_LEN];
+    head[0] = b0;
+    let mask_bit = if mask.is_some() { 0x80 } else { 0 };
+    let mut len = 4;
+    if let Ok(short) = u16::try_from(payload_len) {
+        head[1] = mask_bit | 126;
+        head[2..4].copy_from_slice(&short.to_be_bytes());
     } else {
-        dst.put_u8(mask_bit | 127);
-        dst.put_u64(payload_len as u64);
+        head[1] = mask_bit | 127;
+        head[2..10].copy_from_slice(&(payload_len as u64).to_be_bytes());
+        len = 10;
     }
     if let Some(key) = mask {
-        dst.put_slice(&key);
+        head[len..len + 4].copy_from_slice(&key);
+        len += 4;
     }
+    dst.extend_from_slice(&head[..len]);
 }
 
+/// Out of line and cold: the checks in `Header::parse` stay a few
+/// branches on the path every frame takes.
+#[cold]
+#[inline(never)]
 fn protocol(detail: impl Into<String>) -> WebSocketError {
     WebSocketError::protocol(CloseCode::PROTOCOL_ERROR, detail)
 }
@@ -241,7 +263,7 @@ mod tests {
                 };
                 let header = parse(&buf, role).unwrap().unwrap();
                 assert_eq!(header.payload_len, len as u64);
-                assert_eq!(header.mask, mask);
+                assert_eq!(header.mask.map(u32::to_ne_bytes), mask);
                 assert_eq!(header.len, buf.len());
                 // One byte short: not yet a header.
                 assert_eq!(parse(&buf[..buf.len() - 1], role).unwrap(), None);
