@@ -199,6 +199,7 @@ impl Header {
 /// key when there is one. A short payload's header (most frames) is
 /// appended as one fixed-size array; a longer one's is made on the stack
 /// and appended in one copy.
+#[inline]
 pub(crate) fn write_header(
     dst: &mut BytesMut,
     fin: bool,

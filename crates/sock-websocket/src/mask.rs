@@ -1,7 +1,7 @@
 //! Masking (RFC 6455 section 5.3): applying a masking key, and drawing
 //! unpredictable keys for a client's frames.
 
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha12Rng;
 
@@ -23,13 +23,39 @@ pub(crate) fn apply_mask(data: &mut [u8], key: [u8; 4]) {
     }
 }
 
+/// Payloads up to this long are masked on their way into the output.
+const MASK_ON_COPY_MAX: usize = 256;
+
 /// Appends `data` masked with `key` to `out` (the mask starting at the
-/// payload's first byte). A copy and then the mask over the copy, both in
-/// cache: faster than masking word by word on the way in.
+/// payload's first byte). A short payload is masked 16 bytes at a time as
+/// it is appended: masking a fresh copy reloads bytes that `memcpy`'s
+/// string stores have not yet committed, a stall per frame (a client
+/// sending small messages spent a fifth of its encoding there). A long one
+/// is copied and then masked over the copy, both in cache, which is faster
+/// there.
+#[inline]
 pub(crate) fn put_masked(out: &mut BytesMut, data: &[u8], key: [u8; 4]) {
-    let start = out.len();
-    out.extend_from_slice(data);
-    apply_mask(&mut out[start..], key);
+    if data.len() > MASK_ON_COPY_MAX {
+        let start = out.len();
+        out.extend_from_slice(data);
+        apply_mask(&mut out[start..], key);
+        return;
+    }
+    out.reserve(data.len());
+    let wide = u128::from_ne_bytes([
+        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3], key[0], key[1], key[2],
+        key[3], key[0], key[1], key[2], key[3],
+    ]);
+    let mut chunks = data.chunks_exact(16);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 16];
+        word.copy_from_slice(chunk);
+        out.put_u128_ne(u128::from_ne_bytes(word) ^ wide);
+    }
+    // The chunks were a multiple of 16 bytes, so the tail starts at key[0].
+    for (i, byte) in chunks.remainder().iter().enumerate() {
+        out.put_u8(byte ^ key[i % 4]);
+    }
 }
 
 /// Masking keys for a client's frames: a ChaCha12 stream (the generator
@@ -54,6 +80,7 @@ impl MaskKeys {
     }
 
     /// The next key.
+    #[inline]
     pub(crate) fn next_key(&mut self) -> [u8; 4] {
         let rng = self.rng.get_or_insert_with(|| {
             let mut seed = [0u8; 32];
@@ -103,8 +130,11 @@ mod tests {
     #[test]
     fn a_masked_copy_is_the_copy_masked_at_every_length() {
         let key = [0x37, 0xfa, 0x21, 0x3d];
-        for len in 0..40 {
-            let data: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(7)).collect();
+        // Masked on the way in up to MASK_ON_COPY_MAX, copied then masked
+        // past it.
+        let around = MASK_ON_COPY_MAX - 9..MASK_ON_COPY_MAX + 9;
+        for len in (0..40).chain(around).chain([4099]) {
+            let data: Vec<u8> = (0..len).map(|b| (b as u8).wrapping_mul(7)).collect();
             let mut expected = data.clone();
             apply_mask(&mut expected, key);
             let mut out = BytesMut::from(&b"head"[..]);
