@@ -34,30 +34,66 @@ pub enum ReceiveMode {
 /// character, so [`as_text`](Self::as_text) on a part may be `None`).
 /// To send a message in parts, send [`part`](Self::part)s whose last one is
 /// complete (UWP's `SendNonfinalFrameAsync` / `SendFinalFrameAsync`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Message {
-    message_type: MessageType,
     data: Bytes,
-    complete: bool,
+    shape: Shape,
+}
+
+/// A message's type and whether it is complete, in one word. As two
+/// one-byte fields they were written a byte at a time and copied a word at
+/// a time as the message moved from the engine to the reader, a
+/// store-forwarding stall per message; one word is written and copied
+/// whole. (The message is 40 bytes either way.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shape(u64);
+
+impl Shape {
+    const TEXT: u64 = 1;
+    const COMPLETE: u64 = 2;
+
+    fn new(message_type: MessageType, complete: bool) -> Self {
+        let text = if message_type == MessageType::Utf8 {
+            Self::TEXT
+        } else {
+            0
+        };
+        let complete = if complete { Self::COMPLETE } else { 0 };
+        Self(text | complete)
+    }
+
+    fn message_type(self) -> MessageType {
+        if self.0 & Self::TEXT != 0 {
+            MessageType::Utf8
+        } else {
+            MessageType::Binary
+        }
+    }
+
+    fn is_complete(self) -> bool {
+        self.0 & Self::COMPLETE != 0
+    }
+}
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Message")
+            .field("message_type", &self.message_type())
+            .field("data", &self.data)
+            .field("complete", &self.is_complete())
+            .finish()
+    }
 }
 
 impl Message {
     /// A whole text message.
     pub fn text(text: impl Into<String>) -> Self {
-        Self {
-            message_type: MessageType::Utf8,
-            data: Bytes::from(text.into()),
-            complete: true,
-        }
+        Self::part(MessageType::Utf8, Bytes::from(text.into()), true)
     }
 
     /// A whole binary message.
     pub fn binary(data: impl Into<Bytes>) -> Self {
-        Self {
-            message_type: MessageType::Binary,
-            data: data.into(),
-            complete: true,
-        }
+        Self::part(MessageType::Binary, data, true)
     }
 
     /// A part of a message of `message_type`; `complete` marks its last
@@ -65,9 +101,8 @@ impl Message {
     /// fails the connection otherwise); each part alone need not be.
     pub fn part(message_type: MessageType, data: impl Into<Bytes>, complete: bool) -> Self {
         Self {
-            message_type,
             data: data.into(),
-            complete,
+            shape: Shape::new(message_type, complete),
         }
     }
 
@@ -77,23 +112,23 @@ impl Message {
 
     /// Text or binary (UWP's `MessageType`).
     pub fn message_type(&self) -> MessageType {
-        self.message_type
+        self.shape.message_type()
     }
 
     /// Whether this is the last (or only) part of its message (UWP's
     /// `IsMessageComplete`); always `true` in full-message mode.
     pub fn is_complete(&self) -> bool {
-        self.complete
+        self.shape.is_complete()
     }
 
     /// Whether this is text.
     pub fn is_text(&self) -> bool {
-        self.message_type == MessageType::Utf8
+        self.message_type() == MessageType::Utf8
     }
 
     /// Whether this is binary.
     pub fn is_binary(&self) -> bool {
-        self.message_type == MessageType::Binary
+        self.message_type() == MessageType::Binary
     }
 
     /// The bytes.
