@@ -118,11 +118,13 @@
 //!   arrive (a peer announcing 64 MiB gets 64 MiB), lets an unmasked client
 //!   frame through, and its `read_frame` is not cancel safe (dropped
 //!   mid-frame, it loses the header);
-//! - ours reads into one buffer and hands payloads out without copying,
-//!   masks in place, writes large server payloads with vectored writes and
-//!   no copy, gathers small ones into one write, and passes the RFC 6455
-//!   conformance tests (`tests/rfc6455_conformance.rs`) and interop with
-//!   Python's `websockets` and Node's `ws` (`tests/interop_peers.rs`).
+//! - ours reads into one buffer and hands payloads over 256 bytes out
+//!   without copying, unmasked in place (a shorter one is copied, so that
+//!   one kept for long does not pin the buffer), writes large server
+//!   payloads with vectored writes and no copy, gathers small ones into one
+//!   write, and passes the RFC 6455 conformance tests
+//!   (`tests/rfc6455_conformance.rs`) and interop with Python's
+//!   `websockets` and Node's `ws` (`tests/interop_peers.rs`).
 //!
 //! # Cancel safety
 //!
