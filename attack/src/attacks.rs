@@ -113,6 +113,40 @@ pub(crate) async fn stalled_frames(port: u16, n: usize) -> Attack {
     attack
 }
 
+/// WebSocket clients that upgrade, send the header of a masked 4 MiB binary
+/// frame and its first KiB, and stall: the server may keep room for what
+/// arrived, never for what the header announced.
+pub(crate) async fn websocket_stalled(port: u16, n: usize) -> Attack {
+    let mut attack = Attack::new();
+    attack.held = open(port, n, |mut s| async move {
+        let request = format!(
+            "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n\
+             Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+             Sec-WebSocket-Version: 13\r\n\r\n"
+        );
+        s.write_all(request.as_bytes()).await.ok()?;
+        // The 101 answer, up to its blank line (a few hundred bytes).
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && head.len() < 4096 {
+            s.read_exact(&mut byte).await.ok()?;
+            head.push(byte[0]);
+        }
+        if !head.starts_with(b"HTTP/1.1 101") {
+            return None;
+        }
+        let mut frame = vec![0x82, 0x80 | 127];
+        frame.extend_from_slice(&(4u64 << 20).to_be_bytes());
+        frame.extend_from_slice(&[0x11, 0x22, 0x33, 0x44]);
+        frame.resize(frame.len() + 1024, b'w');
+        s.write_all(&frame).await.ok()?;
+        Some(s)
+    })
+    .await;
+    attack.hostile = attack.held.len();
+    attack
+}
+
 /// Connections that announce a 1 MiB frame and then send one byte every
 /// `every`.
 pub(crate) async fn slow_drip(port: u16, n: usize, every: Duration) -> Attack {

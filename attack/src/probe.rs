@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
 use sock::prelude::*;
+use sock::websocket::{Message, MessageWebSocket, WebSocketError};
 
 /// What the probe speaks.
 #[derive(Debug, Clone)]
@@ -14,6 +15,7 @@ pub(crate) enum Protocol {
     Line,
     Tls { ca_pem: String },
     Udp,
+    WebSocket,
 }
 
 /// What the probe saw.
@@ -121,6 +123,18 @@ async fn request(
                 .await
                 .map_err(e)?;
             line_exchange(socket, payload).await
+        }
+        Protocol::WebSocket => {
+            let w = |e: WebSocketError| e.to_string();
+            let uri = format!("ws://127.0.0.1:{port}/");
+            let mut ws = MessageWebSocket::builder().connect(&uri).await.map_err(w)?;
+            ws.send(Message::text(payload)).await.map_err(w)?;
+            let echo = ws
+                .next()
+                .await
+                .ok_or("closed before the echo")?
+                .map_err(w)?;
+            Ok(echo.into_data().to_vec())
         }
         Protocol::Udp => {
             let socket = udp.ok_or("no datagram socket")?;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use sock::prelude::*;
 use sock::tls::TlsServerConfig;
+use sock::websocket::ServerWebSocketControl;
 use tokio::io::AsyncReadExt;
 
 /// What a server is started with.
@@ -61,6 +62,7 @@ pub(crate) async fn serve(args: ServerArgs) -> Result<(), String> {
     match args.kind.as_str() {
         "length" => serve_until(bind(None).await?, echo_frames, max, stop).await,
         "line" => serve_until(bind(None).await?, echo_lines, max, stop).await,
+        "websocket" => serve_until(bind(None).await?, echo_websocket, max, stop).await,
         "tls" => {
             let (cert, key) = (args.cert.clone(), args.key.clone());
             let (Some(cert), Some(key)) = (cert, key) else {
@@ -139,6 +141,20 @@ async fn echo_frames(socket: StreamSocket) -> sock::Result<()> {
     let mut frames = socket.framed(LengthPrefixedCodec::new());
     while let Some(frame) = frames.next().await {
         frames.send(frame?).await?;
+    }
+    Ok(())
+}
+
+/// The WebSocket echo of the docs: each message sent back as it came. A
+/// failed upgrade or connection ends the handler; it is the peer's.
+async fn echo_websocket(socket: StreamSocket) -> sock::Result<()> {
+    let Ok(mut ws) = ServerWebSocketControl::new().accept(socket).await else {
+        return Ok(());
+    };
+    while let Some(Ok(message)) = ws.next().await {
+        if ws.send(message).await.is_err() {
+            break;
+        }
     }
     Ok(())
 }

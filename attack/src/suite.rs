@@ -43,9 +43,10 @@ enum Kind {
     ResetStorm,
     UdpFlood,
     LineEdges,
+    WebSocketStalled,
 }
 
-const ALL: [Kind; 9] = [
+const ALL: [Kind; 10] = [
     Kind::HeaderOnly,
     Kind::StalledFrames,
     Kind::IdleFlood,
@@ -55,6 +56,7 @@ const ALL: [Kind; 9] = [
     Kind::ResetStorm,
     Kind::UdpFlood,
     Kind::LineEdges,
+    Kind::WebSocketStalled,
 ];
 
 /// Runs every scenario (or those whose name contains `filter`).
@@ -92,6 +94,11 @@ pub(crate) async fn run(size: Size, filter: Option<&str>) -> Result<Vec<Row>, St
                 server.kind = "line".into();
                 protocol = Protocol::Line;
             }
+            Kind::WebSocketStalled => {
+                server.kind = "websocket".into();
+                server.as_limit_mib = Some(AS_LIMIT_MIB);
+                protocol = Protocol::WebSocket;
+            }
             Kind::SlowDrip | Kind::ResetStorm => {}
         }
         rows.push(scenario(kind, name, size, &server, &protocol).await?);
@@ -118,6 +125,10 @@ fn name(kind: Kind, size: Size) -> String {
         Kind::ResetStorm => "connect then reset, back to back".into(),
         Kind::UdpFlood => "UDP flood, 1,200-byte datagrams".into(),
         Kind::LineEdges => "lines: CR/LF mixes, invalid UTF-8, 70 KiB lines".into(),
+        Kind::WebSocketStalled => format!(
+            "WebSocket frames announcing 4 MiB, stalled after 1 KiB, {AS_LIMIT_MIB} MiB \
+             address-space limit"
+        ),
     }
 }
 
@@ -139,6 +150,7 @@ async fn start_attack(kind: Kind, size: Size, port: u16) -> Attack {
         Kind::ResetStorm => attacks::reset_storm(port, size.pick(2000, 10_000)).await,
         Kind::UdpFlood => attacks::udp_flood(port, 4, size.pick(100_000, 1_000_000)).await,
         Kind::LineEdges => attacks::line_edges(port, size.pick(20, 50), 30).await,
+        Kind::WebSocketStalled => attacks::websocket_stalled(port, size.pick(200, 1000)).await,
     }
 }
 
