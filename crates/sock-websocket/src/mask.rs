@@ -8,9 +8,7 @@ use rand_chacha::ChaCha12Rng;
 /// XORs `data` with the 4-byte `key`, as if `data` started at a multiple of
 /// four bytes into the payload (masking and unmasking are the same).
 pub(crate) fn apply_mask(data: &mut [u8], key: [u8; 4]) {
-    let wide = u64::from_ne_bytes([
-        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
-    ]);
+    let wide = u64::from_ne_bytes(repeated(key));
     let mut chunks = data.chunks_exact_mut(8);
     for chunk in &mut chunks {
         let mut word = [0u8; 8];
@@ -21,6 +19,12 @@ pub(crate) fn apply_mask(data: &mut [u8], key: [u8; 4]) {
     for (i, byte) in chunks.into_remainder().iter_mut().enumerate() {
         *byte ^= key[i % 4];
     }
+}
+
+/// `key` repeated to fill `N` bytes (`N` a multiple of four), to mask a
+/// word at a time.
+fn repeated<const N: usize>(key: [u8; 4]) -> [u8; N] {
+    std::array::from_fn(|i| key[i % 4])
 }
 
 /// Payloads up to this long are masked on their way into the output.
@@ -42,10 +46,7 @@ pub(crate) fn put_masked(out: &mut BytesMut, data: &[u8], key: [u8; 4]) {
         return;
     }
     out.reserve(data.len());
-    let wide = u128::from_ne_bytes([
-        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3], key[0], key[1], key[2],
-        key[3], key[0], key[1], key[2], key[3],
-    ]);
+    let wide = u128::from_ne_bytes(repeated(key));
     let mut chunks = data.chunks_exact(16);
     for chunk in &mut chunks {
         let mut word = [0u8; 16];
