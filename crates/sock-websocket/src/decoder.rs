@@ -415,6 +415,36 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn payloads_around_the_copy_threshold_come_out_unmasked_whole_or_finished_later() {
+        let limits = Limits {
+            max_frame_size: 1 << 20,
+            max_message_size: Some(1 << 20),
+            message_timeout: None,
+        };
+        for len in [SMALL_PAYLOAD - 1, SMALL_PAYLOAD, SMALL_PAYLOAD + 1, 4099] {
+            let payload: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+            let wire = frame(true, OpCode::Binary, &payload);
+            // All of it in one read, behind another frame.
+            let mut decoder = FrameDecoder::new(Role::Server, limits, unlimited());
+            let mut buf = frame(true, OpCode::Binary, b"before");
+            buf.extend_from_slice(&wire);
+            let first = decoder.decode(&mut buf).unwrap().unwrap();
+            assert_eq!(&first.payload[..], b"before");
+            let whole = decoder.decode(&mut buf).unwrap().unwrap();
+            assert_eq!(whole.payload, payload, "whole, {len} bytes");
+            assert!(buf.is_empty());
+            // The header and half the payload first, the rest later.
+            let mut decoder = FrameDecoder::new(Role::Server, limits, unlimited());
+            let half = wire.len() - len / 2;
+            let mut buf = BytesMut::from(&wire[..half]);
+            assert!(decoder.decode(&mut buf).unwrap().is_none());
+            buf.extend_from_slice(&wire[half..]);
+            let later = decoder.decode(&mut buf).unwrap().unwrap();
+            assert_eq!(later.payload, payload, "finished later, {len} bytes");
+        }
+    }
+
+    #[test]
     fn fragments_follow_section_5_4() {
         let mut decoder = FrameDecoder::new(Role::Server, LIMITS, unlimited());
         let mut buf = frame(true, OpCode::Continuation, b"x");

@@ -202,4 +202,17 @@ mod tests {
         assert_eq!(part.as_text(), None);
         assert!(!part.is_complete());
     }
+
+    #[test]
+    fn a_part_keeps_its_type_and_completeness_all_four_ways() {
+        for message_type in [MessageType::Utf8, MessageType::Binary] {
+            for complete in [true, false] {
+                let part = Message::part(message_type, &b"x"[..], complete);
+                assert_eq!(part.message_type(), message_type);
+                assert_eq!(part.is_complete(), complete);
+                assert_eq!(part.is_text(), message_type == MessageType::Utf8);
+                assert_eq!(part.is_binary(), message_type == MessageType::Binary);
+            }
+        }
+    }
 }
